@@ -1,0 +1,2 @@
+namespace PvsFleet.Collector.Tests;
+public class SmokeTests { [Fact] public void Builds() => Assert.True(true); }
