@@ -1,0 +1,44 @@
+using PvsFleet.Contracts;
+
+namespace PvsFleet.Collector.Analysis;
+
+/// <summary>
+/// What <c>analyze --json</c> prints, and what <c>simulate</c> writes as ground truth: the capture, then every
+/// device (by DHCP chaddr) with its boot sessions in the order they started.
+/// </summary>
+public sealed record AnalysisReport(
+    DateTime? CaptureStart,
+    DateTime? CaptureEnd,
+    long Packets,
+    long Malformed,
+    IReadOnlyList<DeviceReport> Devices)
+{
+    /// <summary>Set when a capture file ended inside a record: the report covers the data up to the damage.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}
+
+public sealed record DeviceReport(string Mac, IReadOnlyList<SessionReport> Sessions);
+
+public sealed record SessionReport(
+    string? Ip,
+    Firmware Firmware,
+    string? BootFile,
+    DateTime Start,
+    DateTime? End,
+    BootOutcome Outcome,
+    BootPhase Phase,
+    IReadOnlyList<PhaseReport> Phases,
+    IReadOnlyList<IssueReport> Issues)
+{
+    public string? HostName { get; init; }
+    public string? DhcpServer { get; init; }
+    public string? TftpServer { get; init; }
+    public string? PvsServer { get; init; }
+}
+
+public sealed record PhaseReport(BootPhase Name, DateTime Start, DateTime? End, int Retries);
+
+public sealed record IssueReport(BootIssueKind Kind, DateTime At, string Detail)
+{
+    public string? Hint { get; init; }
+}

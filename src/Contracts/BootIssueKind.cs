@@ -1,0 +1,26 @@
+namespace PvsFleet.Contracts;
+
+/// <summary>The kinds of problem a boot session can show, each explained to the admin with a hint.</summary>
+public enum BootIssueKind
+{
+    /// <summary>The TFTP server answered the bootstrap request with an ERROR packet.</summary>
+    TftpError,
+
+    /// <summary>A DHCP server refused the device's request (DHCPNAK).</summary>
+    DhcpNak,
+
+    /// <summary>The device started PXE again: the bootstrap never ran, or the boot broke off.</summary>
+    PxeRestarted,
+
+    /// <summary>No progress for longer than the phase's threshold.</summary>
+    Stuck,
+
+    /// <summary>Progress resumed after a pause longer than the phase's threshold.</summary>
+    Stall,
+
+    /// <summary>The device aborted a TFTP transfer with an error other than the normal size probe.</summary>
+    TftpClientAbort,
+
+    /// <summary>Many retransmits in one phase: typically Large Send Offload or a lossy path.</summary>
+    RetransmitStorm,
+}
