@@ -1,0 +1,406 @@
+using System.Buffers.Binary;
+using System.IO.MemoryMappedFiles;
+
+namespace PvsFleet.Collector.Capture;
+
+/// <summary>
+/// Reads pcap and pcapng files straight from a memory mapping: no copy and no allocation per frame. SharpPcap's
+/// file loop allocates a header object per frame and copies through libpcap, which leaves too little headroom
+/// for <c>analyze</c>'s speed target (see README, "Benchmarks"); libpcap stays the reader for live capture
+/// and for any other format.
+/// <code>
+/// pcap:    global header (24) | record header (16: sec, usec|nsec, caplen, origlen) | frame | ...
+/// pcapng:  blocks of | type (4) | total length (4) | body ... | total length (4) |
+///          SHB 0x0A0D0D0A (byte-order magic 0x1A2B3C4D), IDB 1 (link type, if_tsresol option 9),
+///          EPB 6 (interface, ts high, ts low, caplen, origlen, frame), SPB 3 (origlen, frame), PB 2 (obsolete)
+/// </code>
+/// </summary>
+public sealed unsafe class MappedCaptureReader : ICaptureFileReader
+{
+    public const uint PcapMagicMicro = 0xA1B2C3D4;
+    public const uint PcapMagicNano = 0xA1B23C4D;
+    public const uint PcapMagicMicroSwapped = 0xD4C3B2A1;
+    public const uint PcapMagicNanoSwapped = 0x4D3CB2A1;
+    public const uint PcapNgSectionHeader = 0x0A0D0D0A;
+
+    private const ushort LinkTypeEthernet = 1;
+    private const int PcapGlobalHeaderLength = 24;
+    private const int PcapRecordHeaderLength = 16;
+    private const uint PcapNgByteOrderMagic = 0x1A2B3C4D;
+    private const uint BlockInterfaceDescription = 1;
+    private const uint BlockPacketObsolete = 2;
+    private const uint BlockSimplePacket = 3;
+    private const uint BlockEnhancedPacket = 6;
+    private const int BlockMinimumLength = 12;
+    private const ushort OptionEnd = 0;
+    private const ushort OptionTimestampResolution = 9;
+
+    /// <summary>Larger than any frame a NIC delivers (jumbo frames, TSO aggregates); a bigger length means damage.</summary>
+    private const int MaxFrameLength = 262_144;
+
+    private readonly MemoryMappedFile? file;
+    private readonly MemoryMappedViewAccessor? view;
+    private readonly byte* start;
+    private readonly bool isPcapNg;
+    private readonly List<PcapNgInterface> interfaces = [];
+    private bool bigEndian;
+    private long pcapTicksPerUnitDivisor;
+    private long position;
+    private long frames;
+    private DateTime lastTimestamp;
+    private bool pointerAcquired;
+
+    public MappedCaptureReader(string path)
+    {
+        Path = path;
+        Length = new FileInfo(path).Length;
+        if (Length < 4)
+        {
+            throw new CaptureFileException($"{path}: too short to be a capture file ({Length} bytes)");
+        }
+
+        try
+        {
+            file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+            view = file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+            byte* pointer = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+            pointerAcquired = true;
+            start = pointer + view.PointerOffset;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Dispose();
+            throw new CaptureFileException($"{path}: cannot be read: {e.Message}", e);
+        }
+
+        var magic = BinaryPrimitives.ReadUInt32LittleEndian(Bytes(0, 4));
+        isPcapNg = magic == PcapNgSectionHeader;
+        if (!isPcapNg)
+        {
+            ReadPcapGlobalHeader(magic);
+        }
+    }
+
+    public string Path { get; }
+    public long Length { get; }
+    public long Position => position;
+    public string? Damage { get; private set; }
+
+    /// <summary>Frames of interfaces whose link type is not Ethernet are skipped and counted here.</summary>
+    public long SkippedFrames { get; private set; }
+
+    public bool TryRead(out DateTime timestamp, out ReadOnlySpan<byte> frame)
+    {
+        var found = isPcapNg ? TryReadPcapNg(out timestamp, out frame) : TryReadPcap(out timestamp, out frame);
+        if (found)
+        {
+            frames++;
+            lastTimestamp = timestamp;
+        }
+
+        return found;
+    }
+
+    // ---------------------------------------------------------------- pcap
+
+    private void ReadPcapGlobalHeader(uint magic)
+    {
+        if (Length < PcapGlobalHeaderLength)
+        {
+            throw new CaptureFileException($"{Path}: the pcap header is cut short ({Length} of {PcapGlobalHeaderLength} bytes)");
+        }
+
+        bigEndian = magic is PcapMagicMicroSwapped or PcapMagicNanoSwapped;
+        var nanoseconds = magic is PcapMagicNano or PcapMagicNanoSwapped;
+        pcapTicksPerUnitDivisor = nanoseconds ? 100 : -10;
+        var linkType = ReadUInt32(Bytes(20, 4)) & 0x0FFFFFFF;
+        if (linkType != LinkTypeEthernet)
+        {
+            throw new CaptureFileException($"{Path}: link type {linkType} is not supported; capture on an Ethernet interface");
+        }
+
+        position = PcapGlobalHeaderLength;
+    }
+
+    private bool TryReadPcap(out DateTime timestamp, out ReadOnlySpan<byte> frame)
+    {
+        timestamp = default;
+        frame = default;
+        if (position == Length)
+        {
+            return false;
+        }
+
+        if (Length - position < PcapRecordHeaderLength)
+        {
+            return Stop($"the file ends inside the header of frame {frames + 1} (truncated capture)");
+        }
+
+        var header = Bytes(position, PcapRecordHeaderLength);
+        var seconds = ReadUInt32(header);
+        var fraction = ReadUInt32(header[4..]);
+        var capturedLength = ReadUInt32(header[8..]);
+        if (capturedLength > MaxFrameLength)
+        {
+            return Stop($"frame {frames + 1} declares {capturedLength} bytes (corrupt record)");
+        }
+
+        if (Length - position - PcapRecordHeaderLength < capturedLength)
+        {
+            return Stop($"the file ends inside frame {frames + 1} (truncated capture)");
+        }
+
+        var fractionTicks = pcapTicksPerUnitDivisor > 0 ? fraction / pcapTicksPerUnitDivisor : fraction * 10L;
+        timestamp = DateTime.UnixEpoch.AddTicks((seconds * TimeSpan.TicksPerSecond) + fractionTicks);
+        frame = Bytes(position + PcapRecordHeaderLength, (int)capturedLength);
+        position += PcapRecordHeaderLength + capturedLength;
+        return true;
+    }
+
+    // ---------------------------------------------------------------- pcapng
+
+    private bool TryReadPcapNg(out DateTime timestamp, out ReadOnlySpan<byte> frame)
+    {
+        timestamp = default;
+        frame = default;
+        while (position < Length)
+        {
+            if (Length - position < BlockMinimumLength)
+            {
+                return Stop($"the file ends inside a block after frame {frames} (truncated capture)");
+            }
+
+            var type = BinaryPrimitives.ReadUInt32LittleEndian(Bytes(position, 4));
+            if (type == PcapNgSectionHeader && !ReadSectionByteOrder())
+            {
+                return false;
+            }
+
+            var blockLength = ReadUInt32(Bytes(position + 4, 4));
+            type = ReadUInt32(Bytes(position, 4));
+            if (blockLength < BlockMinimumLength || blockLength % 4 != 0)
+            {
+                return Stop($"a block after frame {frames} declares {blockLength} bytes (corrupt file)");
+            }
+
+            if (blockLength > Length - position)
+            {
+                return Stop($"the file ends inside a block after frame {frames} (truncated capture)");
+            }
+
+            var body = Bytes(position + 8, (int)blockLength - BlockMinimumLength);
+            position += blockLength;
+            switch (type)
+            {
+                case PcapNgSectionHeader:
+                    interfaces.Clear();
+                    break;
+                case BlockInterfaceDescription:
+                    if (!TryAddInterface(body))
+                    {
+                        return Stop($"an interface description after frame {frames} is corrupt");
+                    }
+
+                    break;
+                case BlockEnhancedPacket or BlockPacketObsolete:
+                    if (TryReadPacketBlock(type, body, out timestamp, out frame, out var corrupt))
+                    {
+                        return true;
+                    }
+
+                    if (corrupt)
+                    {
+                        return Stop($"frame {frames + 1} has a corrupt packet block");
+                    }
+
+                    break;
+                case BlockSimplePacket:
+                    if (TryReadSimplePacket(body, out frame))
+                    {
+                        // Simple packet blocks carry no time: the previous frame's time is the best we know.
+                        timestamp = lastTimestamp;
+                        return true;
+                    }
+
+                    break;
+            }
+        }
+
+        return false;
+    }
+
+    private bool ReadSectionByteOrder()
+    {
+        if (Length - position < 12)
+        {
+            return Stop("the file ends inside a section header (truncated capture)");
+        }
+
+        var byteOrder = BinaryPrimitives.ReadUInt32LittleEndian(Bytes(position + 8, 4));
+        if (byteOrder == PcapNgByteOrderMagic)
+        {
+            bigEndian = false;
+        }
+        else if (BinaryPrimitives.ReverseEndianness(byteOrder) == PcapNgByteOrderMagic)
+        {
+            bigEndian = true;
+        }
+        else
+        {
+            if (position == 0)
+            {
+                throw new CaptureFileException($"{Path}: the pcapng section header has no valid byte-order magic (corrupt file)");
+            }
+
+            return Stop($"a section header after frame {frames} is corrupt");
+        }
+
+        return true;
+    }
+
+    private bool TryAddInterface(ReadOnlySpan<byte> body)
+    {
+        if (body.Length < 8)
+        {
+            return false;
+        }
+
+        var linkType = ReadUInt16(body);
+        long unitsPerSecond = 1_000_000;
+        var options = body[8..];
+        while (options.Length >= 4)
+        {
+            var code = ReadUInt16(options);
+            var length = ReadUInt16(options[2..]);
+            if (code == OptionEnd)
+            {
+                break;
+            }
+
+            var padded = (length + 3) & ~3;
+            if (options.Length < 4 + padded)
+            {
+                return false;
+            }
+
+            if (code == OptionTimestampResolution && length >= 1)
+            {
+                var resolution = options[4];
+                var exponent = resolution & 0x7F;
+                if (exponent > 18)
+                {
+                    return false;
+                }
+
+                unitsPerSecond = (resolution & 0x80) == 0 ? (long)Math.Pow(10, exponent) : 1L << Math.Min(exponent, 62);
+            }
+
+            options = options[(4 + padded)..];
+        }
+
+        interfaces.Add(new PcapNgInterface(linkType, unitsPerSecond));
+        return true;
+    }
+
+    private bool TryReadPacketBlock(uint type, ReadOnlySpan<byte> body, out DateTime timestamp, out ReadOnlySpan<byte> frame, out bool corrupt)
+    {
+        timestamp = default;
+        frame = default;
+        corrupt = true;
+        if (body.Length < 20)
+        {
+            return false;
+        }
+
+        var interfaceId = type == BlockEnhancedPacket ? (int)ReadUInt32(body) : ReadUInt16(body);
+        var high = ReadUInt32(body[4..]);
+        var low = ReadUInt32(body[8..]);
+        var capturedLength = ReadUInt32(body[12..]);
+        if (interfaceId >= interfaces.Count || capturedLength > body.Length - 20)
+        {
+            return false;
+        }
+
+        corrupt = false;
+        var link = interfaces[interfaceId];
+        if (link.LinkType != LinkTypeEthernet)
+        {
+            SkippedFrames++;
+            return false;
+        }
+
+        if (!link.TryGetTimestamp(((ulong)high << 32) | low, out timestamp))
+        {
+            corrupt = true;
+            return false;
+        }
+
+        frame = body.Slice(20, (int)capturedLength);
+        return true;
+    }
+
+    private bool TryReadSimplePacket(ReadOnlySpan<byte> body, out ReadOnlySpan<byte> frame)
+    {
+        frame = default;
+        if (body.Length < 4 || interfaces.Count == 0 || interfaces[0].LinkType != LinkTypeEthernet)
+        {
+            SkippedFrames++;
+            return false;
+        }
+
+        var originalLength = ReadUInt32(body);
+        frame = body.Slice(4, (int)Math.Min(originalLength, (uint)(body.Length - 4)));
+        return true;
+    }
+
+    // ---------------------------------------------------------------- bytes
+
+    private ReadOnlySpan<byte> Bytes(long offset, int length) => new(start + offset, length);
+
+    private uint ReadUInt32(ReadOnlySpan<byte> bytes) =>
+        bigEndian ? BinaryPrimitives.ReadUInt32BigEndian(bytes) : BinaryPrimitives.ReadUInt32LittleEndian(bytes);
+
+    private ushort ReadUInt16(ReadOnlySpan<byte> bytes) =>
+        bigEndian ? BinaryPrimitives.ReadUInt16BigEndian(bytes) : BinaryPrimitives.ReadUInt16LittleEndian(bytes);
+
+    private bool Stop(string damage)
+    {
+        Damage = damage;
+        position = Length;
+        return false;
+    }
+
+    public void Dispose()
+    {
+        if (pointerAcquired)
+        {
+            view!.SafeMemoryMappedViewHandle.ReleasePointer();
+            pointerAcquired = false;
+        }
+
+        view?.Dispose();
+        file?.Dispose();
+    }
+
+    private readonly record struct PcapNgInterface(ushort LinkType, long UnitsPerSecond)
+    {
+        private static readonly ulong MaxSeconds = (ulong)((DateTime.MaxValue - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerSecond);
+
+        /// <summary>False for a time past DateTime's range: only damaged files hold one.</summary>
+        public bool TryGetTimestamp(ulong units, out DateTime timestamp)
+        {
+            var seconds = units / (ulong)UnitsPerSecond;
+            var remainder = (UInt128)(units % (ulong)UnitsPerSecond);
+            if (seconds >= MaxSeconds)
+            {
+                timestamp = default;
+                return false;
+            }
+
+            var ticks = (long)(seconds * TimeSpan.TicksPerSecond) + (long)(remainder * TimeSpan.TicksPerSecond / (ulong)UnitsPerSecond);
+            timestamp = DateTime.UnixEpoch.AddTicks(ticks);
+            return true;
+        }
+    }
+}

@@ -1,0 +1,74 @@
+using SharpPcap;
+using SharpPcap.LibPcap;
+
+namespace PvsFleet.Collector.Capture;
+
+/// <summary>Any file libpcap reads, through SharpPcap. It allocates a header per frame, hence the mapped reader beside it.</summary>
+public sealed class SharpPcapFileReader : ICaptureFileReader
+{
+    private readonly CaptureFileReaderDevice device;
+
+    public SharpPcapFileReader(string path)
+    {
+        Path = path;
+        Length = new FileInfo(path).Length;
+        try
+        {
+            device = new CaptureFileReaderDevice(path);
+            device.Open();
+        }
+        catch (DllNotFoundException e)
+        {
+            throw new CaptureFileException("libpcap is not installed: install it (Debian: apt-get install libpcap0.8)", e);
+        }
+        catch (PcapException e)
+        {
+            throw new CaptureFileException($"{path}: not a capture file libpcap can read ({OneLine(e.Message)})", e);
+        }
+    }
+
+    public string Path { get; }
+    public long Length { get; }
+
+    // libpcap does not expose its file offset; progress is reported by frames instead.
+    public long Position => 0;
+    public string? Damage { get; private set; }
+
+    public bool TryRead(out DateTime timestamp, out ReadOnlySpan<byte> frame)
+    {
+        GetPacketStatus status;
+        PacketCapture capture;
+        try
+        {
+            status = device.GetNextPacket(out capture);
+        }
+        catch (PcapException e)
+        {
+            Damage = $"reading stopped at damage: {OneLine(e.Message)}";
+            timestamp = default;
+            frame = default;
+            return false;
+        }
+
+        if (status != GetPacketStatus.PacketRead)
+        {
+            if (status == GetPacketStatus.Error)
+            {
+                Damage = $"reading stopped at damage: {OneLine(device.LastError)}";
+            }
+
+            timestamp = default;
+            frame = default;
+            return false;
+        }
+
+        var timeval = capture.Header.Timeval;
+        timestamp = DateTime.UnixEpoch.AddTicks(((long)timeval.Seconds * TimeSpan.TicksPerSecond) + ((long)timeval.MicroSeconds * 10));
+        frame = capture.Data;
+        return true;
+    }
+
+    public void Dispose() => device.Dispose();
+
+    private static string OneLine(string? text) => (text ?? "unknown error").ReplaceLineEndings(" ").Trim();
+}

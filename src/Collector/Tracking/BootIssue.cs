@@ -1,0 +1,6 @@
+using PvsFleet.Contracts;
+
+namespace PvsFleet.Collector.Tracking;
+
+/// <summary>A problem seen in a boot, in plain words, with what an admin should check.</summary>
+public sealed record BootIssue(BootIssueKind Kind, DateTime At, BootPhase Phase, string Detail, string Hint);

@@ -1,0 +1,187 @@
+using PvsFleet.Collector.Decoding;
+using PvsFleet.Contracts;
+
+namespace PvsFleet.Collector.Tracking;
+
+/// <summary>
+/// One pass of one device (keyed by DHCP chaddr) through the boot phases. Its size is fixed once the boot file
+/// and host name are known: counters and the newest timestamps only, never per-packet history.
+/// </summary>
+public sealed class BootSession
+{
+    /// <summary>Issues beyond this many in one session are dropped: a flapping device must not grow memory.</summary>
+    internal const int MaxIssues = 16;
+    private const int RecentPayloadCount = 8;
+
+    private readonly PhaseProgress[] phases = new PhaseProgress[5];
+    private readonly List<BootIssue> issues = [];
+    private readonly int[] recentPayloads = new int[RecentPayloadCount];
+    private int recentPayloadNext;
+    private int recentPayloadFilled;
+
+    internal BootSession(MacAddress mac, DateTime start)
+    {
+        Mac = mac;
+        Start = start;
+        LastProgress = start;
+        LastActivity = start;
+        for (var i = 0; i < phases.Length; i++)
+        {
+            phases[i].Phase = (BootPhase)i;
+        }
+
+        EnterPhase(BootPhase.IpAcquisition, start);
+    }
+
+    public Guid Id { get; } = Guid.NewGuid();
+    public MacAddress Mac { get; }
+    public uint Ip { get; internal set; }
+    public Firmware Firmware { get; internal set; }
+    public string? BootFile { get; internal set; }
+    public string? HostName { get; internal set; }
+    public uint DhcpServer { get; internal set; }
+    public uint TftpServer { get; internal set; }
+    public uint PvsServer { get; internal set; }
+
+    public DateTime Start { get; }
+    public DateTime? End { get; private set; }
+    public BootPhase Phase { get; private set; }
+    public BootOutcome Outcome { get; private set; }
+    public bool IsEnded => End.HasValue || Outcome == BootOutcome.Failed;
+
+    /// <summary>The newest moment the boot moved forward; retransmits do not count.</summary>
+    public DateTime LastProgress { get; private set; }
+
+    /// <summary>The newest packet of this session in either direction.</summary>
+    public DateTime LastActivity { get; internal set; }
+
+    /// <summary>The newest vDisk stream packet: where a booted session ends once streaming settles.</summary>
+    public DateTime? LastStreamActivity { get; internal set; }
+
+    /// <summary>Phases that started, in order.</summary>
+    public IEnumerable<PhaseProgress> Phases => phases.Where(p => p.Started);
+    public IReadOnlyList<BootIssue> Issues => issues;
+
+    // DHCP state: the client's previous message, to tell its retries from a relay's copy of the same message.
+    internal DhcpMessageType LastClientMessage;
+    internal uint LastClientXid;
+    internal ushort LastClientSecs;
+    internal byte LastClientHops;
+    internal uint LastClientRelay;
+    internal bool Offered;
+    internal bool AddressAcknowledged;
+
+    internal TftpTransfer Transfer;
+    internal bool TransferStarted;
+    internal bool BootstrapComplete;
+    internal bool RetransmitStormReported;
+
+    public PhaseProgress this[BootPhase phase] => phases[(int)phase];
+
+    internal void EnterPhase(BootPhase phase, DateTime at)
+    {
+        // Phases are contiguous: skipped ones (a missed packet, a two-stage boot) start and end at the same moment.
+        for (var p = Phase; p < phase; p++)
+        {
+            ref var previous = ref phases[(int)p];
+            if (!previous.Started)
+            {
+                previous.Started = true;
+                previous.Start = at;
+            }
+
+            previous.End ??= at;
+        }
+
+        ref var entered = ref phases[(int)phase];
+        entered.Started = true;
+        entered.Start = at;
+        Phase = phase;
+        RetransmitStormReported = false;
+        Progress(at);
+    }
+
+    /// <summary>Moves the boundary between the current phase and the one before it (a proxyDHCP ACK after the address ACK).</summary>
+    internal void MovePhaseStart(DateTime at)
+    {
+        if (Phase == BootPhase.IpAcquisition)
+        {
+            return;
+        }
+
+        phases[(int)Phase].Start = at;
+        phases[(int)Phase - 1].End = at;
+    }
+
+    /// <summary>Returns how long the boot had not moved before this progress.</summary>
+    internal TimeSpan Progress(DateTime at)
+    {
+        var gap = at - LastProgress;
+        if (at > LastProgress)
+        {
+            LastProgress = at;
+        }
+
+        if (Outcome == BootOutcome.Stuck)
+        {
+            Outcome = BootOutcome.InProgress;
+        }
+
+        return gap;
+    }
+
+    internal int AddRetry() => ++phases[(int)Phase].Retries;
+
+    internal void MarkBooted() => Outcome = BootOutcome.Booted;
+
+    internal void MarkStuck() => Outcome = BootOutcome.Stuck;
+
+    internal void Fail(DateTime at)
+    {
+        Outcome = BootOutcome.Failed;
+        End = at;
+        phases[(int)Phase].End = at;
+    }
+
+    /// <summary>A booted session ends where its streaming settled.</summary>
+    internal void Settle()
+    {
+        var end = LastStreamActivity is { } last && last > phases[(int)BootPhase.BniStack].Start
+            ? last
+            : phases[(int)BootPhase.BniStack].Start;
+        End = end;
+        phases[(int)BootPhase.BniStack].End = end;
+    }
+
+    internal void AddIssue(BootIssue issue)
+    {
+        if (issues.Count < MaxIssues)
+        {
+            issues.Add(issue);
+        }
+    }
+
+    /// <summary>
+    /// Remembers a device PVS payload; true when it repeats one of the last few (a retransmitted request).
+    /// A hash ring keeps this fixed-size; a 32-bit collision among eight recent payloads is negligible.
+    /// </summary>
+    internal bool IsRepeatedPayload(ushort serverPort, ReadOnlySpan<byte> payload)
+    {
+        var hash = new HashCode();
+        hash.Add(serverPort);
+        hash.AddBytes(payload);
+        var value = hash.ToHashCode();
+        for (var i = 0; i < recentPayloadFilled; i++)
+        {
+            if (recentPayloads[i] == value)
+            {
+                return true;
+            }
+        }
+
+        recentPayloads[recentPayloadNext] = value;
+        recentPayloadNext = (recentPayloadNext + 1) % RecentPayloadCount;
+        recentPayloadFilled = Math.Min(recentPayloadFilled + 1, RecentPayloadCount);
+        return false;
+    }
+}

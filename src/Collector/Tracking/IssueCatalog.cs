@@ -1,0 +1,68 @@
+using PvsFleet.Collector.Decoding;
+using PvsFleet.Contracts;
+
+namespace PvsFleet.Collector.Tracking;
+
+/// <summary>Every problem the tracker reports, worded for a PVS admin, with the first thing to check.</summary>
+internal static class IssueCatalog
+{
+    public static BootIssue TftpError(DateTime at, uint server, string? file, ushort code, string message) => new(
+        BootIssueKind.TftpError, at, BootPhase.BootstrapDownload,
+        $"TFTP server {Ipv4Address.Format(server)}: {Describe(file)} — {message} (TFTP error {code})",
+        code == TftpPacket.ErrorFileNotFound
+            ? "check DHCP option 67 or the PXE service's bootstrap (ARDBP32.bin for BIOS, pvsnbpx64.efi for UEFI) and the TFTP root"
+            : "check the TFTP service on that server and its access rights to the bootstrap file");
+
+    public static BootIssue TftpClientAbort(DateTime at, string? file, ushort code, string message) => new(
+        BootIssueKind.TftpClientAbort, at, BootPhase.BootstrapDownload,
+        $"the device aborted the download of {Describe(file)}: {message} (TFTP error {code})",
+        "check the negotiated block size against the path MTU and the firmware's TFTP support");
+
+    public static BootIssue DhcpNak(DateTime at, uint server) => new(
+        BootIssueKind.DhcpNak, at, BootPhase.IpAcquisition,
+        $"DHCP server {Ipv4Address.Format(server)} refused the device's request (DHCPNAK)",
+        "check the scope, its reservations for this MAC and competing DHCP servers on the subnet");
+
+    public static BootIssue PxeRestarted(DateTime at, BootPhase phase) => new(
+        BootIssueKind.PxeRestarted, at, phase,
+        phase switch
+        {
+            BootPhase.IpAcquisition or BootPhase.BootstrapDownload => "the device restarted PXE before the bootstrap download finished",
+            BootPhase.PvsLogon => "bootstrap downloaded but the device restarted PXE",
+            _ => $"the device restarted PXE during {phase}",
+        },
+        phase switch
+        {
+            BootPhase.IpAcquisition or BootPhase.BootstrapDownload => "check the TFTP path (UDP 69 and its data ports) and the boot file the DHCP answer names",
+            BootPhase.PvsLogon => "the bootstrap did not start or could not log on: check it matches the firmware (ARDBP32.bin for BIOS, pvsnbpx64.efi for UEFI), Secure Boot, and the login servers in the bootstrap",
+            _ => "the device rebooted while streaming: check the vDisk, the NIC driver and the console of the device",
+        });
+
+    public static BootIssue Stuck(DateTime at, BootPhase phase, TimeSpan silence) => new(
+        BootIssueKind.Stuck, at, phase,
+        $"no progress for {silence.TotalSeconds:0.#} s in {phase}",
+        HintFor(phase));
+
+    public static BootIssue Stall(DateTime at, BootPhase phase, TimeSpan pause) => new(
+        BootIssueKind.Stall, at, phase,
+        $"the boot paused {pause.TotalSeconds:0.#} s in {phase} before it went on",
+        HintFor(phase));
+
+    public static BootIssue RetransmitStorm(DateTime at, BootPhase phase, int retries) => new(
+        BootIssueKind.RetransmitStorm, at, phase,
+        $"{retries} retransmits in {phase}",
+        phase is BootPhase.IpAcquisition
+            ? "the device repeats DHCP: check that DHCP/proxyDHCP answers reach it (IP helpers, option 60)"
+            : "disable Large Send Offload on the PVS servers' NICs and check the path for loss or an MTU mismatch");
+
+    private static string HintFor(BootPhase phase) => phase switch
+    {
+        BootPhase.IpAcquisition => "no usable DHCP answer: check the scope, IP helpers on the router for routed subnets, and the PXE service / option 60",
+        BootPhase.BootstrapDownload => "TFTP stalled: check the TFTP service, UDP 69 and its data ports through firewalls, and the block size against the MTU",
+        BootPhase.PvsLogon => "no logon: check the Stream Service is running, UDP 6910 is reachable, and the device is in a collection",
+        BootPhase.SingleReadMode => "streaming through UNDI stalled: check vDisk store access and Large Send Offload; a hang just before Windows loads points at BNIStack (VMware/Xen tools, antivirus filter drivers)",
+        _ => "check the device's console",
+    };
+
+    private static string Describe(string? file) => file is null ? "the bootstrap" : $"file {file}";
+}

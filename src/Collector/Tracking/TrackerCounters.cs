@@ -1,0 +1,18 @@
+namespace PvsFleet.Collector.Tracking;
+
+/// <summary>What the tracker saw, beyond sessions: the figures an operator checks when something looks off.</summary>
+public sealed class TrackerCounters
+{
+    public long Packets { get; internal set; }
+
+    /// <summary>Frames whose declared lengths or fields did not hold; never thrown, only counted.</summary>
+    public long Malformed { get; internal set; }
+    public long NonFirstFragments { get; internal set; }
+    public long Dhcp { get; internal set; }
+    public long Tftp { get; internal set; }
+    public long Pvs { get; internal set; }
+    public long Arp { get; internal set; }
+
+    /// <summary>Boot traffic of an address no active session owns (a capture that began mid-boot, an evicted session).</summary>
+    public long Unattributed { get; internal set; }
+}
