@@ -1,1 +1,9 @@
-Console.WriteLine("x");
+using System.CommandLine;
+using PvsFleet.Collector.Cli;
+
+var root = new RootCommand("PvsFleet collector: decodes Citrix Provisioning network boots from the wire")
+{
+    AnalyzeCommand.Create(),
+};
+
+return root.Parse(args).Invoke();

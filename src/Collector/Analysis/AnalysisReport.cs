@@ -34,7 +34,13 @@ public sealed record SessionReport(
     public string? DhcpServer { get; init; }
     public string? TftpServer { get; init; }
     public string? PvsServer { get; init; }
+
+    /// <summary>The newest TFTP transfer of the bootstrap; null when none started.</summary>
+    public BootstrapReport? Bootstrap { get; init; }
 }
+
+/// <summary>What the bootstrap download negotiated and moved: block size and window matter against the MTU.</summary>
+public sealed record BootstrapReport(long Blocks, int BlockSize, int WindowSize, long? TransferSize, bool Complete);
 
 public sealed record PhaseReport(BootPhase Name, DateTime Start, DateTime? End, int Retries);
 

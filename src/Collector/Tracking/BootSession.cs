@@ -47,7 +47,7 @@ public sealed class BootSession
     public DateTime? End { get; private set; }
     public BootPhase Phase { get; private set; }
     public BootOutcome Outcome { get; private set; }
-    public bool IsEnded => End.HasValue || Outcome == BootOutcome.Failed;
+    public bool IsEnded => End.HasValue;
 
     /// <summary>The newest moment the boot moved forward; retransmits do not count.</summary>
     public DateTime LastProgress { get; private set; }
@@ -72,6 +72,9 @@ public sealed class BootSession
     internal bool AddressAcknowledged;
 
     internal TftpTransfer Transfer;
+
+    /// <summary>The bootstrap's TFTP transfer once one started.</summary>
+    internal TftpTransfer? Bootstrap => TransferStarted ? Transfer : null;
     internal bool TransferStarted;
     internal bool BootstrapComplete;
     internal bool RetransmitStormReported;

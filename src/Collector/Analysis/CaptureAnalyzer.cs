@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using PvsFleet.Collector.Capture;
+using PvsFleet.Collector.Tracking;
+
+namespace PvsFleet.Collector.Analysis;
+
+/// <summary>
+/// Runs capture files through the boot tracker, in the order given, as one continuous recording (a ring of
+/// files from one mirror port), and judges what is still open against the end of the last frame.
+/// </summary>
+public sealed class CaptureAnalyzer(TrackerOptions options, CaptureReaderKind readerKind = CaptureReaderKind.Auto)
+{
+    /// <summary>How often, in capture time, the tracker's clock is advanced (stuck marking, settling, eviction).</summary>
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>Prints progress lines to this writer for large files; null for none.</summary>
+    public TextWriter? Progress { get; init; }
+
+    public AnalysisReport Analyze(IReadOnlyList<string> paths)
+    {
+        var builder = new ReportBuilder();
+        var tracker = new BootTracker(options, builder.OnSessionChanged);
+        var warnings = new List<string>();
+        DateTime? first = null;
+        DateTime? last = null;
+        var nextSweep = DateTime.MinValue;
+
+        foreach (var path in paths)
+        {
+            using var reader = CaptureFile.Open(path, readerKind);
+            var progress = new ProgressReporter(Progress, reader);
+            while (reader.TryRead(out var timestamp, out var frame))
+            {
+                first ??= timestamp;
+                if (last is null || timestamp > last)
+                {
+                    last = timestamp;
+                }
+
+                tracker.Process(timestamp, frame);
+                if (timestamp >= nextSweep)
+                {
+                    tracker.Advance(timestamp);
+                    nextSweep = timestamp + SweepInterval;
+                    progress.Report(tracker.Counters.Packets);
+                }
+            }
+
+            if (reader.Damage is { } damage)
+            {
+                warnings.Add($"{path}: {damage}; analysed up to the damage");
+            }
+
+            if (reader is MappedCaptureReader { SkippedFrames: > 0 } mapped)
+            {
+                warnings.Add($"{path}: {mapped.SkippedFrames} frames from non-Ethernet interfaces were skipped");
+            }
+
+            progress.Done(tracker.Counters.Packets);
+        }
+
+        if (last is { } end)
+        {
+            tracker.Finish(end);
+        }
+
+        return builder.Build(first, last, tracker.Counters, warnings);
+    }
+
+    /// <summary>A line on stderr every few seconds, only for files big enough to make someone wait.</summary>
+    private sealed class ProgressReporter(TextWriter? writer, ICaptureFileReader reader)
+    {
+        private const long BigFileBytes = 64L << 20;
+        private static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
+        private readonly Stopwatch clock = Stopwatch.StartNew();
+        private readonly bool enabled = writer is not null && reader.Length >= BigFileBytes;
+        private TimeSpan next = Interval;
+
+        public void Report(long packets)
+        {
+            if (!enabled || clock.Elapsed < next)
+            {
+                return;
+            }
+
+            next = clock.Elapsed + Interval;
+            var share = reader.Position > 0 ? $"{100.0 * reader.Position / reader.Length:0}%, " : "";
+            writer!.WriteLine($"analyze: {System.IO.Path.GetFileName(reader.Path)}: {share}{packets:N0} packets, {packets / clock.Elapsed.TotalSeconds:N0} packets/s");
+        }
+
+        public void Done(long packets)
+        {
+            if (enabled)
+            {
+                writer!.WriteLine($"analyze: {System.IO.Path.GetFileName(reader.Path)}: done, {packets:N0} packets in {clock.Elapsed.TotalSeconds:0.0} s");
+            }
+        }
+    }
+}
