@@ -47,4 +47,7 @@ public sealed record PhaseReport(BootPhase Name, DateTime Start, DateTime? End, 
 public sealed record IssueReport(BootIssueKind Kind, DateTime At, string Detail)
 {
     public string? Hint { get; init; }
+
+    /// <summary>The phase the session was in when the problem showed.</summary>
+    public BootPhase? Phase { get; init; }
 }

@@ -44,7 +44,7 @@ public sealed class ReportBuilder
             session.Outcome,
             session.Phase,
             session.Phases.Select(p => new PhaseReport(p.Phase, p.Start, p.End, p.Retries)).ToList(),
-            session.Issues.Select(i => new IssueReport(i.Kind, i.At, i.Detail) { Hint = i.Hint }).ToList())
+            session.Issues.Select(i => new IssueReport(i.Kind, i.At, i.Detail) { Hint = i.Hint, Phase = i.Phase }).ToList())
         {
             HostName = session.HostName,
             DhcpServer = Address(session.DhcpServer),

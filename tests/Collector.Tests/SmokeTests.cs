@@ -1,2 +1,0 @@
-namespace PvsFleet.Collector.Tests;
-public class SmokeTests { [Fact] public void Builds() => Assert.True(true); }
