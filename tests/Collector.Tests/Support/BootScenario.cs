@@ -23,6 +23,9 @@ internal sealed class BootScenario
 
     public TrackerOptions Options { get; init; } = new();
 
+    /// <summary>The frames in time order, for tests that drive a tracker by hand.</summary>
+    public IReadOnlyList<byte[]> Frames => frames.OrderBy(f => f.At).Select(f => f.Frame).ToList();
+
     public BootScenario At(double seconds)
     {
         now = seconds;
