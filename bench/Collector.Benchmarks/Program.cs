@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(PvsFleet.Collector.Benchmarks.DecoderBenchmarks).Assembly).Run(args);
