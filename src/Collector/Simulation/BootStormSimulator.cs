@@ -168,7 +168,10 @@ public static class BootStormSimulator
             throw new ArgumentOutOfRangeException(nameof(options), "RelayedShare must be between 0 and 1");
         if (string.IsNullOrWhiteSpace(options.OutputPath))
             throw new ArgumentException("OutputPath is required", nameof(options));
-        if (options.Ports.BniStackTargets.Count == 0)
+        var ports = options.Ports;
+        if (ports.StreamFirst > ports.StreamLast || (ports.StreamFirst == ports.StreamLast && ports.StreamFirst == ports.Login))
+            throw new ArgumentException("the stream port range needs a port other than the login port", nameof(options));
+        if (ports.BniStackTargets.Count == 0)
             throw new ArgumentException("at least one BNIStack target port is required", nameof(options));
     }
 }

@@ -8,8 +8,9 @@ namespace PvsFleet.Collector.Simulation;
 /// </summary>
 /// <remarks>
 /// <code>
-///  0 opcode (2) | 2 flags (2) | 4 session nonce (4) | 8 sequence (4) | 12 fragment (2) | 14 fragments (2) | 16 MAC (6) | 22 body …
+///  0 opcode (2) | 2 flags (2) | 4 session nonce (4) | 8 sequence (4) | 12 fragment (2) | 14 count (2) | 16 MAC (6) | 22 body …
 /// </code>
+/// The session nonce keeps a rebooted device's requests distinct from its previous session's.
 /// </remarks>
 internal static class PvsPayload
 {
@@ -29,14 +30,14 @@ internal static class PvsPayload
     private static readonly byte[] SectorPattern = CreateSectorPattern(JumboDataLength + 1024);
 
     /// <summary>Writes a payload of <paramref name="length"/> bytes; data fragments carry vDisk-looking bytes.</summary>
-    public static int Write(Span<byte> payload, ushort opcode, uint sessionNonce, int sequence, int fragment, int fragments, ulong mac, int length)
+    public static int Write(Span<byte> payload, ushort opcode, uint sessionNonce, int sequence, int fragment, int count, ulong mac, int length)
     {
         BinaryPrimitives.WriteUInt16BigEndian(payload, opcode);
         BinaryPrimitives.WriteUInt16BigEndian(payload[2..], 0);
         BinaryPrimitives.WriteUInt32BigEndian(payload[4..], sessionNonce);
         BinaryPrimitives.WriteInt32BigEndian(payload[8..], sequence);
         BinaryPrimitives.WriteUInt16BigEndian(payload[12..], (ushort)fragment);
-        BinaryPrimitives.WriteUInt16BigEndian(payload[14..], (ushort)fragments);
+        BinaryPrimitives.WriteUInt16BigEndian(payload[14..], (ushort)count);
         EthernetUdpFrame.WriteMac(payload[16..], mac);
         var body = payload[HeaderLength..length];
         if (opcode == OpReadData)
