@@ -27,6 +27,7 @@ public static class BootStormSimulator
         var devices = CreateDevices(options);
         var capturePath = Path.GetFullPath(options.OutputPath);
         var truthPath = Path.ChangeExtension(capturePath, ".truth.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(capturePath)!);
 
         long firstFrame;
         long captureEnd;
