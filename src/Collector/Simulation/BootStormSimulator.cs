@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Globalization;
+using PvsFleet.Collector.Analysis;
+using PvsFleet.Collector.Capture;
+
+namespace PvsFleet.Collector.Simulation;
+
+/// <summary>
+/// Writes a realistic PVS boot storm as a pcapng capture, plus the ground truth a tracker must report for it
+/// (<c>storm.pcapng</c> → <c>storm.truth.json</c>).
+/// </summary>
+/// <remarks>
+/// Every device is a lazy script of frames; a priority queue keyed by (time, device) merges them into one
+/// time-ordered capture, and one reused buffer holds the frame being written. Memory grows with the number of
+/// devices, never with the number of packets. The same options (and seed) always give the same bytes.
+/// </remarks>
+public static class BootStormSimulator
+{
+    /// <summary>Room for the largest frame: a jumbo stream burst (8,192-byte payload plus headers).</summary>
+    private const int FrameBufferLength = 16 * 1024;
+
+    public static SimulationResult Run(SimulationOptions options, TextWriter? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Validate(options);
+        var stopwatch = Stopwatch.StartNew();
+        var devices = CreateDevices(options);
+        var capturePath = Path.GetFullPath(options.OutputPath);
+        var truthPath = Path.ChangeExtension(capturePath, ".truth.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(capturePath)!);
+
+        long firstFrame;
+        long captureEnd;
+        long packets;
+        long bytes;
+        using (var writer = new PcapNgWriter(capturePath))
+        {
+            (firstFrame, var lastDeviceFrame) = MergeDeviceScripts(devices, writer, progress);
+
+            // The capture runs on until every hanging device is unambiguously stuck; one server ARP marks the end.
+            captureEnd = devices.Max(device => device.RequiredCaptureEnd());
+            captureEnd = Math.Max(captureEnd, lastDeviceFrame + SimulationClock.MicrosPerSecond);
+            var frame = new byte[EthernetUdpFrame.MinimumFrameLength];
+            var length = EthernetUdpFrame.WriteArpAnnouncement(frame, SimulatedNetwork.ServerMac, SimulatedNetwork.ServerIp);
+            writer.WritePacket(captureEnd, frame.AsSpan(0, length));
+            packets = writer.Packets;
+            bytes = writer.Bytes;
+        }
+
+        var truth = BuildTruth(devices, options, firstFrame, captureEnd, packets);
+        File.WriteAllText(truthPath, ReportJson.Serialize(truth));
+        var injected = devices
+            .OrderBy(device => device.MacText, StringComparer.Ordinal)
+            .Select(device => new InjectedDevice(device.MacText, device.Failure))
+            .ToArray();
+        stopwatch.Stop();
+        progress?.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"simulate: {devices.Length} devices, {packets} packets, {bytes / (1024 * 1024)} MiB in {stopwatch.Elapsed.TotalSeconds:F1} s → {capturePath}"));
+        return new SimulationResult(capturePath, truthPath, packets, bytes, stopwatch.Elapsed, truth, injected);
+    }
+
+    /// <summary>Pulls frames from the device whose next frame is earliest; returns the first and last frame times.</summary>
+    private static (long First, long Last) MergeDeviceScripts(SimulatedDevice[] devices, PcapNgWriter writer, TextWriter? progress)
+    {
+        var queue = new PriorityQueue<SimulatedDevice, (long Micros, int Index)>(devices.Length);
+        foreach (var device in devices)
+        {
+            if (device.MoveNext())
+                queue.Enqueue(device, (device.Current.Micros, device.Index));
+        }
+
+        var buffer = new byte[FrameBufferLength];
+        long first = long.MaxValue, last = long.MinValue;
+        var finished = devices.Length - queue.Count;
+        var reportEvery = Math.Max(1, devices.Length / 10);
+        while (queue.TryDequeue(out var device, out _))
+        {
+            // Stay with this device while its next frame still comes first: bursts skip the heap entirely.
+            bool more;
+            do
+            {
+                var planned = device.Current;
+                var length = device.Compose(planned, buffer);
+                writer.WritePacket(planned.Micros, buffer.AsSpan(0, length));
+                first = Math.Min(first, planned.Micros);
+                last = planned.Micros;
+                more = device.MoveNext();
+            }
+            while (more && ComesFirst(device, queue));
+
+            if (more)
+            {
+                queue.Enqueue(device, (device.Current.Micros, device.Index));
+                continue;
+            }
+
+            finished++;
+            if (progress is not null && finished % reportEvery == 0)
+                progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"simulate: {finished}/{devices.Length} devices done, {writer.Packets} packets"));
+        }
+
+        return (first, last);
+    }
+
+    private static bool ComesFirst(SimulatedDevice device, PriorityQueue<SimulatedDevice, (long Micros, int Index)> queue)
+    {
+        if (!queue.TryPeek(out _, out var next))
+            return true;
+        var micros = device.Current.Micros;
+        return micros < next.Micros || (micros == next.Micros && device.Index < next.Index);
+    }
+
+    private static SimulatedDevice[] CreateDevices(SimulationOptions options)
+    {
+        var failures = AssignFailures(options);
+        var start = SimulationClock.ToMicros(options.Start);
+        var staggerMicros = (long)(options.StaggerSeconds * SimulationClock.MicrosPerSecond);
+        var devices = new SimulatedDevice[options.Devices];
+        int directHosts = 0, routedHosts = 0;
+        for (var index = 0; index < devices.Length; index++)
+        {
+            var random = new Random(unchecked(options.Seed * 1_000_003 + index));
+            var routed = random.NextDouble() < options.RelayedShare;
+            var host = routed ? routedHosts++ : directHosts++;
+            if (host >= SimulatedNetwork.HostsPerHalf)
+                throw new ArgumentOutOfRangeException(nameof(options), $"more than {SimulatedNetwork.HostsPerHalf} devices on one subnet");
+            var ip = SimulatedNetwork.DeviceIp(routed, host);
+            var powerOn = start + (long)(random.NextDouble() * staggerMicros);
+            devices[index] = new SimulatedDevice(index, routed, ip, failures[index], powerOn, random, options);
+        }
+
+        return devices;
+    }
+
+    /// <summary>Round(Devices × FailureShare) devices, chosen at random, get the failure kinds in turn.</summary>
+    private static InjectedFailure[] AssignFailures(SimulationOptions options)
+    {
+        var failures = new InjectedFailure[options.Devices];
+        var kinds = Enum.GetValues<InjectedFailure>().Where(kind => kind != InjectedFailure.None).ToArray();
+        var failing = (int)Math.Round(options.Devices * options.FailureShare, MidpointRounding.AwayFromZero);
+        var order = Enumerable.Range(0, options.Devices).ToArray();
+        new Random(options.Seed).Shuffle(order);
+        for (var i = 0; i < failing; i++)
+            failures[order[i]] = kinds[i % kinds.Length];
+        return failures;
+    }
+
+    private static AnalysisReport BuildTruth(SimulatedDevice[] devices, SimulationOptions options, long captureStart, long captureEnd, long packets)
+    {
+        var reports = devices
+            .OrderBy(device => device.MacText, StringComparer.Ordinal)
+            .Select(device => new DeviceReport(device.MacText, device.Sessions
+                .OrderBy(session => session.Start)
+                .Select(session => session.ToReport(captureEnd, options.Thresholds))
+                .ToArray()))
+            .ToArray();
+        return new AnalysisReport(SimulationClock.ToDateTime(captureStart), SimulationClock.ToDateTime(captureEnd), packets, 0, reports);
+    }
+
+    private static void Validate(SimulationOptions options)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Devices, 1, nameof(options.Devices));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.SingleReadIos, 1, nameof(options.SingleReadIos));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.BniStackIos, 1, nameof(options.BniStackIos));
+        ArgumentOutOfRangeException.ThrowIfNegative(options.StaggerSeconds, nameof(options.StaggerSeconds));
+        if (options.FailureShare is < 0 or > 1 || double.IsNaN(options.FailureShare))
+            throw new ArgumentOutOfRangeException(nameof(options), "FailureShare must be between 0 and 1");
+        if (options.RelayedShare is < 0 or > 1 || double.IsNaN(options.RelayedShare))
+            throw new ArgumentOutOfRangeException(nameof(options), "RelayedShare must be between 0 and 1");
+        if (string.IsNullOrWhiteSpace(options.OutputPath))
+            throw new ArgumentException("OutputPath is required", nameof(options));
+        var ports = options.Ports;
+        if (ports.StreamFirst > ports.StreamLast || (ports.StreamFirst == ports.StreamLast && ports.StreamFirst == ports.Login))
+            throw new ArgumentException("the stream port range needs a port other than the login port", nameof(options));
+        if (ports.BniStackTargets.Count == 0)
+            throw new ArgumentException("at least one BNIStack target port is required", nameof(options));
+    }
+}
