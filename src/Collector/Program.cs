@@ -4,6 +4,7 @@ using PvsFleet.Collector.Cli;
 var root = new RootCommand("PvsFleet collector: decodes Citrix Provisioning network boots from the wire")
 {
     AnalyzeCommand.Create(),
+    SimulateCommand.Create(),
 };
 
 return root.Parse(args).Invoke();

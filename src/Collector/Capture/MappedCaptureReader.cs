@@ -15,7 +15,7 @@ namespace PvsFleet.Collector.Capture;
 ///          EPB 6 (interface, ts high, ts low, caplen, origlen, frame), SPB 3 (origlen, frame), PB 2 (obsolete)
 /// </code>
 /// </summary>
-public sealed unsafe class MappedCaptureReader : ICaptureFileReader
+public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
 {
     public const uint PcapMagicMicro = 0xA1B2C3D4;
     public const uint PcapMagicNano = 0xA1B23C4D;
@@ -38,7 +38,15 @@ public sealed unsafe class MappedCaptureReader : ICaptureFileReader
     /// <summary>Larger than any frame a NIC delivers (jumbo frames, TSO aggregates); a bigger length means damage.</summary>
     private const int MaxFrameLength = 262_144;
 
+    /// <summary>
+    /// Pages behind the read position are handed back to the kernel in steps of this size: a mapped multi-gigabyte
+    /// capture would otherwise count whole towards resident memory, though the kernel could drop those pages at will.
+    /// </summary>
+    private const long ReleaseStep = 64L << 20;
+    private const int MadviseDontNeed = 4;
+
     private readonly MemoryMappedFile? file;
+    private long releasedUpTo;
     private readonly MemoryMappedViewAccessor? view;
     private readonly byte* start;
     private readonly bool isPcapNg;
@@ -92,6 +100,11 @@ public sealed unsafe class MappedCaptureReader : ICaptureFileReader
 
     public bool TryRead(out DateTime timestamp, out ReadOnlySpan<byte> frame)
     {
+        if (position - releasedUpTo >= ReleaseStep)
+        {
+            ReleaseReadPages();
+        }
+
         var found = isPcapNg ? TryReadPcapNg(out timestamp, out frame) : TryReadPcap(out timestamp, out frame);
         if (found)
         {
@@ -357,6 +370,23 @@ public sealed unsafe class MappedCaptureReader : ICaptureFileReader
     // ---------------------------------------------------------------- bytes
 
     private ReadOnlySpan<byte> Bytes(long offset, int length) => new(start + offset, length);
+
+    /// <summary>Drops the mapping's pages before the current record from this process; the page cache keeps them.</summary>
+    private void ReleaseReadPages()
+    {
+        var upTo = position & ~(Environment.SystemPageSize - 1L);
+        var from = releasedUpTo & ~(Environment.SystemPageSize - 1L);
+        if (OperatingSystem.IsLinux() && upTo > from)
+        {
+            // The view starts at file offset 0 on a page boundary, so page-aligned file offsets are page-aligned addresses.
+            _ = Madvise(start + from, (nuint)(upTo - from), MadviseDontNeed);
+        }
+
+        releasedUpTo = upTo;
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "madvise")]
+    private static partial int Madvise(byte* address, nuint length, int advice);
 
     private uint ReadUInt32(ReadOnlySpan<byte> bytes) =>
         bigEndian ? BinaryPrimitives.ReadUInt32BigEndian(bytes) : BinaryPrimitives.ReadUInt32LittleEndian(bytes);

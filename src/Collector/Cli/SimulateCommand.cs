@@ -1,0 +1,48 @@
+using System.CommandLine;
+using PvsFleet.Collector.Simulation;
+
+namespace PvsFleet.Collector.Cli;
+
+/// <summary><c>simulate --devices N --out FILE.pcapng [--seed S]</c>: a boot storm with its ground truth beside it.</summary>
+internal static class SimulateCommand
+{
+    public static Command Create()
+    {
+        var devices = new Option<int>("--devices") { Description = "Number of target devices that boot", Required = true };
+        var output = new Option<string>("--out") { Description = "The pcapng file to write; the truth goes to FILE.truth.json", Required = true };
+        var seed = new Option<int>("--seed") { Description = "Same seed, same storm", DefaultValueFactory = _ => 1 };
+        var failures = new Option<double>("--failure-share") { Description = "Share of devices with an injected failure (0–1)", DefaultValueFactory = _ => 0.2 };
+        var singleRead = new Option<int>("--single-read-ios") { Description = "Read I/Os per device through UNDI", DefaultValueFactory = _ => 40 };
+        var bniStack = new Option<int>("--bnistack-ios") { Description = "Read I/Os per device through BNIStack", DefaultValueFactory = _ => 120 };
+        var stagger = new Option<double>("--stagger") { Description = "Seconds over which devices power on", DefaultValueFactory = _ => 60 };
+        var command = new Command("simulate", "Write a realistic PVS boot storm as pcapng, with its ground truth")
+        {
+            devices, output, seed, failures, singleRead, bniStack, stagger,
+        };
+        command.SetAction(parse =>
+        {
+            var options = new SimulationOptions
+            {
+                Devices = parse.GetValue(devices),
+                OutputPath = parse.GetValue(output)!,
+                Seed = parse.GetValue(seed),
+                FailureShare = parse.GetValue(failures),
+                SingleReadIos = parse.GetValue(singleRead),
+                BniStackIos = parse.GetValue(bniStack),
+                StaggerSeconds = parse.GetValue(stagger),
+            };
+            try
+            {
+                var result = BootStormSimulator.Run(options, Console.Error);
+                Console.Error.WriteLine($"simulate: {result}");
+                return 0;
+            }
+            catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"simulate: {e.Message.ReplaceLineEndings(" ")}");
+                return 2;
+            }
+        });
+        return command;
+    }
+}
