@@ -1,0 +1,85 @@
+using PvsFleet.Collector.Analysis;
+using PvsFleet.Collector.Capture;
+using PvsFleet.Collector.Simulation;
+using PvsFleet.Collector.Tests.Support;
+using PvsFleet.Collector.Tracking;
+using PvsFleet.Contracts;
+
+namespace PvsFleet.Collector.Tests.Simulation;
+
+/// <summary>The tracker, reading a simulated storm, must tell exactly the story the simulator wrote down.</summary>
+public sealed class SimulateAnalyzeAgreementTests(SimulationOutput output) : IClassFixture<SimulationOutput>
+{
+    private static readonly BootIssueKind[] FailureKinds = [BootIssueKind.TftpError, BootIssueKind.PxeRestarted, BootIssueKind.DhcpNak];
+
+    [Fact]
+    public void Analyze_agrees_with_the_truth_of_a_1000_device_storm()
+    {
+        var storm = output.SmallStorm("agreement-1000", devices: 1000, seed: 2026) with { StaggerSeconds = 60 };
+        var result = BootStormSimulator.Run(storm);
+
+        var report = new CaptureAnalyzer(new TrackerOptions()).Analyze([result.CapturePath]);
+
+        AssertAgrees(result.Truth, report);
+        Assert.Equal(1000, report.Devices.Count);
+        foreach (var outcome in new[] { BootOutcome.Booted, BootOutcome.Failed, BootOutcome.Stuck })
+        {
+            Assert.Contains(report.Devices, d => d.Sessions.Any(s => s.Outcome == outcome));
+        }
+    }
+
+    [Fact]
+    public void Simulate_and_analyze_commands_agree_through_their_files()
+    {
+        var capture = Path.Combine(output.Folder, "cli.pcapng");
+        var simulate = CollectorProcess.Run("simulate", "--devices", "40", "--out", capture, "--seed", "5",
+            "--single-read-ios", "5", "--bnistack-ios", "5", "--stagger", "10");
+        Assert.Equal(0, simulate.ExitCode);
+
+        var analyze = CollectorProcess.Run("analyze", "--json", capture);
+
+        Assert.Equal(0, analyze.ExitCode);
+        var truth = ReportJson.Deserialize(File.ReadAllText(Path.ChangeExtension(capture, ".truth.json")));
+        AssertAgrees(truth, ReportJson.Deserialize(analyze.Stdout));
+    }
+
+    [Fact]
+    public void Mapped_and_sharppcap_readers_give_the_same_report_on_pcapng()
+    {
+        var result = BootStormSimulator.Run(output.SmallStorm("readers", devices: 60, seed: 3));
+
+        var mapped = new CaptureAnalyzer(new TrackerOptions(), CaptureReaderKind.Mapped).Analyze([result.CapturePath]);
+        var libpcap = new CaptureAnalyzer(new TrackerOptions(), CaptureReaderKind.SharpPcap).Analyze([result.CapturePath]);
+
+        Assert.Equal(ReportJson.Serialize(libpcap), ReportJson.Serialize(mapped));
+    }
+
+    private static void AssertAgrees(AnalysisReport truth, AnalysisReport report)
+    {
+        Assert.Equal(truth.Packets, report.Packets);
+        Assert.Equal(0, report.Malformed);
+        Assert.Equal(truth.CaptureStart, report.CaptureStart);
+        Assert.Equal(truth.CaptureEnd, report.CaptureEnd);
+        Assert.Equal(truth.Devices.Select(d => d.Mac), report.Devices.Select(d => d.Mac));
+        foreach (var (expected, actual) in truth.Devices.Zip(report.Devices))
+        {
+            Assert.True(expected.Sessions.Count == actual.Sessions.Count, $"{expected.Mac}: {actual.Sessions.Count} sessions, truth has {expected.Sessions.Count}");
+            foreach (var (want, got) in expected.Sessions.Zip(actual.Sessions))
+            {
+                var where = $"{expected.Mac} session at {want.Start:O}";
+                Assert.True(Same(want, got), $"{where}: analyze {Describe(got)}\n truth {Describe(want)}");
+                Assert.True(want.Phases.SequenceEqual(got.Phases), $"{where}: phases\n analyze {string.Join("; ", got.Phases)}\n truth {string.Join("; ", want.Phases)}");
+                Assert.Equal(FailureIssues(want), FailureIssues(got));
+            }
+        }
+    }
+
+    private static bool Same(SessionReport a, SessionReport b) =>
+        a.Ip == b.Ip && a.Firmware == b.Firmware && a.BootFile == b.BootFile && a.Start == b.Start && a.End == b.End
+        && a.Outcome == b.Outcome && a.Phase == b.Phase;
+
+    private static string Describe(SessionReport s) => $"{s.Ip} {s.Firmware} {s.BootFile} {s.Start:O}–{s.End:O} {s.Outcome} in {s.Phase}";
+
+    private static List<BootIssueKind> FailureIssues(SessionReport session) =>
+        session.Issues.Select(i => i.Kind).Where(FailureKinds.Contains).Order().ToList();
+}
