@@ -151,7 +151,7 @@ public static class BootStormSimulator
             .OrderBy(device => device.MacText, StringComparer.Ordinal)
             .Select(device => new DeviceReport(device.MacText, device.Sessions
                 .OrderBy(session => session.Start)
-                .Select(session => session.ToReport(captureEnd, options.Thresholds))
+                .Select(session => session.ToReport(captureEnd, options.Tracker))
                 .ToArray()))
             .ToArray();
         return new AnalysisReport(SimulationClock.ToDateTime(captureStart), SimulationClock.ToDateTime(captureEnd), packets, 0, reports);
@@ -169,10 +169,11 @@ public static class BootStormSimulator
             throw new ArgumentOutOfRangeException(nameof(options), "RelayedShare must be between 0 and 1");
         if (string.IsNullOrWhiteSpace(options.OutputPath))
             throw new ArgumentException("OutputPath is required", nameof(options));
-        var ports = options.Ports;
-        if (ports.StreamFirst > ports.StreamLast || (ports.StreamFirst == ports.StreamLast && ports.StreamFirst == ports.Login))
+        options.Tracker.Validate();
+        var ports = options.Tracker.Ports;
+        if (ports.StreamPortFirst == ports.StreamPortLast && ports.StreamPortFirst == ports.LogonPort)
             throw new ArgumentException("the stream port range needs a port other than the login port", nameof(options));
-        if (ports.BniStackTargets.Count == 0)
+        if (options.BniStackTargetPorts.Count == 0)
             throw new ArgumentException("at least one BNIStack target port is required", nameof(options));
     }
 }

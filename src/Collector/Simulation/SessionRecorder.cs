@@ -1,3 +1,4 @@
+using PvsFleet.Collector.Tracking;
 using PvsFleet.Collector.Analysis;
 using PvsFleet.Contracts;
 
@@ -70,7 +71,7 @@ internal sealed class SessionRecorder
     /// Seals the session at the end of the capture: an open session whose silence exceeds its phase's threshold is
     /// Stuck, otherwise InProgress; either way it has no end yet.
     /// </summary>
-    public SessionReport ToReport(long captureEnd, StuckThresholds thresholds)
+    public SessionReport ToReport(long captureEnd, TrackerOptions thresholds)
     {
         var finalOutcome = outcome ?? (captureEnd - LastProgress > ThresholdMicros(Phase, thresholds) ? BootOutcome.Stuck : BootOutcome.InProgress);
         var sessionEnd = finalOutcome switch
@@ -106,16 +107,9 @@ internal sealed class SessionRecorder
         };
     }
 
-    public static long ThresholdMicros(BootPhase phase, StuckThresholds thresholds)
+    public static long ThresholdMicros(BootPhase phase, TrackerOptions thresholds)
     {
-        var threshold = phase switch
-        {
-            BootPhase.IpAcquisition => thresholds.IpAcquisition,
-            BootPhase.BootstrapDownload => thresholds.BootstrapDownload,
-            BootPhase.PvsLogon => thresholds.PvsLogon,
-            BootPhase.SingleReadMode => thresholds.SingleReadMode,
-            _ => thresholds.BniStack,
-        };
+        var threshold = thresholds.StuckThreshold(phase);
         return threshold == TimeSpan.MaxValue ? long.MaxValue : threshold.Ticks / TimeSpan.TicksPerMicrosecond;
     }
 

@@ -81,12 +81,12 @@ internal sealed partial class SimulatedDevice
 
             case FrameKind.PvsLogonRequest:
                 length = PvsPayload.Write(payload, PvsPayload.OpLogonRequest, sessionNonce, planned.Number, 0, 1, Mac, planned.Length);
-                endpoints = DeviceToServer(options.Ports.BootstrapTarget, options.Ports.Login);
+                endpoints = DeviceToServer(options.BootstrapTargetPort, options.Tracker.Ports.LogonPort);
                 break;
 
             case FrameKind.PvsLogonReply:
                 length = PvsPayload.Write(payload, PvsPayload.OpLogonReply, sessionNonce, planned.Number, 0, 1, Mac, planned.Length);
-                endpoints = ServerToDevice(options.Ports.Login, options.Ports.BootstrapTarget);
+                endpoints = ServerToDevice(options.Tracker.Ports.LogonPort, options.BootstrapTargetPort);
                 break;
 
             case FrameKind.StreamRead:

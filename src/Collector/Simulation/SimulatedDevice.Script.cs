@@ -284,7 +284,7 @@ internal sealed partial class SimulatedDevice
     {
         var ios = options.SingleReadIos;
         var stallAt = Failure == InjectedFailure.SingleReadStall ? (ios <= 1 ? 0 : random.Next(Math.Max(1, ios / 4), ios)) : -1;
-        var port = options.Ports.BootstrapTarget;
+        var port = options.BootstrapTargetPort;
         now += Between(20 * Ms, 200 * Ms);
         for (var io = 0; io < ios; io++)
         {
@@ -349,7 +349,7 @@ internal sealed partial class SimulatedDevice
     {
         var jumbo = Chance(0.3);
         var payload = jumbo ? PvsPayload.JumboDataLength : PvsPayload.StandardDataLength;
-        var targets = options.Ports.BniStackTargets;
+        var targets = options.BniStackTargetPorts;
         var remaining = options.BniStackIos;
         now += Between(50 * Ms, 300 * Ms);
         while (remaining > 0)

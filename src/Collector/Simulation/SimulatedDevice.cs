@@ -1,3 +1,4 @@
+using PvsFleet.Collector.Decoding;
 using PvsFleet.Contracts;
 
 namespace PvsFleet.Collector.Simulation;
@@ -35,7 +36,7 @@ internal sealed partial class SimulatedDevice
         Firmware = random.Next(2) == 0 ? Firmware.Bios : Firmware.Uefi;
         HostName = $"VDA-{index + 1:D4}";
         clientUuid = CreateUuid(index);
-        streamPort = PickStreamPort(random, options.Ports);
+        streamPort = PickStreamPort(random, options.Tracker.Ports);
         script = Script().GetEnumerator();
     }
 
@@ -74,7 +75,7 @@ internal sealed partial class SimulatedDevice
         var last = sessions[^1];
         if (!last.IsOpen)
             return lastFrameMicros;
-        var threshold = SessionRecorder.ThresholdMicros(last.Phase, options.Thresholds);
+        var threshold = SessionRecorder.ThresholdMicros(last.Phase, options.Tracker);
         return threshold == long.MaxValue ? lastFrameMicros : lastFrameMicros + threshold + 5 * SimulationClock.MicrosPerSecond;
     }
 
@@ -91,8 +92,8 @@ internal sealed partial class SimulatedDevice
     {
         while (true)
         {
-            var port = random.Next(ports.StreamFirst, ports.StreamLast + 1);
-            if (port != ports.Login)
+            var port = random.Next(ports.StreamPortFirst, ports.StreamPortLast + 1);
+            if (port != ports.LogonPort)
                 return port;
         }
     }

@@ -1,3 +1,5 @@
+using PvsFleet.Collector.Tracking;
+
 namespace PvsFleet.Collector.Simulation;
 
 /// <summary>What boot storm to simulate and where to write it.</summary>
@@ -30,35 +32,15 @@ public sealed record SimulationOptions
     /// <summary>Share of devices on a routed subnet whose DHCP goes through a relay (giaddr).</summary>
     public double RelayedShare { get; init; } = 0.1;
 
-    /// <summary>The silences after which the tracker calls a session stuck; the capture runs long enough past them.</summary>
-    public StuckThresholds Thresholds { get; init; } = new();
+    /// <summary>
+    /// The tracker configuration the truth is written for: its server ports and stuck thresholds decide what the
+    /// storm looks like on the wire and what the tracker must conclude from it.
+    /// </summary>
+    public TrackerOptions Tracker { get; init; } = new();
 
-    /// <summary>PVS server ports the devices talk to.</summary>
-    public PvsPorts Ports { get; init; } = new();
-}
+    /// <summary>The bootstrap (UNDI) talks from this target port (Citrix: 6901).</summary>
+    public ushort BootstrapTargetPort { get; init; } = 6901;
 
-/// <summary>How long a phase may go without progress before the session counts as stuck (tracker defaults).</summary>
-public sealed record StuckThresholds
-{
-    public TimeSpan IpAcquisition { get; init; } = TimeSpan.FromSeconds(30);
-    public TimeSpan BootstrapDownload { get; init; } = TimeSpan.FromSeconds(30);
-    public TimeSpan PvsLogon { get; init; } = TimeSpan.FromSeconds(30);
-    public TimeSpan SingleReadMode { get; init; } = TimeSpan.FromSeconds(60);
-
-    /// <summary>BNIStack means booted; the tracker does not judge it stuck, so neither does the truth.</summary>
-    public TimeSpan BniStack { get; init; } = TimeSpan.MaxValue;
-}
-
-/// <summary>PVS defaults (CTX articles): login on 6910, stream ports a configurable range around it.</summary>
-public sealed record PvsPorts
-{
-    public int Login { get; init; } = 6910;
-    public int StreamFirst { get; init; } = 6890;
-    public int StreamLast { get; init; } = 6930;
-
-    /// <summary>The bootstrap (UNDI) talks from this target port.</summary>
-    public int BootstrapTarget { get; init; } = 6901;
-
-    /// <summary>Windows' BNIStack driver uses these target ports, several I/Os at once.</summary>
-    public IReadOnlyList<int> BniStackTargets { get; init; } = [6902, 6905];
+    /// <summary>Windows' BNIStack driver uses these target ports, several I/Os at once (Citrix: 6902, 6905).</summary>
+    public IReadOnlyList<ushort> BniStackTargetPorts { get; init; } = [6902, 6905];
 }

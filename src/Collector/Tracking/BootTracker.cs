@@ -609,7 +609,9 @@ public sealed class BootTracker
                 if (session.Outcome != BootOutcome.Stuck)
                 {
                     session.MarkStuck();
-                    AddIssue(session, IssueCatalog.Stuck(now, session.Phase, now - session.LastProgress));
+                    // Dated when the threshold ran out, not when the sweep noticed: the same moment live and offline.
+                    var stuckSince = session.LastProgress + options.StuckThreshold(session.Phase);
+                    AddIssue(session, IssueCatalog.Stuck(stuckSince, session.Phase, now - session.LastProgress));
                     Notify(session, SessionChange.OutcomeChanged);
                 }
 

@@ -171,18 +171,12 @@ public sealed class BootStormSimulatorTests : IClassFixture<SimulationOutput>
     {
         var options = output.SmallStorm("thresholds");
         var truth = BootStormSimulator.Run(options).Truth;
-        var thresholds = new Dictionary<BootPhase, TimeSpan>
-        {
-            [BootPhase.IpAcquisition] = options.Thresholds.IpAcquisition,
-            [BootPhase.BootstrapDownload] = options.Thresholds.BootstrapDownload,
-            [BootPhase.PvsLogon] = options.Thresholds.PvsLogon,
-            [BootPhase.SingleReadMode] = options.Thresholds.SingleReadMode,
-        };
         foreach (var session in truth.Devices.SelectMany(d => d.Sessions).Where(s => s.Outcome == BootOutcome.Stuck))
         {
             var stuck = Assert.Single(session.Issues);
             Assert.Equal(BootIssueKind.Stuck, stuck.Kind);
-            Assert.True(truth.CaptureEnd - (stuck.At - thresholds[session.Phase]) >= thresholds[session.Phase] + TimeSpan.FromSeconds(5));
+            var threshold = options.Tracker.StuckThreshold(session.Phase);
+            Assert.True(truth.CaptureEnd - (stuck.At - threshold) >= threshold + TimeSpan.FromSeconds(5));
         }
     }
 
