@@ -15,6 +15,9 @@ public sealed record AnalysisReport(
 {
     /// <summary>Set when a capture file ended inside a record: the report covers the data up to the damage.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>The most boot sessions in flight at one moment of the capture.</summary>
+    public int PeakSessionsInFlight { get; init; }
 }
 
 public sealed record DeviceReport(string Mac, IReadOnlyList<SessionReport> Sessions);

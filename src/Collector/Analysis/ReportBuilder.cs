@@ -32,6 +32,7 @@ public sealed class ReportBuilder
                 .ToList())
         {
             Warnings = warnings,
+            PeakSessionsInFlight = counters.PeakSessionsInFlight,
         };
 
     public static SessionReport ToReport(BootSession session) =>

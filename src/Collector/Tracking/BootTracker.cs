@@ -505,6 +505,7 @@ public sealed class BootTracker
     {
         var session = new BootSession(mac, at);
         sessionsByMac[mac] = session;
+        Counters.PeakSessionsInFlight = Math.Max(Counters.PeakSessionsInFlight, sessionsByMac.Count);
         Notify(session, SessionChange.Started);
         return session;
     }
