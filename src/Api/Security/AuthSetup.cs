@@ -1,0 +1,146 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using PvsFleet.Api.Data;
+
+namespace PvsFleet.Api.Security;
+
+public static class AuthSetup
+{
+    public const string CollectorScheme = "CollectorKey";
+    public const string AdminKeyScheme = "AdminKey";
+    public const string CollectorPolicy = "Collector";
+    public const string ReaderPolicy = "Reader";
+    public const string CollectorIdClaim = "pvsfleet:collector_id";
+    public const string SiteIdClaim = "pvsfleet:site_id";
+    public const string SiteClaim = "pvsfleet:site";
+
+    public static IServiceCollection AddFleetAuth(this IServiceCollection services, AuthOptions auth)
+    {
+        var builder = services.AddAuthentication()
+            .AddScheme<AuthenticationSchemeOptions, CollectorKeyHandler>(CollectorScheme, null);
+        var readerSchemes = new List<string>();
+        if (!string.IsNullOrWhiteSpace(auth.AdminKey))
+        {
+            builder.AddScheme<AuthenticationSchemeOptions, AdminKeyHandler>(AdminKeyScheme, null);
+            readerSchemes.Add(AdminKeyScheme);
+        }
+        if (!string.IsNullOrWhiteSpace(auth.Authority))
+        {
+            builder.AddJwtBearer(JwtBearerDefaults.AuthenticationScheme, o =>
+            {
+                o.Authority = auth.Authority;
+                o.Audience = auth.Audience;
+                o.MapInboundClaims = false;
+                o.Events = new JwtBearerEvents { OnMessageReceived = TokenFromQueryForHub };
+            });
+            readerSchemes.Add(JwtBearerDefaults.AuthenticationScheme);
+        }
+
+        services.AddAuthorizationBuilder()
+            .AddPolicy(CollectorPolicy, p => p.AddAuthenticationSchemes(CollectorScheme).RequireClaim(CollectorIdClaim))
+            .AddPolicy(ReaderPolicy, p =>
+            {
+                if (readerSchemes.Count == 0)
+                {
+                    // No authentication configured: the host only listens on localhost (see Program).
+                    p.RequireAssertion(_ => true);
+                    return;
+                }
+                p.AddAuthenticationSchemes([.. readerSchemes]).RequireAuthenticatedUser();
+            });
+        return services;
+    }
+
+    // Browsers cannot set headers on WebSocket requests, so SignalR sends the token as access_token.
+    private static Task TokenFromQueryForHub(MessageReceivedContext context)
+    {
+        if (context.Request.Path.StartsWithSegments("/hubs", StringComparison.OrdinalIgnoreCase)
+            && context.Request.Query.TryGetValue("access_token", out var token))
+        {
+            context.Token = token;
+        }
+        return Task.CompletedTask;
+    }
+
+    internal static string? BearerToken(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            return header["Bearer ".Length..].Trim();
+        if (request.Path.StartsWithSegments("/hubs", StringComparison.OrdinalIgnoreCase)
+            && request.Query.TryGetValue("access_token", out var token))
+            return token.ToString();
+        return null;
+    }
+
+    internal static async Task WriteProblemChallengeAsync(HttpContext context, string detail)
+    {
+        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        context.Response.Headers.WWWAuthenticate = "Bearer";
+        var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = { Status = 401, Title = "Unauthorized", Detail = detail },
+        });
+    }
+}
+
+/// <summary>Authenticates a collector by its key; revoked keys fail.</summary>
+public sealed class CollectorKeyHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, FleetDbContext db)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var key = AuthSetup.BearerToken(Request);
+        if (string.IsNullOrEmpty(key))
+            return AuthenticateResult.NoResult();
+        var hash = CollectorKeys.Hash(key);
+        var collector = await db.Collectors.AsNoTracking()
+            .Where(c => c.KeyHash == hash && c.RevokedAt == null)
+            .Select(c => new { c.Id, c.Name, c.SiteId, Site = c.Site.Name })
+            .SingleOrDefaultAsync(Context.RequestAborted);
+        if (collector is null)
+            return AuthenticateResult.Fail("Unknown or revoked collector key.");
+        var identity = new ClaimsIdentity(
+            [
+                new Claim(ClaimTypes.Name, collector.Name),
+                new Claim(AuthSetup.CollectorIdClaim, collector.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                new Claim(AuthSetup.SiteIdClaim, collector.SiteId.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                new Claim(AuthSetup.SiteClaim, collector.Site),
+            ], Scheme.Name);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        AuthSetup.WriteProblemChallengeAsync(Context, "A valid collector key is required: Authorization: Bearer <key>.");
+}
+
+/// <summary>The static admin key of small installs.</summary>
+public sealed class AdminKeyHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
+    IOptions<FleetOptions> fleet)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var key = AuthSetup.BearerToken(Request);
+        var expected = fleet.Value.Auth.AdminKey;
+        if (string.IsNullOrEmpty(key) || string.IsNullOrEmpty(expected))
+            return Task.FromResult(AuthenticateResult.NoResult());
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(expected)))
+            return Task.FromResult(AuthenticateResult.NoResult());
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "admin"), new Claim(ClaimTypes.Role, "admin")], Scheme.Name);
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name)));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        AuthSetup.WriteProblemChallengeAsync(Context, "Authentication is required: Authorization: Bearer <admin key or token>.");
+}
