@@ -11,11 +11,10 @@ using PvsFleet.Api.Security;
 using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
-var fleet = builder.Configuration.GetSection(FleetOptions.Section).Get<FleetOptions>() ?? new FleetOptions();
 builder.Services.Configure<FleetOptions>(builder.Configuration.GetSection(FleetOptions.Section));
 
-var localOnly = !fleet.Auth.IsConfigured;
-if (localOnly)
+var auth = builder.Configuration.GetSection(FleetOptions.Section).Get<FleetOptions>()?.Auth ?? new AuthOptions();
+if (!auth.IsConfigured)
     builder.WebHost.UseUrls(Listening.LocalhostOnly(builder.Configuration["urls"]));
 
 builder.Services.AddSingleton(TimeProvider.System);
@@ -29,7 +28,7 @@ builder.Services.ConfigureHttpJsonOptions(o =>
 });
 builder.Services.AddOpenApi();
 builder.Services.AddFleetStorage(builder.Configuration);
-builder.Services.AddFleetAuth(fleet.Auth);
+builder.Services.AddFleetAuth();
 builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()));
 builder.Services.AddFleetAlerts();
 builder.Services.AddFleetOperations(builder.Configuration);
@@ -40,7 +39,7 @@ if (Commands.IsCommand(args))
     return await Commands.RunAsync(app.Services, args);
 
 await StorageSetup.MigrateAsync(app.Services);
-if (localOnly)
+if (!app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<FleetOptions>>().Value.Auth.IsConfigured)
 {
     app.Logger.LogWarning(
         "No authentication is configured (PvsFleet:Auth:AdminKey or PvsFleet:Auth:Authority): the read API and the hub " +

@@ -8,23 +8,30 @@ internal static class StorageSetup
     /// <summary>PostgreSQL when <c>ConnectionStrings:Postgres</c> is set, else a SQLite file in the data directory.</summary>
     public static IServiceCollection AddFleetStorage(this IServiceCollection services, IConfiguration configuration)
     {
-        var postgres = configuration.GetConnectionString("Postgres");
-        if (!string.IsNullOrWhiteSpace(postgres))
-        {
-            services.AddDbContext<FleetDbContext, PostgresFleetDbContext>(o => o.UseNpgsql(postgres));
-            return services;
-        }
+        // The choice is made when the first context is resolved, from the final configuration (hosts and test
+        // factories may add settings after the services are registered).
+        services.AddDbContext<PostgresFleetDbContext>((sp, o) =>
+            o.UseNpgsql(sp.GetRequiredService<IConfiguration>().GetConnectionString("Postgres")));
+        services.AddDbContext<SqliteFleetDbContext>((sp, o) => o.UseSqlite(SqliteConnectionString(sp.GetRequiredService<IConfiguration>())));
+        services.AddScoped<FleetDbContext>(sp => UsesPostgres(sp.GetRequiredService<IConfiguration>())
+            ? sp.GetRequiredService<PostgresFleetDbContext>()
+            : sp.GetRequiredService<SqliteFleetDbContext>());
+        return services;
+    }
 
+    public static bool UsesPostgres(IConfiguration configuration) =>
+        !string.IsNullOrWhiteSpace(configuration.GetConnectionString("Postgres"));
+
+    private static string SqliteConnectionString(IConfiguration configuration)
+    {
         var dataDirectory = Path.GetFullPath(configuration["PvsFleet:DataDirectory"] ?? "data");
         Directory.CreateDirectory(dataDirectory);
-        var sqlite = new SqliteConnectionStringBuilder
+        return new SqliteConnectionStringBuilder
         {
             DataSource = Path.Combine(dataDirectory, "pvsfleet.db"),
             Pooling = true,
             DefaultTimeout = 30,
         }.ToString();
-        services.AddDbContext<FleetDbContext, SqliteFleetDbContext>(o => o.UseSqlite(sqlite));
-        return services;
     }
 
     public static async Task MigrateAsync(IServiceProvider services, CancellationToken ct = default)

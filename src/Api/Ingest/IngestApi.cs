@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
 using PvsFleet.Api.Data;
 using PvsFleet.Api.Live;
 using PvsFleet.Api.Operations;
@@ -23,7 +24,17 @@ public static class IngestApi
 
         api.MapPost("/ingest", Ingest)
             .RequireAuthorization(AuthSetup.CollectorPolicy)
-            .Accepts<IngestBatch>("application/json")
+            // Not .Accepts<T>(): that would make routing answer a wrong Content-Type with the /api 404 fallback
+            // instead of letting the handler return 415. The body is described to OpenAPI by hand.
+            .AddOpenApiOperationTransformer(async (operation, context, ct) => operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Description = "A batch of events; Content-Encoding: gzip accepted.",
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(IngestBatch), null, ct) },
+                },
+            })
             .WithSummary("Store a batch of a collector's events (JSON, gzip accepted); idempotent per (collector, sequence).");
 
         return app;

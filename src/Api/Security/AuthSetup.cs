@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using PvsFleet.Api.Data;
@@ -20,40 +21,33 @@ public static class AuthSetup
     public const string SiteIdClaim = "pvsfleet:site_id";
     public const string SiteClaim = "pvsfleet:site";
 
-    public static IServiceCollection AddFleetAuth(this IServiceCollection services, AuthOptions auth)
+    public static IServiceCollection AddFleetAuth(this IServiceCollection services)
     {
-        var builder = services.AddAuthentication()
-            .AddScheme<AuthenticationSchemeOptions, CollectorKeyHandler>(CollectorScheme, null);
-        var readerSchemes = new List<string>();
-        if (!string.IsNullOrWhiteSpace(auth.AdminKey))
-        {
-            builder.AddScheme<AuthenticationSchemeOptions, AdminKeyHandler>(AdminKeyScheme, null);
-            readerSchemes.Add(AdminKeyScheme);
-        }
-        if (!string.IsNullOrWhiteSpace(auth.Authority))
-        {
-            builder.AddJwtBearer(JwtBearerDefaults.AuthenticationScheme, o =>
+        // All schemes are registered; what is configured decides at request time whether they accept anything.
+        services.AddAuthentication()
+            .AddScheme<AuthenticationSchemeOptions, CollectorKeyHandler>(CollectorScheme, null)
+            .AddScheme<AuthenticationSchemeOptions, AdminKeyHandler>(AdminKeyScheme, null)
+            .AddJwtBearer(JwtBearerDefaults.AuthenticationScheme, o =>
             {
-                o.Authority = auth.Authority;
-                o.Audience = auth.Audience;
                 o.MapInboundClaims = false;
                 o.Events = new JwtBearerEvents { OnMessageReceived = TokenFromQueryForHub };
             });
-            readerSchemes.Add(JwtBearerDefaults.AuthenticationScheme);
-        }
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<FleetOptions>>((o, fleet) =>
+            {
+                if (!string.IsNullOrWhiteSpace(fleet.Value.Auth.Authority))
+                {
+                    o.Authority = fleet.Value.Auth.Authority;
+                    o.Audience = fleet.Value.Auth.Audience;
+                }
+            });
+        services.AddSingleton<IAuthorizationHandler, ReaderHandler>();
 
         services.AddAuthorizationBuilder()
             .AddPolicy(CollectorPolicy, p => p.AddAuthenticationSchemes(CollectorScheme).RequireClaim(CollectorIdClaim))
-            .AddPolicy(ReaderPolicy, p =>
-            {
-                if (readerSchemes.Count == 0)
-                {
-                    // No authentication configured: the host only listens on localhost (see Program).
-                    p.RequireAssertion(_ => true);
-                    return;
-                }
-                p.AddAuthenticationSchemes([.. readerSchemes]).RequireAuthenticatedUser();
-            });
+            .AddPolicy(ReaderPolicy, p => p
+                .AddAuthenticationSchemes(AdminKeyScheme, JwtBearerDefaults.AuthenticationScheme)
+                .AddRequirements(new ReaderRequirement()));
         return services;
     }
 
@@ -89,6 +83,20 @@ public static class AuthSetup
             HttpContext = context,
             ProblemDetails = { Status = 401, Title = "Unauthorized", Detail = detail },
         });
+    }
+}
+
+/// <summary>Reading needs an authenticated user once authentication is configured, nothing before.</summary>
+public sealed class ReaderRequirement : IAuthorizationRequirement;
+
+public sealed class ReaderHandler(IOptionsMonitor<FleetOptions> options) : AuthorizationHandler<ReaderRequirement>
+{
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, ReaderRequirement requirement)
+    {
+        // Without authentication the host listens on localhost only (see Program).
+        if (!options.CurrentValue.Auth.IsConfigured || context.User.Identities.Any(i => i.IsAuthenticated))
+            context.Succeed(requirement);
+        return Task.CompletedTask;
     }
 }
 
