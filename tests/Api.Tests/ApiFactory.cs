@@ -69,7 +69,7 @@ public abstract class ApiFactory : WebApplicationFactory<Program>
         client.PostAsJsonAsync(url, body, Json);
 }
 
-public sealed class SqliteApi : ApiFactory
+public class SqliteApi : ApiFactory
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "pvsfleet-tests", Guid.NewGuid().ToString("N"));
 
@@ -141,4 +141,12 @@ public sealed class PostgresApi : ApiFactory
         }
         GC.SuppressFinalize(this);
     }
+}
+
+/// <summary>SQLite with the static admin key configured: reading needs it.</summary>
+public sealed class SecuredSqliteApi : SqliteApi
+{
+    public const string AdminKey = "test-admin-key-0123456789";
+
+    public SecuredSqliteApi() => Settings["PvsFleet:Auth:AdminKey"] = AdminKey;
 }

@@ -13,8 +13,8 @@ using PvsFleet.Contracts.Ingest;
 
 namespace PvsFleet.Api.Tests;
 
-/// <summary>The API's behaviour, run once against SQLite and once against PostgreSQL.</summary>
-public abstract class ApiTests<TApi>(TApi api) where TApi : ApiFactory
+/// <summary>Helpers shared by the test classes that run against both providers.</summary>
+public abstract class ApiTestBase<TApi>(TApi api) where TApi : ApiFactory
 {
     protected TApi Api { get; } = api;
     private static int s_macCounter;
@@ -42,7 +42,11 @@ public abstract class ApiTests<TApi>(TApi api) where TApi : ApiFactory
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
         return (await response.Content.ReadFromJsonAsync<IngestResult>(ApiFactory.Json))!;
     }
+}
 
+/// <summary>The API's behaviour, run once against SQLite and once against PostgreSQL.</summary>
+public abstract class ApiTests<TApi>(TApi api) : ApiTestBase<TApi>(api) where TApi : ApiFactory
+{
     private Task<int> EventCountAsync() => Api.WithDbAsync(db => db.Events.CountAsync());
 
     [SkippableFact]

@@ -15,6 +15,7 @@ public static class AuthSetup
 {
     public const string CollectorScheme = "CollectorKey";
     public const string AdminKeyScheme = "AdminKey";
+    public const string ReaderScheme = "Reader";
     public const string CollectorPolicy = "Collector";
     public const string ReaderPolicy = "Reader";
     public const string CollectorIdClaim = "pvsfleet:collector_id";
@@ -31,6 +32,16 @@ public static class AuthSetup
             {
                 o.MapInboundClaims = false;
                 o.Events = new JwtBearerEvents { OnMessageReceived = TokenFromQueryForHub };
+            })
+            // One scheme for readers, so that a refusal is answered (challenged) once: a token that looks like a
+            // JWT goes to OIDC when that is configured, anything else is compared with the admin key.
+            .AddPolicyScheme(ReaderScheme, ReaderScheme, o => o.ForwardDefaultSelector = context =>
+            {
+                var auth = context.RequestServices.GetRequiredService<IOptions<FleetOptions>>().Value.Auth;
+                var token = BearerToken(context.Request);
+                return !string.IsNullOrWhiteSpace(auth.Authority) && token is not null && token.Count(c => c == '.') == 2
+                    ? JwtBearerDefaults.AuthenticationScheme
+                    : AdminKeyScheme;
             });
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<FleetOptions>>((o, fleet) =>
@@ -46,7 +57,7 @@ public static class AuthSetup
         services.AddAuthorizationBuilder()
             .AddPolicy(CollectorPolicy, p => p.AddAuthenticationSchemes(CollectorScheme).RequireClaim(CollectorIdClaim))
             .AddPolicy(ReaderPolicy, p => p
-                .AddAuthenticationSchemes(AdminKeyScheme, JwtBearerDefaults.AuthenticationScheme)
+                .AddAuthenticationSchemes(ReaderScheme)
                 .AddRequirements(new ReaderRequirement()));
         return services;
     }
