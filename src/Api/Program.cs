@@ -11,6 +11,9 @@ using PvsFleet.Api.Security;
 using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
+// `dotnet run` serves the Blazor client from the build output in every environment, not only Development;
+// a published app has no static web assets manifest and this does nothing.
+builder.WebHost.UseStaticWebAssets();
 builder.Services.Configure<FleetOptions>(builder.Configuration.GetSection(FleetOptions.Section));
 
 var auth = builder.Configuration.GetSection(FleetOptions.Section).Get<FleetOptions>()?.Auth ?? new AuthOptions();

@@ -103,7 +103,7 @@ public static class IngestApi
                 applied = await ApplyInTransactionAsync(db, collectorId, batch.Events, now.UtcDateTime, json, ct);
                 break;
             }
-            catch (DbUpdateException ex) when (attempt < 3)
+            catch (Exception ex) when (attempt < 3 && ex is DbUpdateException or Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
             {
                 var log = loggers.CreateLogger(typeof(IngestApi));
                 if (log.IsEnabled(LogLevel.Information))

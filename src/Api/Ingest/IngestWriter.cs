@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using NpgsqlTypes;
 using PvsFleet.Api.Data;
 using PvsFleet.Contracts;
 using PvsFleet.Contracts.Ingest;
@@ -41,6 +43,7 @@ public static class IngestWriter
         var changed = new Dictionary<Guid, BootSession>();
         var byType = new Dictionary<string, int>();
         var heartbeat = false;
+        var copy = new List<IngestedEvent>();
 
         if (fresh.Count > 0)
         {
@@ -57,7 +60,7 @@ public static class IngestWriter
             {
                 var type = TypeName(e);
                 byType[type] = byType.GetValueOrDefault(type) + 1;
-                db.Events.Add(new IngestedEvent
+                copy.Add(new IngestedEvent
                 {
                     CollectorId = collector.Id,
                     Sequence = e.Sequence,
@@ -89,9 +92,45 @@ public static class IngestWriter
             collector.LastSequence = Math.Max(collector.LastSequence, fresh[^1].Sequence);
         }
 
-        await db.SaveChangesAsync(ct);
+        if (db.IsPostgres)
+        {
+            await db.SaveChangesAsync(ct);
+            await CopyEventsAsync(db, copy, ct);
+        }
+        else
+        {
+            db.Events.AddRange(copy);
+            await db.SaveChangesAsync(ct);
+        }
         return new IngestApplied(fresh.Count, events.Count - fresh.Count, max, collector, collector.Site.Name,
             [.. changed.Values], heartbeat, byType);
+    }
+
+    // The raw events are most of the rows of a batch: on PostgreSQL they skip change tracking and go in by binary
+    // COPY, inside the caller's transaction. A (collector, sequence) raced in by a concurrent copy of the batch fails
+    // the COPY with a unique violation, and the caller retries.
+    private static async Task CopyEventsAsync(FleetDbContext db, List<IngestedEvent> rows, CancellationToken ct)
+    {
+        if (rows.Count == 0)
+            return;
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await using var writer = await connection.BeginBinaryImportAsync(
+            """COPY "Events" ("CollectorId", "Sequence", "Type", "Timestamp", "SessionId", "ReceivedAt", "Payload") FROM STDIN (FORMAT BINARY)""", ct);
+        foreach (var e in rows)
+        {
+            await writer.StartRowAsync(ct);
+            await writer.WriteAsync(e.CollectorId, NpgsqlDbType.Integer, ct);
+            await writer.WriteAsync(e.Sequence, NpgsqlDbType.Bigint, ct);
+            await writer.WriteAsync(e.Type, NpgsqlDbType.Varchar, ct);
+            await writer.WriteAsync(e.Timestamp, NpgsqlDbType.TimestampTz, ct);
+            if (e.SessionId is { } id)
+                await writer.WriteAsync(id, NpgsqlDbType.Uuid, ct);
+            else
+                await writer.WriteNullAsync(ct);
+            await writer.WriteAsync(e.ReceivedAt, NpgsqlDbType.TimestampTz, ct);
+            await writer.WriteAsync(e.Payload, NpgsqlDbType.Text, ct);
+        }
+        await writer.CompleteAsync(ct);
     }
 
     public static string TypeName(IngestEvent e) => e switch
