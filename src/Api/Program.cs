@@ -1,12 +1,76 @@
+using System.Text.Json.Serialization;
+using PvsFleet.Api;
+using PvsFleet.Api.Alerts;
+using PvsFleet.Api.Cli;
+using PvsFleet.Api.Data;
+using PvsFleet.Api.Ingest;
+using PvsFleet.Api.Live;
+using PvsFleet.Api.Operations;
+using PvsFleet.Api.Queries;
+using PvsFleet.Api.Security;
+using Scalar.AspNetCore;
+
 var builder = WebApplication.CreateBuilder(args);
+// `dotnet run` serves the Blazor client from the build output in every environment, not only Development;
+// a published app has no static web assets manifest and this does nothing.
+builder.WebHost.UseStaticWebAssets();
+builder.Services.Configure<FleetOptions>(builder.Configuration.GetSection(FleetOptions.Section));
+
+var auth = builder.Configuration.GetSection(FleetOptions.Section).Get<FleetOptions>()?.Auth ?? new AuthOptions();
+if (!auth.IsConfigured)
+    builder.WebHost.UseUrls(Listening.LocalhostOnly(builder.Configuration["urls"]));
+
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddProblemDetails();
+builder.Services.AddRequestDecompression();
+builder.Services.ConfigureHttpJsonOptions(o =>
+{
+    o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+    // Collectors in other languages need not put "type" first.
+    o.SerializerOptions.AllowOutOfOrderMetadataProperties = true;
+});
+builder.Services.AddOpenApi();
+builder.Services.AddFleetStorage(builder.Configuration);
+builder.Services.AddFleetAuth();
+builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+builder.Services.AddFleetAlerts();
+builder.Services.AddFleetOperations(builder.Configuration);
+
 var app = builder.Build();
 
+if (Commands.IsCommand(args))
+    return await Commands.RunAsync(app.Services, args);
+
+await StorageSetup.MigrateAsync(app.Services);
+if (!app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<FleetOptions>>().Value.Auth.IsConfigured)
+{
+    app.Logger.LogWarning(
+        "No authentication is configured (PvsFleet:Auth:AdminKey or PvsFleet:Auth:Authority): the read API and the hub " +
+        "are open to anyone who can reach them, so the API listens on localhost only.");
+}
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseRequestDecompression();
 app.UseBlazorFrameworkFiles();
 app.UseStaticFiles();
-app.MapGet("/healthz", () => TypedResults.Ok("healthy"));
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapOperations();
+app.MapOpenApi();
+app.MapScalarApiReference();
+app.MapIngestApi();
+app.MapAdminApi();
+app.MapFleetQueries();
+app.MapStatsApi();
+app.MapAlertsApi();
+app.MapHub<FleetHub>(FleetHub.Path);
+app.MapFallback("/api/{**rest}", () => TypedResults.Problem("No such API route.", statusCode: StatusCodes.Status404NotFound));
 app.MapFallbackToFile("index.html");
 
-app.Run();
+await app.RunAsync();
+return 0;
 
 /// <summary>Entry point, public so that tests can host the API with WebApplicationFactory.</summary>
 public partial class Program;

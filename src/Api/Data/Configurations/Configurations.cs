@@ -1,0 +1,106 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace PvsFleet.Api.Data.Configurations;
+
+internal sealed class SiteConfiguration : IEntityTypeConfiguration<Site>
+{
+    public void Configure(EntityTypeBuilder<Site> b)
+    {
+        b.Property(x => x.Name).HasMaxLength(100);
+        b.HasIndex(x => x.Name).IsUnique();
+    }
+}
+
+internal sealed class CollectorConfiguration : IEntityTypeConfiguration<Collector>
+{
+    public void Configure(EntityTypeBuilder<Collector> b)
+    {
+        b.Property(x => x.Name).HasMaxLength(100);
+        b.Property(x => x.KeyHash).HasMaxLength(64);
+        b.Property(x => x.KeyPrefix).HasMaxLength(16);
+        b.Property(x => x.Interface).HasMaxLength(200);
+        b.Property(x => x.Version).HasMaxLength(100);
+        b.HasIndex(x => x.KeyHash).IsUnique();
+        b.HasIndex(x => new { x.SiteId, x.Name }).IsUnique();
+        b.HasOne(x => x.Site).WithMany().HasForeignKey(x => x.SiteId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class DeviceConfiguration : IEntityTypeConfiguration<Device>
+{
+    public void Configure(EntityTypeBuilder<Device> b)
+    {
+        b.Property(x => x.Mac).HasMaxLength(17);
+        b.Property(x => x.LastIp).HasMaxLength(45);
+        b.Property(x => x.HostName).HasMaxLength(255);
+        b.HasIndex(x => x.Mac).IsUnique();
+        b.HasIndex(x => new { x.SiteId, x.CurrentPhase, x.CurrentOutcome });
+        b.HasIndex(x => x.HostName);
+        b.HasOne(x => x.Site).WithMany().HasForeignKey(x => x.SiteId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class BootSessionConfiguration : IEntityTypeConfiguration<BootSession>
+{
+    public void Configure(EntityTypeBuilder<BootSession> b)
+    {
+        b.ToTable("Sessions");
+        b.Property(x => x.Id).ValueGeneratedNever();
+        b.Property(x => x.Mac).HasMaxLength(17);
+        b.Property(x => x.Ip).HasMaxLength(45);
+        b.Property(x => x.BootFile).HasMaxLength(256);
+        b.Property(x => x.HostName).HasMaxLength(255);
+        b.Property(x => x.DhcpServer).HasMaxLength(45);
+        b.Property(x => x.TftpServer).HasMaxLength(45);
+        b.Property(x => x.PvsServer).HasMaxLength(45);
+        // Serves the statistics and exports (site + time range) and the device page (device + time).
+        b.HasIndex(x => new { x.SiteId, x.StartedAt });
+        b.HasIndex(x => x.StartedAt);
+        b.HasIndex(x => new { x.DeviceId, x.StartedAt });
+        // Serves the alert evaluator: the few sessions that are not finished.
+        b.HasIndex(x => new { x.Outcome, x.Phase });
+        b.HasOne(x => x.Device).WithMany().HasForeignKey(x => x.DeviceId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne<Site>().WithMany().HasForeignKey(x => x.SiteId).OnDelete(DeleteBehavior.Restrict);
+        b.HasOne<Collector>().WithMany().HasForeignKey(x => x.CollectorId).OnDelete(DeleteBehavior.Restrict);
+        b.HasMany(x => x.Phases).WithOne().HasForeignKey(x => x.SessionId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class SessionPhaseConfiguration : IEntityTypeConfiguration<SessionPhase>
+{
+    public void Configure(EntityTypeBuilder<SessionPhase> b)
+    {
+        b.HasKey(x => new { x.SessionId, x.Phase });
+        b.HasIndex(x => new { x.SiteId, x.SessionStartedAt });
+        b.HasIndex(x => x.SessionStartedAt);
+    }
+}
+
+internal sealed class IngestedEventConfiguration : IEntityTypeConfiguration<IngestedEvent>
+{
+    public void Configure(EntityTypeBuilder<IngestedEvent> b)
+    {
+        b.ToTable("Events");
+        b.Property(x => x.Type).HasMaxLength(32);
+        // The idempotency key: a batch sent twice is stored once.
+        b.HasIndex(x => new { x.CollectorId, x.Sequence }).IsUnique();
+        b.HasIndex(x => new { x.SessionId, x.Timestamp });
+        b.HasIndex(x => x.ReceivedAt);
+        b.HasOne<Collector>().WithMany().HasForeignKey(x => x.CollectorId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class AlertConfiguration : IEntityTypeConfiguration<Alert>
+{
+    public void Configure(EntityTypeBuilder<Alert> b)
+    {
+        b.Property(x => x.Message).HasMaxLength(1000);
+        b.Property(x => x.Mac).HasMaxLength(17);
+        b.Property(x => x.AcknowledgedBy).HasMaxLength(200);
+        b.HasIndex(x => new { x.State, x.Kind });
+        b.HasIndex(x => new { x.SiteId, x.State });
+        b.HasIndex(x => x.SessionId);
+        b.HasOne(x => x.Site).WithMany().HasForeignKey(x => x.SiteId).OnDelete(DeleteBehavior.Restrict);
+    }
+}

@@ -1,0 +1,143 @@
+using PvsFleet.Contracts;
+
+namespace PvsFleet.Api.Data;
+
+/// <summary>A place with its own PVS subnets and collectors; the unit of grouping, alert thresholds and live groups.</summary>
+public sealed class Site
+{
+    public int Id { get; set; }
+    public required string Name { get; set; }
+    public DateTime CreatedAt { get; set; }
+}
+
+/// <summary>A collector on one PVS subnet, authenticated by a key of which only the SHA-256 is stored.</summary>
+public sealed class Collector
+{
+    public int Id { get; set; }
+    public int SiteId { get; set; }
+    public Site Site { get; set; } = null!;
+    public required string Name { get; set; }
+    public required string KeyHash { get; set; }
+    /// <summary>The first characters of the key, so an operator can tell keys apart without the secret.</summary>
+    public required string KeyPrefix { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? RevokedAt { get; set; }
+    /// <summary>Server time of the last batch from this collector: the clock that "silent" is judged by.</summary>
+    public DateTime? LastSeenAt { get; set; }
+    public long LastSequence { get; set; }
+    public string? Interface { get; set; }
+    public string? Version { get; set; }
+    public long PacketsReceived { get; set; }
+    public long PacketsDropped { get; set; }
+    public long InterfaceDropped { get; set; }
+    public int ActiveSessions { get; set; }
+    public long SpooledEvents { get; set; }
+}
+
+/// <summary>A PVS target device, known by its DHCP chaddr.</summary>
+public sealed class Device
+{
+    public long Id { get; set; }
+    public required string Mac { get; set; }
+    public int SiteId { get; set; }
+    public Site Site { get; set; } = null!;
+    public string? LastIp { get; set; }
+    public string? HostName { get; set; }
+    public Firmware Firmware { get; set; }
+    public DateTime FirstSeenAt { get; set; }
+    public DateTime LastSeenAt { get; set; }
+    // The latest session, copied here so fleet views filter devices without a join over all sessions.
+    public Guid? LastSessionId { get; set; }
+    public DateTime? LastSessionStartedAt { get; set; }
+    public BootPhase? CurrentPhase { get; set; }
+    public BootOutcome? CurrentOutcome { get; set; }
+}
+
+/// <summary>One pass of one device through the boot phases.</summary>
+public sealed class BootSession
+{
+    public Guid Id { get; set; }
+    public long DeviceId { get; set; }
+    public Device Device { get; set; } = null!;
+    public int SiteId { get; set; }
+    public int CollectorId { get; set; }
+    public required string Mac { get; set; }
+    public string? Ip { get; set; }
+    public Firmware Firmware { get; set; }
+    public string? BootFile { get; set; }
+    public string? HostName { get; set; }
+    public BootPhase Phase { get; set; }
+    public BootOutcome Outcome { get; set; }
+    public DateTime StartedAt { get; set; }
+    public DateTime? EndedAt { get; set; }
+    public DateTime PhaseStartedAt { get; set; }
+    /// <summary>First DHCPDISCOVER to BNIStack, once reached: the figure boot statistics are made of.</summary>
+    public double? DurationMs { get; set; }
+    public int TotalRetries { get; set; }
+    public string? DhcpServer { get; set; }
+    public string? TftpServer { get; set; }
+    public string? PvsServer { get; set; }
+    /// <summary>Sequence of the event whose snapshot is stored: an older snapshot arriving late is not applied.</summary>
+    public long LastSequence { get; set; }
+    public DateTime UpdatedAt { get; set; }
+    public List<SessionPhase> Phases { get; set; } = [];
+}
+
+/// <summary>One phase of a session; site and session start are copied so per-phase statistics need no join.</summary>
+public sealed class SessionPhase
+{
+    public Guid SessionId { get; set; }
+    public BootPhase Phase { get; set; }
+    public int SiteId { get; set; }
+    public DateTime SessionStartedAt { get; set; }
+    public DateTime StartedAt { get; set; }
+    public DateTime? EndedAt { get; set; }
+    public double? DurationMs { get; set; }
+    public int Retries { get; set; }
+}
+
+/// <summary>An event as received, kept for timelines and audits until the retention period has passed.</summary>
+public sealed class IngestedEvent
+{
+    public long Id { get; set; }
+    public int CollectorId { get; set; }
+    public long Sequence { get; set; }
+    public required string Type { get; set; }
+    public DateTime Timestamp { get; set; }
+    public Guid? SessionId { get; set; }
+    public DateTime ReceivedAt { get; set; }
+    public required string Payload { get; set; }
+}
+
+public enum AlertKind
+{
+    StuckSession = 0,
+    FailedBoot = 1,
+    CollectorSilent = 2,
+}
+
+public enum AlertState
+{
+    Open = 0,
+    Acknowledged = 1,
+    Resolved = 2,
+}
+
+/// <summary>Something an operator should look at; opened and resolved by the evaluator, acknowledged by people.</summary>
+public sealed class Alert
+{
+    public long Id { get; set; }
+    public AlertKind Kind { get; set; }
+    public AlertState State { get; set; }
+    public int SiteId { get; set; }
+    public Site Site { get; set; } = null!;
+    public Guid? SessionId { get; set; }
+    public int? CollectorId { get; set; }
+    public string? Mac { get; set; }
+    public BootPhase? Phase { get; set; }
+    public required string Message { get; set; }
+    public DateTime OpenedAt { get; set; }
+    public DateTime? AcknowledgedAt { get; set; }
+    public string? AcknowledgedBy { get; set; }
+    public DateTime? ResolvedAt { get; set; }
+}

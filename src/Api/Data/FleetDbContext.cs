@@ -1,0 +1,45 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace PvsFleet.Api.Data;
+
+/// <summary>
+/// The fleet's storage. One model, two providers: each provider has its own subclass so that its migrations
+/// live apart (Data/Migrations/Postgres, Data/Migrations/Sqlite) and are generated and applied for real.
+/// </summary>
+public abstract class FleetDbContext(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<Site> Sites => Set<Site>();
+    public DbSet<Collector> Collectors => Set<Collector>();
+    public DbSet<Device> Devices => Set<Device>();
+    public DbSet<BootSession> Sessions => Set<BootSession>();
+    public DbSet<SessionPhase> SessionPhases => Set<SessionPhase>();
+    public DbSet<IngestedEvent> Events => Set<IngestedEvent>();
+    public DbSet<Alert> Alerts => Set<Alert>();
+
+    public abstract bool IsPostgres { get; }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(FleetDbContext).Assembly);
+}
+
+public sealed class PostgresFleetDbContext(DbContextOptions<PostgresFleetDbContext> options) : FleetDbContext(options)
+{
+    public override bool IsPostgres => true;
+}
+
+public sealed class SqliteFleetDbContext(DbContextOptions<SqliteFleetDbContext> options) : FleetDbContext(options)
+{
+    public override bool IsPostgres => false;
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // SQLite keeps DateTime as text without a kind; everything stored is UTC, so say so when reading back.
+        configurationBuilder.Properties<DateTime>().HaveConversion<UtcConverter>();
+        configurationBuilder.Properties<DateTime?>().HaveConversion<UtcConverter>();
+    }
+
+    private sealed class UtcConverter() : ValueConverter<DateTime, DateTime>(
+        v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
+        v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+}

@@ -1,0 +1,344 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace PvsFleet.Api.Data.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class Initial : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "Sites",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Sites", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Alerts",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Kind = table.Column<int>(type: "INTEGER", nullable: false),
+                    State = table.Column<int>(type: "INTEGER", nullable: false),
+                    SiteId = table.Column<int>(type: "INTEGER", nullable: false),
+                    SessionId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    CollectorId = table.Column<int>(type: "INTEGER", nullable: true),
+                    Mac = table.Column<string>(type: "TEXT", maxLength: 17, nullable: true),
+                    Phase = table.Column<int>(type: "INTEGER", nullable: true),
+                    Message = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    OpenedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    AcknowledgedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    AcknowledgedBy = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    ResolvedAt = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Alerts", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Alerts_Sites_SiteId",
+                        column: x => x.SiteId,
+                        principalTable: "Sites",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Collectors",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    SiteId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    KeyHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    KeyPrefix = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    RevokedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    LastSeenAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    LastSequence = table.Column<long>(type: "INTEGER", nullable: false),
+                    Interface = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    Version = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
+                    PacketsReceived = table.Column<long>(type: "INTEGER", nullable: false),
+                    PacketsDropped = table.Column<long>(type: "INTEGER", nullable: false),
+                    InterfaceDropped = table.Column<long>(type: "INTEGER", nullable: false),
+                    ActiveSessions = table.Column<int>(type: "INTEGER", nullable: false),
+                    SpooledEvents = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Collectors", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Collectors_Sites_SiteId",
+                        column: x => x.SiteId,
+                        principalTable: "Sites",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Devices",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Mac = table.Column<string>(type: "TEXT", maxLength: 17, nullable: false),
+                    SiteId = table.Column<int>(type: "INTEGER", nullable: false),
+                    LastIp = table.Column<string>(type: "TEXT", maxLength: 45, nullable: true),
+                    HostName = table.Column<string>(type: "TEXT", maxLength: 255, nullable: true),
+                    Firmware = table.Column<int>(type: "INTEGER", nullable: false),
+                    FirstSeenAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    LastSeenAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    LastSessionId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    LastSessionStartedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    CurrentPhase = table.Column<int>(type: "INTEGER", nullable: true),
+                    CurrentOutcome = table.Column<int>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Devices", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Devices_Sites_SiteId",
+                        column: x => x.SiteId,
+                        principalTable: "Sites",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Events",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    CollectorId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Sequence = table.Column<long>(type: "INTEGER", nullable: false),
+                    Type = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Timestamp = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    SessionId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    ReceivedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    Payload = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Events", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Events_Collectors_CollectorId",
+                        column: x => x.CollectorId,
+                        principalTable: "Collectors",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Sessions",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    DeviceId = table.Column<long>(type: "INTEGER", nullable: false),
+                    SiteId = table.Column<int>(type: "INTEGER", nullable: false),
+                    CollectorId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Mac = table.Column<string>(type: "TEXT", maxLength: 17, nullable: false),
+                    Ip = table.Column<string>(type: "TEXT", maxLength: 45, nullable: true),
+                    Firmware = table.Column<int>(type: "INTEGER", nullable: false),
+                    BootFile = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    HostName = table.Column<string>(type: "TEXT", maxLength: 255, nullable: true),
+                    Phase = table.Column<int>(type: "INTEGER", nullable: false),
+                    Outcome = table.Column<int>(type: "INTEGER", nullable: false),
+                    StartedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    EndedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    PhaseStartedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    DurationMs = table.Column<double>(type: "REAL", nullable: true),
+                    TotalRetries = table.Column<int>(type: "INTEGER", nullable: false),
+                    DhcpServer = table.Column<string>(type: "TEXT", maxLength: 45, nullable: true),
+                    TftpServer = table.Column<string>(type: "TEXT", maxLength: 45, nullable: true),
+                    PvsServer = table.Column<string>(type: "TEXT", maxLength: 45, nullable: true),
+                    LastSequence = table.Column<long>(type: "INTEGER", nullable: false),
+                    UpdatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Sessions", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Sessions_Collectors_CollectorId",
+                        column: x => x.CollectorId,
+                        principalTable: "Collectors",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                    table.ForeignKey(
+                        name: "FK_Sessions_Devices_DeviceId",
+                        column: x => x.DeviceId,
+                        principalTable: "Devices",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_Sessions_Sites_SiteId",
+                        column: x => x.SiteId,
+                        principalTable: "Sites",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "SessionPhases",
+                columns: table => new
+                {
+                    SessionId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Phase = table.Column<int>(type: "INTEGER", nullable: false),
+                    SiteId = table.Column<int>(type: "INTEGER", nullable: false),
+                    SessionStartedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    StartedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    EndedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    DurationMs = table.Column<double>(type: "REAL", nullable: true),
+                    Retries = table.Column<int>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SessionPhases", x => new { x.SessionId, x.Phase });
+                    table.ForeignKey(
+                        name: "FK_SessionPhases_Sessions_SessionId",
+                        column: x => x.SessionId,
+                        principalTable: "Sessions",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Alerts_SessionId",
+                table: "Alerts",
+                column: "SessionId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Alerts_SiteId_State",
+                table: "Alerts",
+                columns: new[] { "SiteId", "State" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Alerts_State_Kind",
+                table: "Alerts",
+                columns: new[] { "State", "Kind" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Collectors_KeyHash",
+                table: "Collectors",
+                column: "KeyHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Collectors_SiteId_Name",
+                table: "Collectors",
+                columns: new[] { "SiteId", "Name" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Devices_HostName",
+                table: "Devices",
+                column: "HostName");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Devices_Mac",
+                table: "Devices",
+                column: "Mac",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Devices_SiteId_CurrentPhase_CurrentOutcome",
+                table: "Devices",
+                columns: new[] { "SiteId", "CurrentPhase", "CurrentOutcome" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Events_CollectorId_Sequence",
+                table: "Events",
+                columns: new[] { "CollectorId", "Sequence" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Events_ReceivedAt",
+                table: "Events",
+                column: "ReceivedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Events_SessionId_Timestamp",
+                table: "Events",
+                columns: new[] { "SessionId", "Timestamp" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SessionPhases_SessionStartedAt",
+                table: "SessionPhases",
+                column: "SessionStartedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SessionPhases_SiteId_SessionStartedAt",
+                table: "SessionPhases",
+                columns: new[] { "SiteId", "SessionStartedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Sessions_CollectorId",
+                table: "Sessions",
+                column: "CollectorId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Sessions_DeviceId_StartedAt",
+                table: "Sessions",
+                columns: new[] { "DeviceId", "StartedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Sessions_Outcome_Phase",
+                table: "Sessions",
+                columns: new[] { "Outcome", "Phase" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Sessions_SiteId_StartedAt",
+                table: "Sessions",
+                columns: new[] { "SiteId", "StartedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Sessions_StartedAt",
+                table: "Sessions",
+                column: "StartedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Sites_Name",
+                table: "Sites",
+                column: "Name",
+                unique: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "Alerts");
+
+            migrationBuilder.DropTable(
+                name: "Events");
+
+            migrationBuilder.DropTable(
+                name: "SessionPhases");
+
+            migrationBuilder.DropTable(
+                name: "Sessions");
+
+            migrationBuilder.DropTable(
+                name: "Collectors");
+
+            migrationBuilder.DropTable(
+                name: "Devices");
+
+            migrationBuilder.DropTable(
+                name: "Sites");
+        }
+    }
+}

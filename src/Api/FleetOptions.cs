@@ -1,0 +1,76 @@
+using PvsFleet.Contracts;
+
+namespace PvsFleet.Api;
+
+/// <summary>The <c>PvsFleet</c> configuration section.</summary>
+public sealed class FleetOptions
+{
+    public const string Section = "PvsFleet";
+
+    /// <summary>Where the embedded SQLite database lives when no PostgreSQL connection is configured.</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>Raw events older than this are deleted; sessions, devices and alerts are kept.</summary>
+    public int EventRetentionDays { get; set; } = 30;
+
+    public IngestOptions Ingest { get; set; } = new();
+    public AlertOptions Alerts { get; set; } = new();
+    public AuthOptions Auth { get; set; } = new();
+}
+
+public sealed class IngestOptions
+{
+    /// <summary>Largest accepted batch after decompression; a gzip bomb stops here.</summary>
+    public int MaxBatchBytes { get; set; } = 16 * 1024 * 1024;
+    public int MaxEventsPerBatch { get; set; } = 10_000;
+    /// <summary>How far ahead of the server's clock an event's timestamp may be (collector clock skew).</summary>
+    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromHours(1);
+}
+
+public sealed class AlertOptions
+{
+    public bool Enabled { get; set; } = true;
+    public TimeSpan EvaluationInterval { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan CollectorSilentAfter { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Seconds without progress before a session counts as stuck, per phase before BNIStack.</summary>
+    public Dictionary<BootPhase, int> StuckThresholds { get; set; } = new()
+    {
+        [BootPhase.IpAcquisition] = 30,
+        [BootPhase.BootstrapDownload] = 30,
+        [BootPhase.PvsLogon] = 30,
+        [BootPhase.SingleReadMode] = 60,
+    };
+
+    /// <summary>Per-site overrides of <see cref="StuckThresholds"/>, keyed by site name.</summary>
+    public Dictionary<string, SiteAlertOptions> Sites { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>When set, every opened or resolved alert is POSTed there as JSON.</summary>
+    public Uri? WebhookUrl { get; set; }
+    public int WebhookMaxAttempts { get; set; } = 5;
+    public TimeSpan WebhookFirstRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    public TimeSpan StuckThreshold(string site, BootPhase phase)
+    {
+        if (Sites.TryGetValue(site, out var s) && s.StuckThresholds.TryGetValue(phase, out var siteSeconds))
+            return TimeSpan.FromSeconds(siteSeconds);
+        return TimeSpan.FromSeconds(StuckThresholds.TryGetValue(phase, out var seconds) ? seconds : 60);
+    }
+}
+
+public sealed class SiteAlertOptions
+{
+    public Dictionary<BootPhase, int> StuckThresholds { get; set; } = [];
+}
+
+public sealed class AuthOptions
+{
+    /// <summary>A static key for small installs: <c>Authorization: Bearer &lt;key&gt;</c> reads and administers.</summary>
+    public string? AdminKey { get; set; }
+
+    /// <summary>OpenID Connect authority whose bearer tokens are accepted.</summary>
+    public string? Authority { get; set; }
+    public string? Audience { get; set; }
+
+    public bool IsConfigured => !string.IsNullOrWhiteSpace(AdminKey) || !string.IsNullOrWhiteSpace(Authority);
+}

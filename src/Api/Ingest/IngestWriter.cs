@@ -1,0 +1,225 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using NpgsqlTypes;
+using PvsFleet.Api.Data;
+using PvsFleet.Contracts;
+using PvsFleet.Contracts.Ingest;
+
+namespace PvsFleet.Api.Ingest;
+
+/// <summary>What one applied batch changed, for the live hub and the meters.</summary>
+public sealed record IngestApplied(
+    int Accepted, int Duplicates, long AcknowledgedThrough, Collector Collector, string Site,
+    IReadOnlyList<BootSession> ChangedSessions, bool HeartbeatReceived, IReadOnlyDictionary<string, int> AcceptedByType);
+
+/// <summary>
+/// Applies a validated batch to the context: one round of reads (known sequences, the sessions and devices the
+/// batch touches), the changes in memory, then one SaveChanges. The caller owns the transaction.
+/// </summary>
+public static class IngestWriter
+{
+    public static async Task<IngestApplied> ApplyAsync(
+        FleetDbContext db, int collectorId, IReadOnlyList<IngestEvent> events, DateTime now,
+        JsonSerializerOptions json, CancellationToken ct)
+    {
+        var collector = await db.Collectors.Include(c => c.Site).SingleAsync(c => c.Id == collectorId, ct);
+        long min = long.MaxValue, max = long.MinValue;
+        foreach (var e in events)
+        {
+            min = Math.Min(min, e.Sequence);
+            max = Math.Max(max, e.Sequence);
+        }
+
+        // A range read instead of an IN list: re-sent batches are contiguous, and the unique index serves it.
+        var known = await db.Events
+            .Where(e => e.CollectorId == collectorId && e.Sequence >= min && e.Sequence <= max)
+            .Select(e => e.Sequence)
+            .ToListAsync(ct);
+        var knownSet = known.ToHashSet();
+        var fresh = events.Where(e => !knownSet.Contains(e.Sequence)).OrderBy(e => e.Sequence).ToList();
+
+        collector.LastSeenAt = now;
+        var changed = new Dictionary<Guid, BootSession>();
+        var byType = new Dictionary<string, int>();
+        var heartbeat = false;
+        var copy = new List<IngestedEvent>();
+
+        if (fresh.Count > 0)
+        {
+            var sessionIds = fresh.OfType<SessionEvent>().Select(e => e.Session.SessionId).Distinct().ToList();
+            var macs = fresh.OfType<SessionEvent>().Select(e => Macs.Normalize(e.Session.Mac)).Distinct().ToList();
+            var sessions = sessionIds.Count == 0
+                ? []
+                : await db.Sessions.Include(s => s.Phases).Where(s => sessionIds.Contains(s.Id)).ToDictionaryAsync(s => s.Id, ct);
+            var devices = macs.Count == 0
+                ? []
+                : await db.Devices.Where(d => macs.Contains(d.Mac)).ToDictionaryAsync(d => d.Mac, StringComparer.Ordinal, ct);
+
+            foreach (var e in fresh)
+            {
+                var type = TypeName(e);
+                byType[type] = byType.GetValueOrDefault(type) + 1;
+                copy.Add(new IngestedEvent
+                {
+                    CollectorId = collector.Id,
+                    Sequence = e.Sequence,
+                    Type = type,
+                    Timestamp = e.Timestamp.UtcDateTime,
+                    SessionId = (e as SessionEvent)?.Session.SessionId,
+                    ReceivedAt = now,
+                    Payload = JsonSerializer.Serialize(e, json),
+                });
+
+                switch (e)
+                {
+                    case CollectorHeartbeatEvent hb:
+                        heartbeat = true;
+                        collector.Interface = hb.Interface ?? collector.Interface;
+                        collector.Version = hb.Version ?? collector.Version;
+                        collector.PacketsReceived = hb.PacketsReceived;
+                        collector.PacketsDropped = hb.PacketsDropped;
+                        collector.InterfaceDropped = hb.InterfaceDropped;
+                        collector.ActiveSessions = hb.ActiveSessions;
+                        collector.SpooledEvents = hb.SpooledEvents;
+                        break;
+                    case SessionEvent se:
+                        if (ApplySnapshot(db, collector, se, sessions, devices, now) is { } session)
+                            changed[session.Id] = session;
+                        break;
+                }
+            }
+            collector.LastSequence = Math.Max(collector.LastSequence, fresh[^1].Sequence);
+        }
+
+        if (db.IsPostgres)
+        {
+            await db.SaveChangesAsync(ct);
+            await CopyEventsAsync(db, copy, ct);
+        }
+        else
+        {
+            db.Events.AddRange(copy);
+            await db.SaveChangesAsync(ct);
+        }
+        return new IngestApplied(fresh.Count, events.Count - fresh.Count, max, collector, collector.Site.Name,
+            [.. changed.Values], heartbeat, byType);
+    }
+
+    // The raw events are most of the rows of a batch: on PostgreSQL they skip change tracking and go in by binary
+    // COPY, inside the caller's transaction. A (collector, sequence) raced in by a concurrent copy of the batch fails
+    // the COPY with a unique violation, and the caller retries.
+    private static async Task CopyEventsAsync(FleetDbContext db, List<IngestedEvent> rows, CancellationToken ct)
+    {
+        if (rows.Count == 0)
+            return;
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await using var writer = await connection.BeginBinaryImportAsync(
+            """COPY "Events" ("CollectorId", "Sequence", "Type", "Timestamp", "SessionId", "ReceivedAt", "Payload") FROM STDIN (FORMAT BINARY)""", ct);
+        foreach (var e in rows)
+        {
+            await writer.StartRowAsync(ct);
+            await writer.WriteAsync(e.CollectorId, NpgsqlDbType.Integer, ct);
+            await writer.WriteAsync(e.Sequence, NpgsqlDbType.Bigint, ct);
+            await writer.WriteAsync(e.Type, NpgsqlDbType.Varchar, ct);
+            await writer.WriteAsync(e.Timestamp, NpgsqlDbType.TimestampTz, ct);
+            if (e.SessionId is { } id)
+                await writer.WriteAsync(id, NpgsqlDbType.Uuid, ct);
+            else
+                await writer.WriteNullAsync(ct);
+            await writer.WriteAsync(e.ReceivedAt, NpgsqlDbType.TimestampTz, ct);
+            await writer.WriteAsync(e.Payload, NpgsqlDbType.Text, ct);
+        }
+        await writer.CompleteAsync(ct);
+    }
+
+    public static string TypeName(IngestEvent e) => e switch
+    {
+        SessionStartedEvent => "sessionStarted",
+        PhaseEnteredEvent => "phaseEntered",
+        RetriesEvent => "retries",
+        IssueEvent => "issue",
+        SessionEndedEvent => "sessionEnded",
+        CollectorHeartbeatEvent => "heartbeat",
+        _ => "unknown",
+    };
+
+    private static BootSession? ApplySnapshot(
+        FleetDbContext db, Collector collector, SessionEvent e,
+        Dictionary<Guid, BootSession> sessions, Dictionary<string, Device> devices, DateTime now)
+    {
+        var snap = e.Session;
+        var mac = Macs.Normalize(snap.Mac);
+        var at = e.Timestamp.UtcDateTime;
+
+        if (!devices.TryGetValue(mac, out var device))
+        {
+            device = new Device { Mac = mac, SiteId = collector.SiteId, FirstSeenAt = at, LastSeenAt = at };
+            db.Devices.Add(device);
+            devices[mac] = device;
+        }
+
+        if (!sessions.TryGetValue(snap.SessionId, out var session))
+        {
+            session = new BootSession { Id = snap.SessionId, Mac = mac, Device = device, SiteId = collector.SiteId, CollectorId = collector.Id };
+            db.Sessions.Add(session);
+            sessions[snap.SessionId] = session;
+        }
+        else if (session.CollectorId != collector.Id || e.Sequence <= session.LastSequence)
+        {
+            // Another collector's session id, or an older snapshot arriving late: the stored state is newer.
+            return null;
+        }
+
+        session.Mac = mac;
+        session.Ip = snap.Ip ?? session.Ip;
+        session.Firmware = snap.Firmware;
+        session.BootFile = snap.BootFile ?? session.BootFile;
+        session.HostName = snap.HostName ?? session.HostName;
+        session.Phase = snap.Phase;
+        session.Outcome = snap.Outcome;
+        session.StartedAt = snap.StartedAt.UtcDateTime;
+        session.EndedAt = snap.EndedAt?.UtcDateTime;
+        session.DhcpServer = snap.Servers?.Dhcp ?? session.DhcpServer;
+        session.TftpServer = snap.Servers?.Tftp ?? session.TftpServer;
+        session.PvsServer = snap.Servers?.Pvs ?? session.PvsServer;
+        session.LastSequence = e.Sequence;
+        session.UpdatedAt = now;
+
+        foreach (var timing in snap.Phases ?? [])
+        {
+            var phase = session.Phases.Find(p => p.Phase == timing.Phase);
+            if (phase is null)
+            {
+                phase = new SessionPhase { SessionId = session.Id, Phase = timing.Phase };
+                session.Phases.Add(phase);
+            }
+            phase.SiteId = session.SiteId;
+            phase.SessionStartedAt = session.StartedAt;
+            phase.StartedAt = timing.StartedAt.UtcDateTime;
+            phase.EndedAt = timing.EndedAt?.UtcDateTime;
+            phase.DurationMs = phase.EndedAt is { } end ? (end - phase.StartedAt).TotalMilliseconds : null;
+            phase.Retries = timing.Retries;
+        }
+        session.TotalRetries = session.Phases.Sum(p => p.Retries);
+        session.PhaseStartedAt = session.Phases.Find(p => p.Phase == session.Phase)?.StartedAt ?? session.StartedAt;
+        var bni = session.Phases.Find(p => p.Phase == BootPhase.BniStack);
+        session.DurationMs = bni is null ? null : (bni.StartedAt - session.StartedAt).TotalMilliseconds;
+
+        device.SiteId = collector.SiteId;
+        if (at > device.LastSeenAt)
+            device.LastSeenAt = at;
+        device.LastIp = snap.Ip ?? device.LastIp;
+        device.HostName = snap.HostName ?? device.HostName;
+        if (snap.Firmware != Firmware.Unknown)
+            device.Firmware = snap.Firmware;
+        if (device.LastSessionStartedAt is null || session.StartedAt >= device.LastSessionStartedAt)
+        {
+            device.LastSessionId = session.Id;
+            device.LastSessionStartedAt = session.StartedAt;
+            device.CurrentPhase = session.Phase;
+            device.CurrentOutcome = session.Outcome;
+        }
+        return session;
+    }
+}

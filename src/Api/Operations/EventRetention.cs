@@ -1,0 +1,32 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using PvsFleet.Api.Data;
+
+namespace PvsFleet.Api.Operations;
+
+/// <summary>Deletes raw events past <see cref="FleetOptions.EventRetentionDays"/>, hourly; sessions stay.</summary>
+public sealed class EventRetention(IServiceScopeFactory scopes, TimeProvider clock, IOptionsMonitor<FleetOptions> options,
+    ILogger<EventRetention> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromHours(1), clock);
+        do
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<FleetDbContext>();
+                var cutoff = clock.GetUtcNow().UtcDateTime.AddDays(-options.CurrentValue.EventRetentionDays);
+                var deleted = await db.Events.Where(e => e.ReceivedAt < cutoff).ExecuteDeleteAsync(stoppingToken);
+                if (deleted > 0 && log.IsEnabled(LogLevel.Information))
+                    log.LogInformation("Deleted {Count} raw events received before {Cutoff:u}", deleted, cutoff);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                log.LogWarning(ex, "Event retention pass failed");
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+}

@@ -1,0 +1,202 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using PvsFleet.Api.Data;
+using PvsFleet.Api.Ingest;
+using PvsFleet.Api.Security;
+using PvsFleet.Contracts;
+
+namespace PvsFleet.Api.Queries;
+
+public sealed record SiteView(string Name, int Collectors, int SilentCollectors, int Devices,
+    IReadOnlyDictionary<BootPhase, int> InProgressByPhase, int Stuck, int OpenAlerts);
+public sealed record DeviceView(string Mac, string Site, string? LastIp, string? HostName, Firmware Firmware,
+    DateTime FirstSeenAt, DateTime LastSeenAt, Guid? LastSessionId, BootPhase? Phase, BootOutcome? Outcome);
+public sealed record SessionView(Guid Id, string Mac, string? Ip, string? HostName, Firmware Firmware, string? BootFile,
+    BootPhase Phase, BootOutcome Outcome, DateTime StartedAt, DateTime? EndedAt, double? DurationMs, int TotalRetries,
+    string? DhcpServer, string? TftpServer, string? PvsServer);
+public sealed record PhaseView(BootPhase Phase, DateTime StartedAt, DateTime? EndedAt, double? DurationMs, int Retries);
+public sealed record TimelineEntry(long Sequence, string Type, DateTime Timestamp, string Payload);
+public sealed record DeviceDetail(DeviceView Device, IReadOnlyList<SessionView> Sessions);
+public sealed record SessionDetail(SessionView Session, string Site, IReadOnlyList<PhaseView> Phases, IReadOnlyList<TimelineEntry> Timeline);
+
+public static class FleetQueries
+{
+    public static IEndpointRouteBuilder MapFleetQueries(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1").WithTags("Fleet").RequireAuthorization(AuthSetup.ReaderPolicy);
+
+        api.MapGet("/sites", Sites).WithSummary("Sites with live device counts per phase.");
+        api.MapGet("/devices", Devices).WithSummary("Devices, filtered by site, current phase and outcome, or MAC/host/IP text (q).");
+        api.MapGet("/devices/{mac}", Device).WithSummary("One device with its latest sessions.");
+        api.MapGet("/sessions", Sessions).WithSummary("Sessions by site and start time, newest first.");
+        api.MapGet("/sessions/{id:guid}", Session).WithSummary("One session's phases and event timeline.");
+        api.MapGet("/sessions/export.csv", ExportCsv).WithSummary("Sessions as CSV (site, from, to).");
+
+        return app;
+    }
+
+    private static async Task<Ok<List<SiteView>>> Sites(FleetDbContext db, TimeProvider clock, Microsoft.Extensions.Options.IOptions<FleetOptions> options, CancellationToken ct)
+    {
+        var silentBefore = clock.GetUtcNow().UtcDateTime - options.Value.Alerts.CollectorSilentAfter;
+        var sites = await db.Sites.AsNoTracking().OrderBy(s => s.Name).ToListAsync(ct);
+        var devices = await db.Devices.AsNoTracking().GroupBy(d => d.SiteId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(x => x.Key, x => x.Count, ct);
+        var live = await db.Devices.AsNoTracking()
+            .Where(d => d.CurrentOutcome == BootOutcome.InProgress || d.CurrentOutcome == BootOutcome.Stuck)
+            .GroupBy(d => new { d.SiteId, d.CurrentPhase, d.CurrentOutcome })
+            .Select(g => new { g.Key.SiteId, g.Key.CurrentPhase, g.Key.CurrentOutcome, Count = g.Count() })
+            .ToListAsync(ct);
+        var collectors = await db.Collectors.AsNoTracking().Where(c => c.RevokedAt == null)
+            .Select(c => new { c.SiteId, c.LastSeenAt }).ToListAsync(ct);
+        var alerts = await db.Alerts.AsNoTracking().Where(a => a.State != AlertState.Resolved)
+            .GroupBy(a => a.SiteId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(x => x.Key, x => x.Count, ct);
+
+        return TypedResults.Ok(sites.Select(s => new SiteView(
+            s.Name,
+            collectors.Count(c => c.SiteId == s.Id),
+            collectors.Count(c => c.SiteId == s.Id && c.LastSeenAt < silentBefore),
+            devices.GetValueOrDefault(s.Id),
+            Enum.GetValues<BootPhase>().ToDictionary(p => p,
+                p => live.Where(l => l.SiteId == s.Id && l.CurrentPhase == p).Sum(l => l.Count)),
+            live.Where(l => l.SiteId == s.Id && l.CurrentOutcome == BootOutcome.Stuck).Sum(l => l.Count),
+            alerts.GetValueOrDefault(s.Id))).ToList());
+    }
+
+    private static async Task<Results<Ok<Paged<DeviceView>>, ValidationProblem>> Devices(
+        FleetDbContext db, string? site, BootPhase? phase, BootOutcome? outcome, string? q, int? page, int? pageSize, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var paging = Paging.Check(page, pageSize, errors);
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
+
+        var query = db.Devices.AsNoTracking();
+        if (site is not null)
+            query = query.Where(d => d.Site.Name == site);
+        if (phase is { } p)
+            query = query.Where(d => d.CurrentPhase == p);
+        if (outcome is { } o)
+            query = query.Where(d => d.CurrentOutcome == o);
+        if (!string.IsNullOrWhiteSpace(q))
+        {
+            var text = q.Trim().ToLowerInvariant();
+            var pattern = "%" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal)
+                .Replace("_", "\\_", StringComparison.Ordinal) + "%";
+            var macPattern = pattern.Replace('-', ':');
+            query = query.Where(d => EF.Functions.Like(d.Mac, macPattern, "\\") || EF.Functions.Like(d.LastIp ?? "", pattern, "\\")
+                || EF.Functions.Like((d.HostName ?? "").ToLower(), pattern, "\\"));
+        }
+        var total = await query.CountAsync(ct);
+        var items = await query.OrderBy(d => d.Mac).Skip(paging.Skip).Take(paging.Size)
+            .Select(d => new DeviceView(d.Mac, d.Site.Name, d.LastIp, d.HostName, d.Firmware, d.FirstSeenAt, d.LastSeenAt,
+                d.LastSessionId, d.CurrentPhase, d.CurrentOutcome))
+            .ToListAsync(ct);
+        return TypedResults.Ok(new Paged<DeviceView>(items, paging.Page, paging.Size, total));
+    }
+
+    private static async Task<Results<Ok<DeviceDetail>, NotFound, ValidationProblem>> Device(string mac, FleetDbContext db, CancellationToken ct)
+    {
+        if (!Macs.TryNormalize(mac, out var normalized))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["mac"] = ["A MAC address looks like 52:54:00:00:00:01."] });
+        var device = await db.Devices.AsNoTracking().Where(d => d.Mac == normalized)
+            .Select(d => new DeviceView(d.Mac, d.Site.Name, d.LastIp, d.HostName, d.Firmware, d.FirstSeenAt, d.LastSeenAt,
+                d.LastSessionId, d.CurrentPhase, d.CurrentOutcome))
+            .SingleOrDefaultAsync(ct);
+        if (device is null)
+            return TypedResults.NotFound();
+        var sessions = await db.Sessions.AsNoTracking().Where(s => s.Mac == normalized)
+            .OrderByDescending(s => s.StartedAt).Take(100).Select(ToView).ToListAsync(ct);
+        return TypedResults.Ok(new DeviceDetail(device, sessions));
+    }
+
+    private static async Task<Results<Ok<Paged<SessionView>>, ValidationProblem>> Sessions(
+        FleetDbContext db, string? site, DateTimeOffset? from, DateTimeOffset? to, BootOutcome? outcome, int? page, int? pageSize, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var paging = Paging.Check(page, pageSize, errors);
+        if (from > to)
+            errors["from"] = ["from is before to."];
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
+        var query = Filter(db, site, from, to);
+        if (outcome is { } o)
+            query = query.Where(s => s.Outcome == o);
+        var total = await query.CountAsync(ct);
+        var items = await query.OrderByDescending(s => s.StartedAt).ThenBy(s => s.Id).Skip(paging.Skip).Take(paging.Size)
+            .Select(ToView).ToListAsync(ct);
+        return TypedResults.Ok(new Paged<SessionView>(items, paging.Page, paging.Size, total));
+    }
+
+    private static async Task<Results<Ok<SessionDetail>, NotFound>> Session(Guid id, FleetDbContext db, CancellationToken ct)
+    {
+        var session = await db.Sessions.AsNoTracking().Include(s => s.Phases).SingleOrDefaultAsync(s => s.Id == id, ct);
+        if (session is null)
+            return TypedResults.NotFound();
+        var site = await db.Sites.AsNoTracking().Where(s => s.Id == session.SiteId).Select(s => s.Name).SingleAsync(ct);
+        var timeline = await db.Events.AsNoTracking().Where(e => e.SessionId == id)
+            .OrderBy(e => e.Timestamp).ThenBy(e => e.Sequence)
+            .Select(e => new TimelineEntry(e.Sequence, e.Type, e.Timestamp, e.Payload)).ToListAsync(ct);
+        return TypedResults.Ok(new SessionDetail(
+            ToView.Compile()(session), site,
+            [.. session.Phases.OrderBy(p => p.Phase).Select(p => new PhaseView(p.Phase, p.StartedAt, p.EndedAt, p.DurationMs, p.Retries))],
+            timeline));
+    }
+
+    private static async Task ExportCsv(HttpContext http, FleetDbContext db, string? site, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct)
+    {
+        http.Response.ContentType = "text/csv; charset=utf-8";
+        http.Response.Headers.ContentDisposition = "attachment; filename=\"sessions.csv\"";
+        await using var writer = new StreamWriter(http.Response.Body, new UTF8Encoding(false));
+        await writer.WriteLineAsync("session_id,site,mac,ip,host_name,firmware,boot_file,phase,outcome,started_at,ended_at,duration_ms,retries,dhcp_server,tftp_server,pvs_server");
+        var rows = Filter(db, site, from, to).OrderBy(s => s.StartedAt)
+            .Select(s => new { View = s, Site = db.Sites.Where(x => x.Id == s.SiteId).Select(x => x.Name).First() })
+            .AsAsyncEnumerable();
+        await foreach (var r in rows.WithCancellation(ct))
+        {
+            var s = r.View;
+            await writer.WriteLineAsync(string.Join(',',
+                s.Id.ToString(), Csv(r.Site), s.Mac, Csv(s.Ip), Csv(s.HostName), s.Firmware.ToString(), Csv(s.BootFile),
+                s.Phase.ToString(), s.Outcome.ToString(), Iso(s.StartedAt), s.EndedAt is { } e ? Iso(e) : "",
+                s.DurationMs?.ToString("0.###", CultureInfo.InvariantCulture) ?? "", s.TotalRetries.ToString(CultureInfo.InvariantCulture),
+                Csv(s.DhcpServer), Csv(s.TftpServer), Csv(s.PvsServer)));
+        }
+    }
+
+    private static IQueryable<BootSession> Filter(FleetDbContext db, string? site, DateTimeOffset? from, DateTimeOffset? to)
+    {
+        var query = db.Sessions.AsNoTracking();
+        if (site is not null)
+        {
+            var siteId = db.Sites.Where(s => s.Name == site).Select(s => s.Id);
+            query = query.Where(s => siteId.Contains(s.SiteId));
+        }
+        if (from is { } f)
+        {
+            var fu = f.UtcDateTime;
+            query = query.Where(s => s.StartedAt >= fu);
+        }
+        if (to is { } t)
+        {
+            var tu = t.UtcDateTime;
+            query = query.Where(s => s.StartedAt < tu);
+        }
+        return query;
+    }
+
+    private static readonly System.Linq.Expressions.Expression<Func<BootSession, SessionView>> ToView = s => new SessionView(
+        s.Id, s.Mac, s.Ip, s.HostName, s.Firmware, s.BootFile, s.Phase, s.Outcome, s.StartedAt, s.EndedAt, s.DurationMs,
+        s.TotalRetries, s.DhcpServer, s.TftpServer, s.PvsServer);
+
+    private static string Iso(DateTime t) => t.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+
+    // Quote what could hold a comma or quote; a leading =,+,-,@ is defused for spreadsheet users.
+    private static string Csv(string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+            return "";
+        if (value[0] is '=' or '+' or '-' or '@')
+            value = "'" + value;
+        return value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+    }
+}

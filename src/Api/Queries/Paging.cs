@@ -1,0 +1,22 @@
+namespace PvsFleet.Api.Queries;
+
+/// <summary>One page of a list, with the total so clients can draw a pager.</summary>
+public sealed record Paged<T>(IReadOnlyList<T> Items, int Page, int PageSize, int Total);
+
+public readonly record struct Paging(int Page, int Size)
+{
+    public const int MaxPageSize = 500;
+
+    public int Skip => (Page - 1) * Size;
+
+    public static Paging Check(int? page, int? pageSize, Dictionary<string, string[]> errors)
+    {
+        var p = page ?? 1;
+        var s = pageSize ?? 50;
+        if (p < 1)
+            errors["page"] = ["Pages start at 1."];
+        if (s is < 1 or > MaxPageSize)
+            errors["pageSize"] = [$"Between 1 and {MaxPageSize}."];
+        return new Paging(Math.Max(p, 1), Math.Clamp(s, 1, MaxPageSize));
+    }
+}

@@ -1,0 +1,201 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using PvsFleet.Api.Data;
+using PvsFleet.Api.Security;
+using PvsFleet.Contracts;
+
+namespace PvsFleet.Api.Queries;
+
+/// <summary>Count and percentiles (PostgreSQL's <c>percentile_cont</c>: linear interpolation) of durations in ms.</summary>
+public sealed record DurationStats(long Count, double? P50Ms, double? P90Ms, double? P99Ms, double? MaxMs)
+{
+    public static readonly DurationStats Empty = new(0, null, null, null, null);
+}
+
+public sealed record BucketStats(DateTime Start, DurationStats Stats);
+
+/// <summary>
+/// Boot durations (first DHCPDISCOVER to BNIStack) of the sessions started in [from, to), or with <c>phase</c> the
+/// durations of that phase; overall and per hour or day bucket (UTC).
+/// </summary>
+public sealed record BootDurationStats(string? Site, DateTime From, DateTime To, string Bucket, BootPhase? Phase,
+    DurationStats Overall, IReadOnlyList<BucketStats> Buckets);
+
+public sealed record SlowDevice(string Mac, string? HostName, int Sessions, double AverageMs, double MaxMs);
+
+public static class StatsApi
+{
+    public static IEndpointRouteBuilder MapStatsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/stats").WithTags("Statistics").RequireAuthorization(AuthSetup.ReaderPolicy);
+
+        api.MapGet("/boot-durations", BootDurations)
+            .WithSummary("count, p50, p90, p99 and max of boot (or one phase's) durations, overall and per hour|day bucket.");
+        api.MapGet("/slowest-devices", SlowestDevices).WithSummary("Devices with the longest average boot in the range.");
+
+        return app;
+    }
+
+    public static async Task<Results<Ok<BootDurationStats>, ValidationProblem>> BootDurations(
+        FleetDbContext db, TimeProvider clock, string? site, DateTimeOffset? from, DateTimeOffset? to, string? bucket,
+        BootPhase? phase, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var bucketName = (bucket ?? "hour").ToLowerInvariant();
+        if (bucketName is not ("hour" or "day"))
+            errors["bucket"] = ["hour or day."];
+        var end = (to ?? clock.GetUtcNow()).UtcDateTime;
+        var start = from?.UtcDateTime ?? end.AddDays(-7);
+        if (start >= end)
+            errors["from"] = ["from is before to."];
+        else if (bucketName == "hour" && end - start > TimeSpan.FromDays(92))
+            errors["bucket"] = ["Hourly buckets cover at most 92 days; use bucket=day."];
+        if (phase is { } p && !Enum.IsDefined(p))
+            errors["phase"] = ["Unknown phase."];
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
+
+        int? siteId = null;
+        if (site is not null)
+        {
+            siteId = await db.Sites.Where(s => s.Name == site).Select(s => (int?)s.Id).SingleOrDefaultAsync(ct);
+            if (siteId is null)
+                return TypedResults.Ok(new BootDurationStats(site, start, end, bucketName, phase, DurationStats.Empty, []));
+        }
+
+        var rows = db.IsPostgres
+            ? await PostgresRowsAsync(db, siteId, start, end, bucketName, phase, ct)
+            : await InMemoryRowsAsync(db, siteId, start, end, bucketName, phase, ct);
+        var overall = rows.SingleOrDefault(r => r.Bucket is null);
+        return TypedResults.Ok(new BootDurationStats(site, start, end, bucketName, phase,
+            overall is null ? DurationStats.Empty : overall.ToStats(),
+            [.. rows.Where(r => r.Bucket is not null).OrderBy(r => r.Bucket).Select(r => new BucketStats(DateTime.SpecifyKind(r.Bucket!.Value, DateTimeKind.Utc), r.ToStats()))]));
+    }
+
+    /// <summary>One row of the statistics query: a bucket, or the overall figures when <see cref="Bucket"/> is null.</summary>
+    public sealed class StatsRow
+    {
+        public DateTime? Bucket { get; set; }
+        public long Count { get; set; }
+        public double? P50 { get; set; }
+        public double? P90 { get; set; }
+        public double? P99 { get; set; }
+        public double? Max { get; set; }
+
+        public DurationStats ToStats() => new(Count, P50, P90, P99, Max);
+    }
+
+    // The database sorts once per group; only the bucket rows travel, never the durations.
+    private static async Task<List<StatsRow>> PostgresRowsAsync(
+        FleetDbContext db, int? siteId, DateTime from, DateTime to, string bucket, BootPhase? phase, CancellationToken ct)
+    {
+        var parameters = new List<NpgsqlParameter>
+        {
+            new("unit", bucket), new("from", from), new("to", to),
+        };
+        string source;
+        if (phase is { } p)
+        {
+            parameters.Add(new NpgsqlParameter("phase", (int)p));
+            source = """
+                SELECT "SessionStartedAt" AS t, "DurationMs" AS d FROM "SessionPhases"
+                WHERE "Phase" = @phase AND "DurationMs" IS NOT NULL AND "SessionStartedAt" >= @from AND "SessionStartedAt" < @to
+                """;
+        }
+        else
+        {
+            source = """
+                SELECT "StartedAt" AS t, "DurationMs" AS d FROM "Sessions"
+                WHERE "DurationMs" IS NOT NULL AND "StartedAt" >= @from AND "StartedAt" < @to
+                """;
+        }
+        if (siteId is { } s)
+        {
+            parameters.Add(new NpgsqlParameter("site", s));
+            source += """ AND "SiteId" = @site""";
+        }
+        var sql = $"""
+            SELECT x.b AS "Bucket", count(*) AS "Count",
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY x.d) AS "P50",
+                   percentile_cont(0.9) WITHIN GROUP (ORDER BY x.d) AS "P90",
+                   percentile_cont(0.99) WITHIN GROUP (ORDER BY x.d) AS "P99",
+                   max(x.d) AS "Max"
+            FROM (SELECT date_trunc(@unit, (t AT TIME ZONE 'UTC')) AS b, d FROM ({source}) AS src) AS x
+            GROUP BY GROUPING SETS ((x.b), ())
+            """;
+        return await db.Database.SqlQueryRaw<StatsRow>(sql, [.. parameters]).ToListAsync(ct);
+    }
+
+    // SQLite has no percentile function: read the durations of the range and compute the same interpolation.
+    private static async Task<List<StatsRow>> InMemoryRowsAsync(
+        FleetDbContext db, int? siteId, DateTime from, DateTime to, string bucket, BootPhase? phase, CancellationToken ct)
+    {
+        List<(DateTime At, double Ms)> values;
+        if (phase is { } p)
+        {
+            var q = db.SessionPhases.AsNoTracking()
+                .Where(x => x.Phase == p && x.DurationMs != null && x.SessionStartedAt >= from && x.SessionStartedAt < to);
+            if (siteId is { } s)
+                q = q.Where(x => x.SiteId == s);
+            values = [.. (await q.Select(x => new { x.SessionStartedAt, x.DurationMs }).ToListAsync(ct)).Select(x => (x.SessionStartedAt, x.DurationMs!.Value))];
+        }
+        else
+        {
+            var q = db.Sessions.AsNoTracking().Where(x => x.DurationMs != null && x.StartedAt >= from && x.StartedAt < to);
+            if (siteId is { } s)
+                q = q.Where(x => x.SiteId == s);
+            values = [.. (await q.Select(x => new { x.StartedAt, x.DurationMs }).ToListAsync(ct)).Select(x => (x.StartedAt, x.DurationMs!.Value))];
+        }
+
+        var rows = new List<StatsRow>();
+        if (values.Count == 0)
+            return rows;
+        rows.Add(Row(null, values.Select(v => v.Ms)));
+        foreach (var g in values.GroupBy(v => Truncate(v.At, bucket)))
+            rows.Add(Row(g.Key, g.Select(v => v.Ms)));
+        return rows;
+
+        static StatsRow Row(DateTime? bucket, IEnumerable<double> durations)
+        {
+            var sorted = durations.Order().ToArray();
+            return new StatsRow
+            {
+                Bucket = bucket, Count = sorted.Length,
+                P50 = Percentile(sorted, 0.5), P90 = Percentile(sorted, 0.9), P99 = Percentile(sorted, 0.99), Max = sorted[^1],
+            };
+        }
+    }
+
+    private static DateTime Truncate(DateTime t, string bucket) => bucket == "day"
+        ? new DateTime(t.Year, t.Month, t.Day, 0, 0, 0, DateTimeKind.Utc)
+        : new DateTime(t.Year, t.Month, t.Day, t.Hour, 0, 0, DateTimeKind.Utc);
+
+    /// <summary>Linear interpolation between the closest ranks, exactly as PostgreSQL's <c>percentile_cont</c>.</summary>
+    public static double Percentile(double[] sorted, double fraction)
+    {
+        var position = fraction * (sorted.Length - 1);
+        var lower = (int)Math.Floor(position);
+        var upper = (int)Math.Ceiling(position);
+        return sorted[lower] + ((sorted[upper] - sorted[lower]) * (position - lower));
+    }
+
+    private static async Task<Results<Ok<List<SlowDevice>>, ValidationProblem>> SlowestDevices(
+        FleetDbContext db, TimeProvider clock, string? site, DateTimeOffset? from, DateTimeOffset? to, int? limit, CancellationToken ct)
+    {
+        var take = limit ?? 20;
+        if (take is < 1 or > 500)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = ["Between 1 and 500."] });
+        var end = (to ?? clock.GetUtcNow()).UtcDateTime;
+        var start = from?.UtcDateTime ?? end.AddDays(-7);
+        var q = db.Sessions.AsNoTracking().Where(s => s.DurationMs != null && s.StartedAt >= start && s.StartedAt < end);
+        if (site is not null)
+            q = q.Where(s => db.Sites.Where(x => x.Name == site).Select(x => x.Id).Contains(s.SiteId));
+        var rows = await q.GroupBy(s => s.DeviceId)
+            .Select(g => new { DeviceId = g.Key, Sessions = g.Count(), Average = g.Average(s => s.DurationMs!.Value), Max = g.Max(s => s.DurationMs!.Value) })
+            .OrderByDescending(x => x.Average).Take(take)
+            .Join(db.Devices, x => x.DeviceId, d => d.Id, (x, d) => new SlowDevice(d.Mac, d.HostName, x.Sessions, x.Average, x.Max))
+            .ToListAsync(ct);
+        return TypedResults.Ok(rows);
+    }
+}

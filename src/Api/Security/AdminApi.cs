@@ -1,0 +1,58 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using PvsFleet.Api.Cli;
+using PvsFleet.Api.Data;
+
+namespace PvsFleet.Api.Security;
+
+public sealed record CreateCollectorRequest(string Site, string Name);
+public sealed record CreatedCollector(int Id, string Site, string Name, string Key);
+public sealed record CollectorView(int Id, string Site, string Name, string KeyPrefix, DateTime CreatedAt, DateTime? RevokedAt,
+    DateTime? LastSeenAt, long LastSequence, string? Interface, string? Version, long PacketsReceived, long PacketsDropped,
+    long InterfaceDropped, int ActiveSessions, long SpooledEvents);
+
+public static class AdminApi
+{
+    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/collectors").WithTags("Collectors").RequireAuthorization(AuthSetup.ReaderPolicy);
+
+        api.MapGet("/", List).WithSummary("Collectors with their last heartbeat.");
+        api.MapPost("/", Create).WithSummary("Create a collector (and its site if new); the key is in the response only.");
+        api.MapDelete("/{id:int}", Revoke).WithSummary("Revoke a collector's key.");
+
+        return app;
+    }
+
+    private static async Task<Ok<List<CollectorView>>> List(FleetDbContext db, CancellationToken ct) =>
+        TypedResults.Ok(await db.Collectors.AsNoTracking().OrderBy(c => c.Id)
+            .Select(c => new CollectorView(c.Id, c.Site.Name, c.Name, c.KeyPrefix, c.CreatedAt, c.RevokedAt, c.LastSeenAt,
+                c.LastSequence, c.Interface, c.Version, c.PacketsReceived, c.PacketsDropped, c.InterfaceDropped,
+                c.ActiveSessions, c.SpooledEvents))
+            .ToListAsync(ct));
+
+    private static async Task<Results<Created<CreatedCollector>, ValidationProblem, ProblemHttpResult>> Create(
+        CreateCollectorRequest request, FleetDbContext db, TimeProvider clock)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(request.Site) || request.Site.Length > 100)
+            errors["site"] = ["A site name of 1 to 100 characters."];
+        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 100)
+            errors["name"] = ["A collector name of 1 to 100 characters."];
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
+        if (await db.Collectors.AnyAsync(c => c.Site.Name == request.Site && c.Name == request.Name))
+            return TypedResults.Problem("A collector of that name exists on the site.", statusCode: StatusCodes.Status409Conflict);
+        var (collector, key) = await Commands.CreateCollectorAsync(db, request.Site, request.Name, clock.GetUtcNow().UtcDateTime);
+        return TypedResults.Created($"/api/v1/collectors/{collector.Id}", new CreatedCollector(collector.Id, request.Site, collector.Name, key));
+    }
+
+    private static async Task<Results<NoContent, NotFound>> Revoke(int id, FleetDbContext db, TimeProvider clock, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var n = await db.Collectors.Where(c => c.Id == id && c.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.RevokedAt, now), ct);
+        return n == 1 ? TypedResults.NoContent() : TypedResults.NotFound();
+    }
+}
+

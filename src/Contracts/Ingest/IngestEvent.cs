@@ -1,0 +1,105 @@
+using System.Text.Json.Serialization;
+
+namespace PvsFleet.Contracts.Ingest;
+
+/// <summary>
+/// One event of a collector. The JSON property <c>"type"</c> names the kind:
+/// <c>sessionStarted</c>, <c>phaseEntered</c>, <c>retries</c>, <c>issue</c>, <c>sessionEnded</c>, <c>heartbeat</c>.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type", UnknownDerivedTypeHandling = JsonUnknownDerivedTypeHandling.FailSerialization)]
+[JsonDerivedType(typeof(SessionStartedEvent), "sessionStarted")]
+[JsonDerivedType(typeof(PhaseEnteredEvent), "phaseEntered")]
+[JsonDerivedType(typeof(RetriesEvent), "retries")]
+[JsonDerivedType(typeof(IssueEvent), "issue")]
+[JsonDerivedType(typeof(SessionEndedEvent), "sessionEnded")]
+[JsonDerivedType(typeof(CollectorHeartbeatEvent), "heartbeat")]
+public abstract record IngestEvent
+{
+    /// <summary>
+    /// The collector's own sequence number, strictly increasing over the collector's life (it survives restarts
+    /// through the spool). It is the idempotency key together with the collector: must be ≥ 1.
+    /// </summary>
+    public required long Sequence { get; init; }
+
+    /// <summary>When the collector observed what the event reports (UTC; an offset is accepted and normalised).</summary>
+    public required DateTimeOffset Timestamp { get; init; }
+}
+
+/// <summary>
+/// An event about one boot session. Each carries the whole <see cref="Session"/> as the collector sees it after the
+/// event, so the API can upsert the session from any single event: losing or reordering intermediate events
+/// never corrupts the stored state (an older snapshot never overwrites a newer one).
+/// </summary>
+public abstract record SessionEvent : IngestEvent
+{
+    /// <summary>The session as it stands after this event.</summary>
+    public required SessionSnapshot Session { get; init; }
+}
+
+/// <summary>A device started a boot: the first DHCPDISCOVER with a PXEClient vendor class was seen.</summary>
+public sealed record SessionStartedEvent : SessionEvent;
+
+/// <summary>The session moved into <see cref="Phase"/> (the previous phase ended at the same instant).</summary>
+public sealed record PhaseEnteredEvent : SessionEvent
+{
+    /// <summary>The phase just entered.</summary>
+    public required BootPhase Phase { get; init; }
+}
+
+/// <summary>Retries or retransmits were counted in a phase (DHCP, TFTP blocks, logon requests, stream reads).</summary>
+public sealed record RetriesEvent : SessionEvent
+{
+    /// <summary>The phase the retries belong to.</summary>
+    public required BootPhase Phase { get; init; }
+
+    /// <summary>The retries added since the previous report for this phase (the running total is in the snapshot).</summary>
+    public required int Count { get; init; }
+}
+
+/// <summary>The tracker noticed a problem in the session.</summary>
+public sealed record IssueEvent : SessionEvent
+{
+    /// <summary>What kind of problem.</summary>
+    public required BootIssueKind Kind { get; init; }
+
+    /// <summary>The phase the problem showed in.</summary>
+    public required BootPhase Phase { get; init; }
+
+    /// <summary>A short human-readable detail, e.g. the TFTP error text (at most 512 characters).</summary>
+    public string? Detail { get; init; }
+}
+
+/// <summary>The session is over: the device reached BNIStack, failed, or was given up on as stuck.</summary>
+public sealed record SessionEndedEvent : SessionEvent
+{
+    /// <summary>How it ended. Never <see cref="BootOutcome.InProgress"/>.</summary>
+    public required BootOutcome Outcome { get; init; }
+}
+
+/// <summary>
+/// The collector's periodic sign of life with its capture statistics. A collector that has sent nothing for two
+/// minutes is reported as silent, so a dead collector is not mistaken for stuck devices.
+/// </summary>
+public sealed record CollectorHeartbeatEvent : IngestEvent
+{
+    /// <summary>The capture source: interface name or file.</summary>
+    public string? Interface { get; init; }
+
+    /// <summary>The collector's version string.</summary>
+    public string? Version { get; init; }
+
+    /// <summary>Packets received by the capture since the collector started.</summary>
+    public long PacketsReceived { get; init; }
+
+    /// <summary>Packets dropped by the kernel/libpcap since the collector started.</summary>
+    public long PacketsDropped { get; init; }
+
+    /// <summary>Packets dropped by the interface (driver) since the collector started.</summary>
+    public long InterfaceDropped { get; init; }
+
+    /// <summary>Sessions the collector's tracker is following right now.</summary>
+    public int ActiveSessions { get; init; }
+
+    /// <summary>Events waiting in the collector's spool for delivery.</summary>
+    public long SpooledEvents { get; init; }
+}

@@ -1,0 +1,34 @@
+namespace PvsFleet.Contracts.Live;
+
+/// <summary>
+/// What the hub at <c>/hubs/fleet</c> pushes to a client. A client first calls the hub method
+/// <c>SubscribeSite(site)</c> and then receives the messages of that site.
+/// </summary>
+public interface IFleetClient
+{
+    /// <summary>A boot session was created or changed.</summary>
+    Task SessionChanged(SessionChange change);
+
+    /// <summary>An alert was opened.</summary>
+    Task AlertOpened(AlertMessage alert);
+
+    /// <summary>An alert resolved itself or was acknowledged.</summary>
+    Task AlertChanged(AlertMessage alert);
+
+    /// <summary>A collector sent a heartbeat, or fell silent.</summary>
+    Task CollectorStatus(CollectorStatusMessage status);
+}
+
+/// <summary>A session's state after a change.</summary>
+public sealed record SessionChange(
+    string Site, Guid SessionId, string Mac, string? Ip, string? HostName, BootPhase Phase, BootOutcome Outcome,
+    DateTimeOffset StartedAt, DateTimeOffset? EndedAt, DateTimeOffset PhaseStartedAt);
+
+/// <summary>An alert as pushed live; <see cref="State"/> is <c>open</c>, <c>acknowledged</c> or <c>resolved</c>.</summary>
+public sealed record AlertMessage(
+    long Id, string Site, string Kind, string State, string Message, Guid? SessionId, string? Mac, string? Collector,
+    DateTimeOffset OpenedAt, DateTimeOffset? ResolvedAt);
+
+/// <summary>A collector's last sign of life and capture statistics.</summary>
+public sealed record CollectorStatusMessage(
+    string Site, string Collector, bool Silent, DateTimeOffset? LastSeenAt, long PacketsReceived, long PacketsDropped);

@@ -1,0 +1,55 @@
+using PvsFleet.Contracts;
+using PvsFleet.Contracts.Ingest;
+
+namespace PvsFleet.Api.Tests;
+
+/// <summary>Builds the events a collector would send for a boot.</summary>
+internal sealed class Boot(string mac, DateTimeOffset start, Guid? id = null)
+{
+    private readonly List<PhaseTiming> _phases = [new PhaseTiming { Phase = BootPhase.IpAcquisition, StartedAt = start }];
+
+    public Guid Id { get; } = id ?? Guid.NewGuid();
+    public BootPhase Phase { get; private set; } = BootPhase.IpAcquisition;
+    public BootOutcome Outcome { get; private set; } = BootOutcome.InProgress;
+    public DateTimeOffset? EndedAt { get; private set; }
+    public string? HostName { get; set; }
+
+    public SessionSnapshot Snapshot() => new()
+    {
+        SessionId = Id, Mac = mac, Ip = "10.0.0.5", Firmware = Firmware.Uefi, BootFile = "pvsnbpx64.efi", HostName = HostName,
+        Phase = Phase, Outcome = Outcome, StartedAt = start, EndedAt = EndedAt, Phases = [.. _phases],
+        Servers = new SessionServers { Dhcp = "10.0.0.1", Tftp = "10.0.0.2", Pvs = "10.0.0.3" },
+    };
+
+    public SessionStartedEvent Started(long seq) => new() { Sequence = seq, Timestamp = start, Session = Snapshot() };
+
+    public PhaseEnteredEvent Enter(long seq, BootPhase phase, DateTimeOffset at)
+    {
+        _phases[^1] = _phases[^1] with { EndedAt = at };
+        _phases.Add(new PhaseTiming { Phase = phase, StartedAt = at });
+        Phase = phase;
+        return new PhaseEnteredEvent { Sequence = seq, Timestamp = at, Phase = phase, Session = Snapshot() };
+    }
+
+    public SessionEndedEvent End(long seq, BootOutcome outcome, DateTimeOffset at)
+    {
+        Outcome = outcome;
+        EndedAt = at;
+        return new SessionEndedEvent { Sequence = seq, Timestamp = at, Outcome = outcome, Session = Snapshot() };
+    }
+
+    /// <summary>A whole successful boot: the given seconds per phase before BNIStack, then BNIStack.</summary>
+    public static List<IngestEvent> Booted(ref long seq, string mac, DateTimeOffset start, params double[] phaseSeconds)
+    {
+        var boot = new Boot(mac, start);
+        var events = new List<IngestEvent> { boot.Started(seq++) };
+        var at = start;
+        for (var i = 0; i < phaseSeconds.Length; i++)
+        {
+            at += TimeSpan.FromSeconds(phaseSeconds[i]);
+            events.Add(boot.Enter(seq++, (BootPhase)(i + 1), at));
+        }
+        events.Add(boot.End(seq++, BootOutcome.Booted, at));
+        return events;
+    }
+}
