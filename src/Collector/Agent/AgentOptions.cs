@@ -1,0 +1,113 @@
+using PvsFleet.Collector.Decoding;
+using PvsFleet.Collector.Shipping;
+using PvsFleet.Collector.Tracking;
+
+namespace PvsFleet.Collector.Agent;
+
+/// <summary>
+/// The collector agent's settings: section <c>Collector</c> of appsettings.json, environment variables
+/// (<c>Collector__ApiUrl</c>, <c>Collector__Interfaces__0</c>, …) and command-line flags, in that order of precedence.
+/// </summary>
+public sealed class AgentOptions
+{
+    public const string Section = "Collector";
+
+    /// <summary>A label for logs; the API knows the site from the collector's key.</summary>
+    public string? Site { get; set; }
+
+    /// <summary>The API's base address, e.g. https://pvsfleet.example.com/.</summary>
+    public Uri? ApiUrl { get; set; }
+
+    /// <summary>This collector's key, from <c>collectors add</c> on the API.</summary>
+    public string? Key { get; set; }
+
+    /// <summary>Capture interfaces (the mirror ports).</summary>
+    public List<string> Interfaces { get; set; } = [];
+
+    /// <summary>A BPF filter to use instead of the default boot-traffic filter.</summary>
+    public string? Filter { get; set; }
+
+    public string SpoolDirectory { get; set; } = "spool";
+    public long SpoolMaxBytes { get; set; } = 512L << 20;
+    public SpoolOverflowPolicy SpoolOverflow { get; set; } = SpoolOverflowPolicy.DropOldest;
+
+    public int BatchMaxEvents { get; set; } = 1000;
+
+    /// <summary>How long the first event of a batch may wait for company: the bound on delivery latency.</summary>
+    public TimeSpan BatchLinger { get; set; } = TimeSpan.FromMilliseconds(200);
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>PVS server ports.</summary>
+    public PortSettings Ports { get; set; } = new();
+
+    /// <summary>Stuck thresholds per phase, in seconds.</summary>
+    public ThresholdSettings Thresholds { get; set; } = new();
+
+    public TrackerOptions ToTrackerOptions() => new()
+    {
+        Ports = new PvsPorts
+        {
+            LogonPort = Ports.Logon,
+            StreamPortFirst = Ports.StreamFirst,
+            StreamPortLast = Ports.StreamLast,
+            TwoStageBootPorts = Ports.TwoStageBoot,
+        },
+        IpAcquisitionThreshold = TimeSpan.FromSeconds(Thresholds.IpAcquisition),
+        BootstrapDownloadThreshold = TimeSpan.FromSeconds(Thresholds.BootstrapDownload),
+        PvsLogonThreshold = TimeSpan.FromSeconds(Thresholds.PvsLogon),
+        SingleReadModeThreshold = TimeSpan.FromSeconds(Thresholds.SingleReadMode),
+    };
+
+    /// <summary>Every problem at once, worded for the person who edits the configuration.</summary>
+    public IReadOnlyList<string> Problems(bool needsInterfaces)
+    {
+        var problems = new List<string>();
+        if (ApiUrl is null || !ApiUrl.IsAbsoluteUri || ApiUrl.Scheme is not ("http" or "https"))
+        {
+            problems.Add("Collector:ApiUrl (--api) must be the API's http(s) address");
+        }
+
+        if (string.IsNullOrWhiteSpace(Key))
+        {
+            problems.Add("Collector:Key (--key) is missing: create one with `collectors add` on the API");
+        }
+
+        if (needsInterfaces && Interfaces.Count == 0)
+        {
+            problems.Add("Collector:Interfaces (--interface) names no capture interface: `interfaces` lists them");
+        }
+
+        if (BatchMaxEvents is < 1 or > 10_000)
+        {
+            problems.Add("Collector:BatchMaxEvents must be between 1 and 10000");
+        }
+
+        try
+        {
+            ToTrackerOptions().Validate();
+        }
+        catch (ArgumentException e)
+        {
+            problems.Add(e.Message);
+        }
+
+        return problems;
+    }
+
+    public sealed class PortSettings
+    {
+        public ushort Logon { get; set; } = 6910;
+        public ushort StreamFirst { get; set; } = 6890;
+        public ushort StreamLast { get; set; } = 6930;
+        public List<ushort> TwoStageBoot { get; set; } = [6969, 2071];
+    }
+
+    public sealed class ThresholdSettings
+    {
+        public double IpAcquisition { get; set; } = 30;
+        public double BootstrapDownload { get; set; } = 30;
+        public double PvsLogon { get; set; } = 30;
+        public double SingleReadMode { get; set; } = 60;
+    }
+}

@@ -1,0 +1,315 @@
+using System.Text.Json;
+using PvsFleet.Contracts.Ingest;
+
+namespace PvsFleet.Collector.Shipping;
+
+/// <summary>What the spool does when its size cap is reached. Either way the loss is counted and reported.</summary>
+public enum SpoolOverflowPolicy
+{
+    /// <summary>Delete the oldest unsent segment: recent state matters more to an operator than old history.</summary>
+    DropOldest,
+
+    /// <summary>Refuse new events until the API catches up.</summary>
+    DropNewest,
+}
+
+/// <summary>
+/// The collector's durable queue: every event is written here (and handed to the kernel) before it is sent, and
+/// leaves only once the API acknowledged it, so neither an API outage nor a killed collector loses events.
+/// Events are JSON lines in segment files named by their first sequence number; <c>acked</c> holds the highest
+/// acknowledged sequence. Sequence numbers continue across restarts from what the spool holds.
+/// </summary>
+public sealed class EventSpool : IDisposable
+{
+    private const string SegmentExtension = ".jsonl";
+    private const string AckedFile = "acked";
+
+    private readonly Lock gate = new();
+    private readonly string directory;
+    private readonly long maxBytes;
+    private readonly long segmentBytes;
+    private readonly SpoolOverflowPolicy policy;
+
+    /// <summary>First sequence of each segment on disk, oldest first.</summary>
+    private readonly List<long> segments = [];
+    private FileStream? writer;
+    private long writerBytes;
+    private long totalBytes;
+    private long nextSequence;
+    private long acknowledged;
+
+    // Where the first unacknowledged event may be: an index into segments and a byte offset in that file.
+    private int cursorSegment;
+    private long cursorOffset;
+
+    public EventSpool(string directory, long maxBytes = 512L << 20, long segmentBytes = 4L << 20, SpoolOverflowPolicy policy = SpoolOverflowPolicy.DropOldest)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 2 * segmentBytes, nameof(maxBytes));
+        this.directory = directory;
+        this.maxBytes = maxBytes;
+        this.segmentBytes = segmentBytes;
+        this.policy = policy;
+        Directory.CreateDirectory(directory);
+        Recover();
+    }
+
+    /// <summary>Events lost to the size cap since start: never silent, reported in heartbeats, metrics and logs.</summary>
+    public long DroppedEvents { get; private set; }
+
+    public long Acknowledged { get { lock (gate) return acknowledged; } }
+    public long LastSequence { get { lock (gate) return nextSequence - 1; } }
+    public long Pending { get { lock (gate) return nextSequence - 1 - acknowledged; } }
+    public long Bytes { get { lock (gate) return totalBytes; } }
+
+    /// <summary>Gives the event the next sequence number and writes it through to the kernel before returning.</summary>
+    public IngestEvent Append(IngestEvent pending)
+    {
+        ArgumentNullException.ThrowIfNull(pending);
+        lock (gate)
+        {
+            if (totalBytes >= maxBytes && !MakeRoom())
+            {
+                DroppedEvents++;
+                return pending;
+            }
+
+            var stamped = pending with { Sequence = nextSequence };
+            var line = JsonSerializer.SerializeToUtf8Bytes(stamped, IngestJson.Options);
+            if (writer is null || writerBytes >= segmentBytes)
+            {
+                StartSegment(nextSequence);
+            }
+
+            writer!.Write(line);
+            writer.WriteByte((byte)'\n');
+            writer.Flush(); // into the kernel: a SIGKILL from here on loses nothing
+            writerBytes += line.Length + 1;
+            totalBytes += line.Length + 1;
+            nextSequence++;
+            return stamped;
+        }
+    }
+
+    /// <summary>The oldest unacknowledged events, at most <paramref name="max"/> of them and about <paramref name="maxBytes"/>.</summary>
+    public IReadOnlyList<IngestEvent> Peek(int max, long maxBytes = 4L << 20)
+    {
+        lock (gate)
+        {
+            writer?.Flush();
+            SkipAcknowledged();
+            var events = new List<IngestEvent>();
+            long bytes = 0;
+            for (var (segment, offset) = (cursorSegment, cursorOffset); segment < segments.Count; segment++, offset = 0)
+            {
+                foreach (var line in Lines(ReadFrom(SegmentPath(segments[segment]), offset)))
+                {
+                    if (events.Count == max || bytes >= maxBytes)
+                    {
+                        return events;
+                    }
+
+                    events.Add(Parse(line));
+                    bytes += line.Length;
+                }
+            }
+
+            return events;
+        }
+    }
+
+    /// <summary>Moves the read cursor past acknowledged lines, so each line is parsed for that at most once.</summary>
+    private void SkipAcknowledged()
+    {
+        while (cursorSegment < segments.Count)
+        {
+            var content = ReadFrom(SegmentPath(segments[cursorSegment]), cursorOffset);
+            foreach (var line in Lines(content))
+            {
+                if (Parse(line).Sequence > acknowledged)
+                {
+                    return;
+                }
+
+                cursorOffset += line.Length + 1;
+            }
+
+            if (cursorSegment == segments.Count - 1)
+            {
+                return;
+            }
+
+            cursorSegment++;
+            cursorOffset = 0;
+        }
+    }
+
+    private static IEnumerable<ReadOnlyMemory<byte>> Lines(byte[] content)
+    {
+        for (var offset = 0; offset < content.Length;)
+        {
+            var end = Array.IndexOf(content, (byte)'\n', offset);
+            if (end < 0)
+            {
+                yield break; // a line still being written
+            }
+
+            yield return content.AsMemory(offset, end - offset);
+            offset = end + 1;
+        }
+    }
+
+    private static IngestEvent Parse(ReadOnlyMemory<byte> line) =>
+        JsonSerializer.Deserialize<IngestEvent>(line.Span, IngestJson.Options)
+        ?? throw new InvalidDataException("an empty event in the spool");
+
+    private static byte[] ReadFrom(string path, long offset)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        stream.Position = offset;
+        var content = new byte[stream.Length - offset];
+        stream.ReadExactly(content);
+        return content;
+    }
+
+    /// <summary>Everything up to <paramref name="through"/> reached the API: forget it, durably.</summary>
+    public void Acknowledge(long through)
+    {
+        lock (gate)
+        {
+            if (through <= acknowledged)
+            {
+                return;
+            }
+
+            acknowledged = Math.Min(through, nextSequence - 1);
+            WriteCounter(AckedFile, acknowledged);
+            while (segments.Count > 1 && segments[1] - 1 <= acknowledged)
+            {
+                DeleteSegment(0);
+            }
+        }
+    }
+
+    private bool MakeRoom()
+    {
+        if (policy == SpoolOverflowPolicy.DropNewest || segments.Count < 2)
+        {
+            return false;
+        }
+
+        var lost = segments[1] - Math.Max(segments[0], acknowledged + 1);
+        DroppedEvents += Math.Max(0, lost);
+        acknowledged = Math.Max(acknowledged, segments[1] - 1);
+        WriteCounter(AckedFile, acknowledged);
+        DeleteSegment(0);
+        return true;
+    }
+
+    private void Recover()
+    {
+        acknowledged = ReadCounter(AckedFile) ?? 0;
+        foreach (var path in Directory.EnumerateFiles(directory, "*" + SegmentExtension))
+        {
+            if (long.TryParse(Path.GetFileNameWithoutExtension(path), out var first))
+            {
+                segments.Add(first);
+                totalBytes += new FileInfo(path).Length;
+            }
+        }
+
+        segments.Sort();
+        // The newest segment is never deleted, so its last line holds the last sequence handed out.
+        nextSequence = acknowledged + 1;
+        if (segments.Count > 0)
+        {
+            var last = SegmentPath(segments[^1]);
+            var lastSequence = DropTornTail(last);
+            nextSequence = Math.Max(nextSequence, Math.Max(lastSequence, segments[^1] - 1) + 1);
+        }
+    }
+
+    /// <summary>
+    /// A kill in the middle of a write leaves a partial last line: cut it off (its event was never acknowledged,
+    /// nor was its sequence handed out to anyone who could rely on it). Returns the last whole event's sequence.
+    /// </summary>
+    private static long DropTornTail(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var end = bytes.Length;
+        if (end > 0 && bytes[end - 1] != (byte)'\n')
+        {
+            end = Array.LastIndexOf(bytes, (byte)'\n') + 1;
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Write);
+            stream.SetLength(end);
+        }
+
+        var lastLineStart = end <= 1 ? 0 : Array.LastIndexOf(bytes, (byte)'\n', end - 2) + 1;
+        if (end == 0)
+        {
+            return 0;
+        }
+
+        var e = JsonSerializer.Deserialize<IngestEvent>(bytes.AsSpan(lastLineStart, end - lastLineStart - 1), IngestJson.Options);
+        return e?.Sequence ?? 0;
+    }
+
+    private void StartSegment(long first)
+    {
+        writer?.Dispose();
+        var path = SegmentPath(first);
+        writer = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
+        writerBytes = writer.Length;
+        if (segments.Count == 0 || segments[^1] != first)
+        {
+            segments.Add(first);
+        }
+    }
+
+    private void DeleteSegment(int index)
+    {
+        var path = SegmentPath(segments[index]);
+        if (index == segments.Count - 1)
+        {
+            writer?.Dispose();
+            writer = null;
+        }
+
+        totalBytes -= new FileInfo(path).Length;
+        File.Delete(path);
+        segments.RemoveAt(index);
+        if (index < cursorSegment)
+        {
+            cursorSegment--;
+        }
+        else if (index == cursorSegment)
+        {
+            cursorOffset = 0;
+        }
+    }
+
+    private string SegmentPath(long first) => Path.Combine(directory, first.ToString("D20", System.Globalization.CultureInfo.InvariantCulture) + SegmentExtension);
+
+    private long? ReadCounter(string name)
+    {
+        var path = Path.Combine(directory, name);
+        return File.Exists(path) && long.TryParse(File.ReadAllText(path).Trim(), out var value) ? value : null;
+    }
+
+    /// <summary>Write-then-rename, so a kill leaves either the old value or the new one.</summary>
+    private void WriteCounter(string name, long value)
+    {
+        var path = Path.Combine(directory, name);
+        var temporary = path + ".tmp";
+        File.WriteAllText(temporary, value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            writer?.Dispose();
+            writer = null;
+        }
+    }
+}

@@ -1,0 +1,90 @@
+using PvsFleet.Collector.Decoding;
+using PvsFleet.Collector.Tracking;
+using PvsFleet.Contracts;
+using PvsFleet.Contracts.Ingest;
+
+namespace PvsFleet.Collector.Shipping;
+
+/// <summary>
+/// Turns what the tracker reports into the API's ingest events. Every event carries the whole session snapshot,
+/// so the API can rebuild a session from any one of them. Sequence numbers are the spool's to give.
+/// </summary>
+public sealed class SessionEvents(Action<IngestEvent> sink)
+{
+    private readonly Dictionary<Guid, int> reportedRetries = [];
+
+    public void OnSessionChanged(BootSession session, SessionChange change)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        var at = session.LastActivity;
+        IngestEvent e = change switch
+        {
+            SessionChange.Started => new SessionStartedEvent { Sequence = 0, Timestamp = session.Start, Session = Snapshot(session) },
+            SessionChange.PhaseEntered => new PhaseEnteredEvent { Sequence = 0, Timestamp = session[session.Phase].Start, Session = Snapshot(session), Phase = session.Phase },
+            SessionChange.IssueRaised => Issue(session),
+            SessionChange.Ended => new SessionEndedEvent { Sequence = 0, Timestamp = session.End ?? at, Session = Snapshot(session), Outcome = Final(session.Outcome) },
+            // The contract has no outcome event: a retries report with the fresh snapshot carries Stuck / resumed.
+            _ => Retries(session, at),
+        };
+        sink(e);
+        if (change == SessionChange.Ended)
+        {
+            reportedRetries.Remove(session.Id);
+        }
+    }
+
+    /// <summary>Reports retries counted since the last report, for sessions still in flight (called every few seconds).</summary>
+    public void ReportRetries(IEnumerable<BootSession> sessions, DateTime now)
+    {
+        ArgumentNullException.ThrowIfNull(sessions);
+        foreach (var session in sessions)
+        {
+            if (TotalRetries(session) != reportedRetries.GetValueOrDefault(session.Id))
+            {
+                sink(Retries(session, now));
+            }
+        }
+    }
+
+    private RetriesEvent Retries(BootSession session, DateTime at)
+    {
+        var total = TotalRetries(session);
+        var added = total - reportedRetries.GetValueOrDefault(session.Id);
+        reportedRetries[session.Id] = total;
+        return new RetriesEvent { Sequence = 0, Timestamp = at, Session = Snapshot(session), Phase = session.Phase, Count = Math.Max(0, added) };
+    }
+
+    private static IssueEvent Issue(BootSession session)
+    {
+        var issue = session.Issues[^1];
+        var detail = issue.Detail.Length > 512 ? issue.Detail[..512] : issue.Detail;
+        return new IssueEvent { Sequence = 0, Timestamp = issue.At, Session = Snapshot(session), Kind = issue.Kind, Phase = issue.Phase, Detail = detail };
+    }
+
+    /// <summary>A session given up while in progress ends as Stuck: the API never sees InProgress as an end.</summary>
+    private static BootOutcome Final(BootOutcome outcome) => outcome == BootOutcome.InProgress ? BootOutcome.Stuck : outcome;
+
+    private static int TotalRetries(BootSession session) => session.Phases.Sum(p => p.Retries);
+
+    public static SessionSnapshot Snapshot(BootSession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        return new SessionSnapshot
+        {
+            SessionId = session.Id,
+            Mac = session.Mac.ToString(),
+            Ip = Address(session.Ip),
+            Firmware = session.Firmware,
+            BootFile = session.BootFile,
+            HostName = session.HostName,
+            Phase = session.Phase,
+            Outcome = session.IsEnded ? Final(session.Outcome) : session.Outcome,
+            StartedAt = session.Start,
+            EndedAt = session.End,
+            Phases = session.Phases.Select(p => new PhaseTiming { Phase = p.Phase, StartedAt = p.Start, EndedAt = p.End, Retries = p.Retries }).ToList(),
+            Servers = new SessionServers { Dhcp = Address(session.DhcpServer), Tftp = Address(session.TftpServer), Pvs = Address(session.PvsServer) },
+        };
+    }
+
+    private static string? Address(uint address) => address == 0 ? null : Ipv4Address.Format(address);
+}
