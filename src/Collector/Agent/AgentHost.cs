@@ -72,14 +72,18 @@ public static class AgentHost
         builder.Services.AddSingleton(new CollectorPipeline(options.ToTrackerOptions(), spool, metrics));
         builder.Services.AddSingleton(new HttpClient { Timeout = TimeSpan.FromSeconds(30) });
         builder.Services.AddSingleton<Shipper>();
-        builder.Services.AddSingleton<AgentExit>();
+        var exit = new AgentExit();
+        builder.Services.AddSingleton(exit);
         builder.Services.AddHostedService<CollectorService>();
 
-        using var host = builder.Build();
-        await host.RunAsync();
+        using (var host = builder.Build())
+        {
+            await host.RunAsync();
+        }
+
         source.Dispose();
         spool.Dispose();
-        return host.Services.GetRequiredService<AgentExit>().Code;
+        return exit.Code;
     }
 
     /// <summary>The filter a run uses: the configured one, or the default for the configured ports.</summary>

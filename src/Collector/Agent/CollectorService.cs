@@ -21,29 +21,36 @@ public sealed partial class CollectorService(
     {
         LogStarted(source.Name, options.Value.ApiUrl, spool.Pending);
         using var shipping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var shipperTask = Task.Run(() => shipper.RunAsync(ShutdownDrain, shipping.Token), CancellationToken.None);
+        var shipperLoop = Task.Run(() => shipper.RunAsync(shipping.Token), CancellationToken.None);
         var heartbeats = Task.Run(() => HeartbeatsAsync(shipping.Token), CancellationToken.None);
+        var sourceEnded = false;
         try
         {
             await source.RunAsync(pipeline, stoppingToken);
-            if (!stoppingToken.IsCancellationRequested)
-            {
-                LogSourceEnded(source.Name, spool.Pending);
-                pipeline.Heartbeat(clock.GetUtcNow().UtcDateTime, source.Name, source.Statistics);
-                await shipper.DrainAsync(stoppingToken);
-            }
+            sourceEnded = !stoppingToken.IsCancellationRequested;
         }
         catch (CaptureException e)
         {
             LogCaptureFailed(e.Message);
             exit.Code = 2;
         }
-        finally
+
+        await shipping.CancelAsync();
+        await Task.WhenAll(shipperLoop, heartbeats);
+        if (sourceEnded)
         {
-            await shipping.CancelAsync();
-            await Task.WhenAll(shipperTask, heartbeats);
-            lifetime.StopApplication();
+            // A replay that reached its end: everything it produced is delivered before the process exits.
+            LogSourceEnded(source.Name, spool.Pending);
+            pipeline.Heartbeat(clock.GetUtcNow().UtcDateTime, source.Name, source.Statistics);
+            await shipper.DrainAsync(stoppingToken);
         }
+        else
+        {
+            using var drain = new CancellationTokenSource(ShutdownDrain);
+            await shipper.DrainAsync(drain.Token);
+        }
+
+        lifetime.StopApplication();
     }
 
     private async Task HeartbeatsAsync(CancellationToken stopping)

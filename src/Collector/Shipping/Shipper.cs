@@ -23,8 +23,8 @@ public sealed class Shipper(
     private readonly Uri ingest = new(options.ApiUrl!, "api/v1/ingest");
     private int failures;
 
-    /// <summary>Sends until cancelled; then makes a last attempt to drain, bounded by <paramref name="drainTimeout"/>.</summary>
-    public async Task RunAsync(TimeSpan drainTimeout, CancellationToken stopping)
+    /// <summary>Sends whatever the spool holds, as it comes, until cancelled.</summary>
+    public async Task RunAsync(CancellationToken stopping)
     {
         while (!stopping.IsCancellationRequested)
         {
@@ -33,9 +33,6 @@ public sealed class Shipper(
                 await Delay(failures == 0 ? options.BatchLinger : Backoff(), stopping);
             }
         }
-
-        using var drain = new CancellationTokenSource(drainTimeout);
-        await DrainAsync(drain.Token);
     }
 
     /// <summary>Sends batches until the spool is empty or <paramref name="cancel"/> fires. True when nothing is left.</summary>
@@ -100,7 +97,11 @@ public sealed class Shipper(
 
             await Failed(response, batch, cancel);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancel.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            // Stopping: the batch stays in the spool.
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
             Failed($"cannot reach the API at {api}: {e.Message}");
         }
