@@ -50,6 +50,8 @@ public sealed partial class CollectorService(
             await shipper.DrainAsync(drain.Token);
         }
 
+        var captured = source.Statistics;
+        LogCaptureTotals(source.Name, captured.Received, captured.Dropped, captured.InterfaceDropped, pipeline.Counters.Packets, pipeline.Counters.Malformed);
         lifetime.StopApplication();
     }
 
@@ -84,6 +86,9 @@ public sealed partial class CollectorService(
 
     [LoggerMessage(LogLevel.Information, "{Source} ended; delivering the {Pending} events still spooled")]
     private partial void LogSourceEnded(string source, long pending);
+
+    [LoggerMessage(LogLevel.Information, "{Source}: {Received} packets received, {Dropped} dropped by the kernel, {InterfaceDropped} by the interface; {Decoded} decoded, {Malformed} malformed")]
+    private partial void LogCaptureTotals(string source, long received, long dropped, long interfaceDropped, long decoded, long malformed);
 
     [LoggerMessage(LogLevel.Error, "{Message}")]
     private partial void LogCaptureFailed(string message);

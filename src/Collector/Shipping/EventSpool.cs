@@ -73,7 +73,7 @@ public sealed class EventSpool : IDisposable
                 return pending;
             }
 
-            var stamped = pending with { Sequence = nextSequence };
+            var stamped = pending with { Sequence = nextSequence, QueuedAt = DateTimeOffset.UtcNow };
             var line = JsonSerializer.SerializeToUtf8Bytes(stamped, IngestJson.Options);
             if (writer is null || writerBytes >= segmentBytes)
             {

@@ -23,6 +23,12 @@ public abstract record IngestEvent
 
     /// <summary>When the collector observed what the event reports (UTC; an offset is accepted and normalised).</summary>
     public required DateTimeOffset Timestamp { get; init; }
+
+    /// <summary>
+    /// When the collector queued the event for delivery (its wall clock, UTC): with the time the API stored it,
+    /// this measures delivery lag, whatever the replay speed or capture clock. Optional.
+    /// </summary>
+    public DateTimeOffset? QueuedAt { get; init; }
 }
 
 /// <summary>
