@@ -10,4 +10,5 @@ var root = new RootCommand("PvsFleet collector: decodes Citrix Provisioning netw
     InterfacesCommand.Create(),
 };
 
-return await root.Parse(args).InvokeAsync();
+// The agent's generic host handles SIGTERM/Ctrl+C itself (stop capture, flush, exit): System.CommandLine must not.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
