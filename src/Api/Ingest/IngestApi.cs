@@ -133,7 +133,9 @@ public static class IngestApi
         return await strategy.ExecuteAsync(async () =>
         {
             await using var tx = await db.Database.BeginTransactionAsync(ct);
-            var applied = await IngestWriter.ApplyAsync(db, collectorId, events, now, json, ct);
+            var applied = db.IsPostgres
+                ? await PostgresIngestWriter.ApplyAsync(db, collectorId, events, now, json, ct)
+                : await IngestWriter.ApplyAsync(db, collectorId, events, now, json, ct);
             await tx.CommitAsync(ct);
             return applied;
         });
