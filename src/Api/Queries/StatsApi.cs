@@ -108,7 +108,8 @@ public static class StatsApi
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         try
         {
-            var bins = new Dictionary<DateTime, SortedDictionary<int, (long Count, double Max)>>();
+            // Hash maps while reading (hourly buckets over a month are ~100,000 rows); each bucket is sorted once at the end.
+            var bins = new Dictionary<DateTime, Dictionary<int, (long Count, double Max)>>();
             void Add(DateTime b, int bin, long count, double max)
             {
                 if (!bins.TryGetValue(b, out var h))
@@ -119,12 +120,21 @@ public static class StatsApi
 
             await using var batch = new NpgsqlBatch(connection);
             var site = siteId is null ? "" : """ AND "SiteId" = $4""";
-            var histogram = new NpgsqlBatchCommand($"""
-                SELECT date_trunc($5, "Hour" AT TIME ZONE 'UTC'), "Bin", sum("Count")::bigint, max("MaxMs")
-                FROM "DurationHistogram"
-                WHERE "Series" = $1 AND "Hour" >= $2 AND "Hour" < $3 AND "Count" > 0{site}
-                GROUP BY 1, 2
-                """);
+            // Daily buckets are summed in the database (a month is a few thousand groups). Hourly ones are not: a month of
+            // hours is ~100,000 (hour, bin) groups, more than a default work_mem hashes without spilling to disk, while
+            // the rows themselves are no more than that per collector: they are summed here.
+            var histogram = new NpgsqlBatchCommand(bucket == "day"
+                ? $"""
+                  SELECT date_trunc($5, "Hour" AT TIME ZONE 'UTC'), "Bin", sum("Count")::bigint, max("MaxMs")
+                  FROM "DurationHistogram"
+                  WHERE "Series" = $1 AND "Hour" >= $2 AND "Hour" < $3 AND "Count" > 0{site}
+                  GROUP BY 1, 2
+                  """
+                : $"""
+                  SELECT "Hour", "Bin", "Count", "MaxMs"
+                  FROM "DurationHistogram"
+                  WHERE "Series" = $1 AND "Hour" >= $2 AND "Hour" < $3 AND "Count" > 0{site}
+                  """);
             histogram.Parameters.Add(new NpgsqlParameter<int> { TypedValue = series });
             histogram.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = firstHour });
             histogram.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = endHour });
@@ -168,7 +178,7 @@ public static class StatsApi
             if (total <= exactUpTo)
                 return null;
 
-            var overall = new SortedDictionary<int, (long Count, double Max)>();
+            var overall = new Dictionary<int, (long Count, double Max)>();
             var rows = new List<StatsRow>(bins.Count + 1);
             foreach (var (b, h) in bins)
             {
@@ -188,9 +198,10 @@ public static class StatsApi
         }
     }
 
-    private static StatsRow FromBins(DateTime? bucket, SortedDictionary<int, (long Count, double Max)> bins)
+    private static StatsRow FromBins(DateTime? bucket, Dictionary<int, (long Count, double Max)> bins)
     {
         var bounds = bins.Select(kv => (kv.Key, kv.Value.Count, kv.Value.Max)).ToArray();
+        Array.Sort(bounds, (a, b) => a.Key.CompareTo(b.Key));
         var n = bounds.Sum(x => x.Count);
         return new StatsRow
         {
