@@ -15,7 +15,10 @@ using PvsFleet.Contracts.Ingest;
 // Measures on this machine, against the PostgreSQL named by PVSFLEET_BENCH_POSTGRES (or PVSFLEET_TEST_POSTGRES):
 //   ingest [events]     HTTP ingest through a real Kestrel on loopback, beside plain EF Core SaveChanges
 //   stats [sessions]    /api/v1/stats/boot-durations over that many stored sessions (default 1,000,000)
+//   ingest-client ...   (internal) the HTTP client of `ingest`, run as a child process so that its CPU is not the API's
 // Each run uses a database of its own and drops it afterwards.
+if (args.Length > 0 && args[0] == "ingest-client")
+    return await IngestClient.RunAsync(args);
 var server = Environment.GetEnvironmentVariable("PVSFLEET_BENCH_POSTGRES") ?? Environment.GetEnvironmentVariable("PVSFLEET_TEST_POSTGRES")
     ?? throw new InvalidOperationException("Set PVSFLEET_BENCH_POSTGRES to a PostgreSQL connection string whose role may create databases.");
 var mode = args.Length > 0 ? args[0] : "ingest";
@@ -40,7 +43,20 @@ try
 finally
 {
     NpgsqlConnection.ClearAllPools();
-    await Exec(server, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+    // An autovacuum worker on the fresh database may still be at work (after the bulk load), and only a superuser
+    // may end it: wait for it rather than fail.
+    for (var attempt = 1; ; attempt++)
+    {
+        try
+        {
+            await Exec(server, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+            break;
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege && attempt < 30)
+        {
+            await Task.Delay(1000);
+        }
+    }
 }
 return 0;
 
@@ -55,25 +71,50 @@ async Task Ingest(HttpClient http, string cs, int total)
         keys.Add((await created.Content.ReadFromJsonAsync<CreatedCollector>(json))!.Key);
     }
     var perCollector = total / collectors;
-    var batches = keys.Select((_, c) => MakeBatches(c, perCollector, batchSize)).ToList();
-
-    // Warm-up: one batch per collector on a separate sequence range is not possible without gaps; a tiny one instead.
-    var sw = Stopwatch.StartNew();
-    await Task.WhenAll(keys.Select(async (key, c) =>
+    var inProcess = Environment.GetEnvironmentVariable("BENCH_CLIENT_IN_PROCESS") == "1";
+    double seconds;
+    CpuSample before, after;
+    if (inProcess)
     {
-        using var client = new HttpClient { BaseAddress = http.BaseAddress };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        foreach (var batch in batches[c])
+        // The old way, for comparison: client and API share one process (and its CPU).
+        var bodies = keys.Select((_, c) => Batches.Make(c, perCollector, batchSize).Select(b => JsonSerializer.SerializeToUtf8Bytes(b, json)).ToList()).ToList();
+        before = CpuSample.Take(null);
+        var sw0 = Stopwatch.StartNew();
+        await Task.WhenAll(keys.Select((key, c) => IngestClient.PostAllAsync(http.BaseAddress!, key, bodies[c])));
+        seconds = sw0.Elapsed.TotalSeconds;
+        after = CpuSample.Take(null);
+    }
+    else
+    {
+        // The client is a child process: it builds and serializes every batch before the clock starts, then only sends.
+        var psi = new ProcessStartInfo(Environment.ProcessPath!)
         {
-            using var response = await client.PostAsJsonAsync("/api/v1/ingest", batch, json);
-            response.EnsureSuccessStatusCode();
-        }
-    }));
-    sw.Stop();
-    var sent = batches.Sum(b => b.Sum(x => x.Events.Count));
+            RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false,
+        };
+        if (!Environment.ProcessPath!.EndsWith("PvsFleet.Bench", StringComparison.Ordinal))
+            psi.ArgumentList.Add(typeof(IngestClient).Assembly.Location);
+        foreach (var a in new[] { "ingest-client", http.BaseAddress!.ToString(), perCollector.ToString(CultureInfo.InvariantCulture), batchSize.ToString(CultureInfo.InvariantCulture), string.Join(',', keys) })
+            psi.ArgumentList.Add(a);
+        using var child = Process.Start(psi)!;
+        if (await child.StandardOutput.ReadLineAsync() != "ready")
+            throw new InvalidOperationException("The ingest client did not start.");
+        before = CpuSample.Take(child.Id);
+        await child.StandardInput.WriteLineAsync("go");
+        await child.StandardInput.FlushAsync();
+        var done = (await child.StandardOutput.ReadLineAsync())?.Split(' ') ?? throw new InvalidOperationException("The ingest client died.");
+        after = CpuSample.Take(child.Id);
+        await child.WaitForExitAsync();
+        if (child.ExitCode != 0 || done[0] != "done")
+            throw new InvalidOperationException("The ingest client failed: " + string.Join(' ', done));
+        seconds = double.Parse(done[1], CultureInfo.InvariantCulture);
+    }
+    var sent = perCollector * collectors;
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"http ingest: {sent:N0} events ({collectors} collectors x batches of {batchSize}) in {sw.Elapsed.TotalSeconds:F2} s = {sent / sw.Elapsed.TotalSeconds:N0} events/s"));
+        $"http ingest: {sent:N0} events ({collectors} collectors x batches of {batchSize}, client {(inProcess ? "in the API process" : "in a separate process")}) in {seconds:F2} s = {sent / seconds:N0} events/s"));
+    Console.WriteLine("  cpu during it: " + CpuSample.Describe(before, after, inProcess));
 
+    if (Environment.GetEnvironmentVariable("BENCH_SKIP_PLAIN") == "1")
+        return;
     // Plain EF Core: the same kind of rows (one event row each, a session per six events), one SaveChanges per batch.
     var optionsBuilder = new DbContextOptionsBuilder<PostgresFleetDbContext>().UseNpgsql(cs);
     if (Environment.GetEnvironmentVariable("BENCH_LOG_SQL") == "1")
@@ -86,8 +127,8 @@ async Task Ingest(HttpClient http, string cs, int total)
         collectorId = c.Id;
         siteId = c.SiteId;
     }
-    var plainBatches = MakeBatches(99, perCollector * collectors, batchSize);
-    sw.Restart();
+    var plainBatches = Batches.Make(99, perCollector * collectors, batchSize);
+    var sw = Stopwatch.StartNew();
     long seq = 10_000_000;
     foreach (var batch in plainBatches)
     {
@@ -117,37 +158,6 @@ async Task Ingest(HttpClient http, string cs, int total)
     var plain = plainBatches.Sum(b => b.Events.Count);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"plain EF SaveChanges: {plain:N0} events in {sw.Elapsed.TotalSeconds:F2} s = {plain / sw.Elapsed.TotalSeconds:N0} events/s (no HTTP, no validation, no upsert reads)"));
-}
-
-static List<IngestBatch> MakeBatches(int collector, int events, int batchSize)
-{
-    var all = new List<IngestEvent>(events);
-    var start = DateTimeOffset.UtcNow.AddHours(-1);
-    long seq = 1;
-    var device = 0;
-    while (all.Count < events)
-    {
-        var mac = $"52:54:{collector:x2}:{(device >> 16) & 0xff:x2}:{(device >> 8) & 0xff:x2}:{device & 0xff:x2}";
-        device++;
-        var id = Guid.NewGuid();
-        var t0 = start.AddMilliseconds(device);
-        var phases = new List<PhaseTiming> { new() { Phase = BootPhase.IpAcquisition, StartedAt = t0 } };
-        SessionSnapshot Snap(BootPhase phase, BootOutcome outcome) => new()
-        {
-            SessionId = id, Mac = mac, Ip = "10.1.0.1", Firmware = Firmware.Uefi, BootFile = "pvsnbpx64.efi", Phase = phase,
-            Outcome = outcome, StartedAt = t0, Phases = [.. phases],
-        };
-        all.Add(new SessionStartedEvent { Sequence = seq++, Timestamp = t0, Session = Snap(BootPhase.IpAcquisition, BootOutcome.InProgress) });
-        for (var p = 1; p <= 4; p++)
-        {
-            var at = t0.AddSeconds(p * 3);
-            phases[^1] = phases[^1] with { EndedAt = at };
-            phases.Add(new PhaseTiming { Phase = (BootPhase)p, StartedAt = at });
-            all.Add(new PhaseEnteredEvent { Sequence = seq++, Timestamp = at, Phase = (BootPhase)p, Session = Snap((BootPhase)p, BootOutcome.InProgress) });
-        }
-        all.Add(new SessionEndedEvent { Sequence = seq++, Timestamp = t0.AddSeconds(12), Outcome = BootOutcome.Booted, Session = Snap(BootPhase.BniStack, BootOutcome.Booted) });
-    }
-    return [.. all.Take(events).Chunk(batchSize).Select(c => new IngestBatch { Events = c })];
 }
 
 async Task Stats(HttpClient http, string cs, int sessions)
@@ -211,8 +221,29 @@ async Task Stats(HttpClient http, string cs, int sessions)
         }
         await w.CompleteAsync();
     }
-    await new NpgsqlCommand("""VACUUM ANALYZE "Sessions" """, conn).ExecuteNonQueryAsync();
+    // The rows went in by COPY, around the ingest: build the histogram the ingest would have kept (the tests check
+    // that the ingest-kept histogram equals this rebuild).
+    await using (var rebuild = new NpgsqlCommand(DurationBins.RebuildSql, conn) { CommandTimeout = 600 })
+        await rebuild.ExecuteNonQueryAsync();
+    await new NpgsqlCommand("""VACUUM ANALYZE "Sessions" """, conn) { CommandTimeout = 600 }.ExecuteNonQueryAsync();
+    await new NpgsqlCommand("""VACUUM ANALYZE "DurationHistogram" """, conn) { CommandTimeout = 600 }.ExecuteNonQueryAsync();
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"loaded {sessions:N0} sessions over 30 days in {sw.Elapsed.TotalSeconds:F1} s (binary COPY)"));
+
+    // The exact figures of the whole range, straight from SQL, to set the histogram's answer beside.
+    await using (var exact = new NpgsqlCommand("""
+        SELECT count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY "DurationMs"), percentile_cont(0.9) WITHIN GROUP (ORDER BY "DurationMs"),
+               percentile_cont(0.99) WITHIN GROUP (ORDER BY "DurationMs"), max("DurationMs")
+        FROM "Sessions" WHERE "DurationMs" IS NOT NULL AND "StartedAt" >= @from AND "StartedAt" < @to
+        """, conn))
+    {
+        exact.Parameters.AddWithValue("from", begin);
+        exact.Parameters.AddWithValue("to", end);
+        var t = Stopwatch.StartNew();
+        await using var r = await exact.ExecuteReaderAsync();
+        await r.ReadAsync();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"exact in SQL (no buckets), 30 days: count {r.GetInt64(0):N0}, p50 {r.GetDouble(1):F1}, p90 {r.GetDouble(2):F1}, p99 {r.GetDouble(3):F1}, max {r.GetDouble(4):F1} ms; {t.Elapsed.TotalMilliseconds:F0} ms"));
+    }
 
     var from = begin.ToString("O", CultureInfo.InvariantCulture);
     var to = end.ToString("O", CultureInfo.InvariantCulture);
@@ -221,6 +252,8 @@ async Task Stats(HttpClient http, string cs, int sessions)
         ("all sites, 30 days, bucket=day", $"/api/v1/stats/boot-durations?from={from}&to={to}&bucket=day"),
         ("site=bench, 30 days, bucket=hour", $"/api/v1/stats/boot-durations?site=bench&from={from}&to={to}&bucket=hour"),
         ("last 24 h, bucket=hour", $"/api/v1/stats/boot-durations?from={end.AddDays(-1):O}&to={to}&bucket=hour"),
+        ("last 12 h, bucket=hour (exact: under the threshold)", $"/api/v1/stats/boot-durations?from={end.AddHours(-12):O}&to={to}&bucket=hour"),
+        ("30 days not on hour boundaries, bucket=day", $"/api/v1/stats/boot-durations?from={begin.AddMinutes(17):O}&to={end.AddMinutes(-43):O}&bucket=day"),
     })
     {
         var times = new List<double>();
@@ -235,7 +268,7 @@ async Task Stats(HttpClient http, string cs, int sessions)
         using var doc = JsonDocument.Parse(body);
         var overall = doc.RootElement.GetProperty("overall");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"stats {name}: count {overall.GetProperty("count").GetInt64():N0}, p50 {overall.GetProperty("p50Ms").GetDouble():F0} ms; " +
+            $"stats {name}: count {overall.GetProperty("count").GetInt64():N0}, p50 {overall.GetProperty("p50Ms").GetDouble():F1}, p90 {overall.GetProperty("p90Ms").GetDouble():F1}, p99 {overall.GetProperty("p99Ms").GetDouble():F1}, max {overall.GetProperty("maxMs").GetDouble():F1} ms; " +
             $"HTTP round trip median {times[times.Count / 2]:F0} ms, min {times[0]:F0} ms, max {times[^1]:F0} ms (7 runs, first included)"));
     }
 }
@@ -275,4 +308,132 @@ static async Task Exec(string cs, string sql)
     await conn.OpenAsync();
     await using var cmd = new NpgsqlCommand(sql, conn);
     await cmd.ExecuteNonQueryAsync();
+}
+
+/// <summary>The child process of <c>ingest</c>: posts pre-serialized batches for each collector key, concurrently.</summary>
+internal static class IngestClient
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var url = new Uri(args[1]);
+        var perCollector = int.Parse(args[2], CultureInfo.InvariantCulture);
+        var batchSize = int.Parse(args[3], CultureInfo.InvariantCulture);
+        var keys = args[4].Split(',');
+        var json = new JsonSerializerOptions(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+        var bodies = keys.Select((_, c) => Batches.Make(c, perCollector, batchSize).Select(b => JsonSerializer.SerializeToUtf8Bytes(b, json)).ToList()).ToList();
+        Console.WriteLine("ready");
+        if (Console.ReadLine() != "go")
+            return 1;
+        var sw = Stopwatch.StartNew();
+        await Task.WhenAll(keys.Select((key, c) => PostAllAsync(url, key, bodies[c])));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"done {sw.Elapsed.TotalSeconds:F3}"));
+        return 0;
+    }
+
+    public static async Task PostAllAsync(Uri url, string key, List<byte[]> bodies)
+    {
+        using var client = new HttpClient { BaseAddress = url };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        foreach (var body in bodies)
+        {
+            using var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            using var response = await client.PostAsync("/api/v1/ingest", content);
+            response.EnsureSuccessStatusCode();
+        }
+    }
+}
+
+/// <summary>CPU time (from /proc, Linux) of this process, the client, all PostgreSQL processes and the whole machine.</summary>
+internal sealed record CpuSample(DateTime At, double Self, double Client, Dictionary<int, double> Postgres, double MachineBusy, double MachineTotal)
+{
+    private static readonly double Tick = 1.0 / 100; // USER_HZ
+
+    public static CpuSample Take(int? client)
+    {
+        double Proc(int pid)
+        {
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                return (long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)) * Tick;
+            }
+            catch (IOException)
+            {
+                return 0;
+            }
+        }
+        var postgres = new Dictionary<int, double>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), out var pid) && File.Exists($"{dir}/comm")
+                && SafeRead($"{dir}/comm").StartsWith("postgres", StringComparison.Ordinal))
+                postgres[pid] = Proc(pid);
+        }
+        var cpu = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8)
+            .Select(x => long.Parse(x, CultureInfo.InvariantCulture) * Tick).ToArray();
+        var idle = cpu[3] + cpu[4];
+        return new CpuSample(DateTime.UtcNow, Proc(Environment.ProcessId), client is { } c ? Proc(c) : 0, postgres, cpu.Sum() - idle, cpu.Sum());
+    }
+
+    private static string SafeRead(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
+    public static string Describe(CpuSample a, CpuSample b, bool inProcess)
+    {
+        var s = (b.At - a.At).TotalSeconds;
+        var machine = (b.MachineBusy - a.MachineBusy) / s;
+        var api = (b.Self - a.Self) / s;
+        var client = (b.Client - a.Client) / s;
+        // Per backend: one that ended in between is not counted, one that started counts from zero.
+        var pg = b.Postgres.Sum(kv => kv.Value - a.Postgres.GetValueOrDefault(kv.Key)) / s;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"API process {api:F2} cores{(inProcess ? " (with the client)" : "")}, client {client:F2}, PostgreSQL {pg:F2}, " +
+            $"anything else {Math.Max(0, machine - api - client - pg):F2}; machine busy {machine:F2} of {Environment.ProcessorCount} cores");
+    }
+}
+
+/// <summary>Whole boots as a collector sends them: started, 4 × phaseEntered, ended; each with its snapshot.</summary>
+internal static class Batches
+{
+public static List<IngestBatch> Make(int collector, int events, int batchSize)
+{
+    var all = new List<IngestEvent>(events);
+    var start = DateTimeOffset.UtcNow.AddHours(-1);
+    long seq = 1;
+    var device = 0;
+    while (all.Count < events)
+    {
+        var mac = $"52:54:{collector:x2}:{(device >> 16) & 0xff:x2}:{(device >> 8) & 0xff:x2}:{device & 0xff:x2}";
+        device++;
+        var id = Guid.NewGuid();
+        var t0 = start.AddMilliseconds(device);
+        var phases = new List<PhaseTiming> { new() { Phase = BootPhase.IpAcquisition, StartedAt = t0 } };
+        SessionSnapshot Snap(BootPhase phase, BootOutcome outcome) => new()
+        {
+            SessionId = id, Mac = mac, Ip = "10.1.0.1", Firmware = Firmware.Uefi, BootFile = "pvsnbpx64.efi", Phase = phase,
+            Outcome = outcome, StartedAt = t0, Phases = [.. phases],
+        };
+        all.Add(new SessionStartedEvent { Sequence = seq++, Timestamp = t0, Session = Snap(BootPhase.IpAcquisition, BootOutcome.InProgress) });
+        for (var p = 1; p <= 4; p++)
+        {
+            var at = t0.AddSeconds(p * 3);
+            phases[^1] = phases[^1] with { EndedAt = at };
+            phases.Add(new PhaseTiming { Phase = (BootPhase)p, StartedAt = at });
+            all.Add(new PhaseEnteredEvent { Sequence = seq++, Timestamp = at, Phase = (BootPhase)p, Session = Snap((BootPhase)p, BootOutcome.InProgress) });
+        }
+        all.Add(new SessionEndedEvent { Sequence = seq++, Timestamp = t0.AddSeconds(12), Outcome = BootOutcome.Booted, Session = Snap(BootPhase.BniStack, BootOutcome.Booted) });
+    }
+    return [.. all.Take(events).Chunk(batchSize).Select(c => new IngestBatch { Events = c })];
+}
 }

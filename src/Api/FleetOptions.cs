@@ -14,6 +14,7 @@ public sealed class FleetOptions
     public int EventRetentionDays { get; set; } = 30;
 
     public IngestOptions Ingest { get; set; } = new();
+    public StatsOptions Stats { get; set; } = new();
     public AlertOptions Alerts { get; set; } = new();
     public AuthOptions Auth { get; set; } = new();
 }
@@ -25,6 +26,17 @@ public sealed class IngestOptions
     public int MaxEventsPerBatch { get; set; } = 10_000;
     /// <summary>How far ahead of the server's clock an event's timestamp may be (collector clock skew).</summary>
     public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromHours(1);
+}
+
+public sealed class StatsOptions
+{
+    /// <summary>
+    /// Boot-duration statistics on PostgreSQL are exact (<c>percentile_cont</c> over the rows) while the range holds at
+    /// most this many durations; above it they are read from the duration histogram: count and max exact, percentiles
+    /// within <see cref="Data.DurationBins.RelativeError"/> (0.79 %). Sorting ~30,000 values answers in well under
+    /// 200 ms on a small server; the histogram answers a million in about the same.
+    /// </summary>
+    public long ExactUpTo { get; set; } = 30_000;
 }
 
 public sealed class AlertOptions

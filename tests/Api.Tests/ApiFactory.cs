@@ -100,7 +100,7 @@ public class SqliteApi : ApiFactory
 /// A fresh PostgreSQL database per test class, made on the server named by PVSFLEET_TEST_POSTGRES.
 /// Without that variable the tests are skipped, unless CI=true: then they fail, so CI can never pass without them.
 /// </summary>
-public sealed class PostgresApi : ApiFactory
+public class PostgresApi : ApiFactory
 {
     public const string Variable = "PVSFLEET_TEST_POSTGRES";
     private readonly string? _server;
@@ -149,4 +149,10 @@ public sealed class SecuredSqliteApi : SqliteApi
     public const string AdminKey = "test-admin-key-0123456789";
 
     public SecuredSqliteApi() => Settings["PvsFleet:Auth:AdminKey"] = AdminKey;
+}
+
+/// <summary>PostgreSQL with the exact-statistics threshold at zero: every range is answered from the duration histogram.</summary>
+public sealed class HistogramStatsPostgresApi : PostgresApi
+{
+    public HistogramStatsPostgresApi() => Settings["PvsFleet:Stats:ExactUpTo"] = "0";
 }

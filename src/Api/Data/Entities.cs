@@ -141,3 +141,22 @@ public sealed class Alert
     public string? AcknowledgedBy { get; set; }
     public DateTime? ResolvedAt { get; set; }
 }
+
+/// <summary>
+/// How many durations of one series (a phase, or the boot as a whole) of one collector fell into one log-linear bin
+/// (<see cref="DurationBins"/>) in one UTC hour of session start. Kept by the PostgreSQL ingest in the batch's
+/// transaction, so statistics over long ranges merge thousands of rows instead of sorting millions. The collector is
+/// part of the key so that collectors of one site never wait on each other's row locks; <see cref="Count"/> and
+/// <see cref="MaxMs"/> are exact (a corrected duration is taken out again, and its bin's maximum recomputed).
+/// </summary>
+public sealed class DurationHistogramBin
+{
+    /// <summary>A <see cref="BootPhase"/> number, or <see cref="DurationBins.WholeBoot"/> for the boot as a whole.</summary>
+    public int Series { get; set; }
+    public DateTime Hour { get; set; }
+    public int SiteId { get; set; }
+    public int CollectorId { get; set; }
+    public int Bin { get; set; }
+    public long Count { get; set; }
+    public double? MaxMs { get; set; }
+}

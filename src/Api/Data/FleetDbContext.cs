@@ -32,6 +32,13 @@ public sealed class SqliteFleetDbContext(DbContextOptions<SqliteFleetDbContext> 
 {
     public override bool IsPostgres => false;
 
+    // The duration histogram is kept by the PostgreSQL ingest only; SQLite computes statistics from the rows.
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        base.OnModelCreating(modelBuilder);
+        modelBuilder.Ignore<DurationHistogramBin>();
+    }
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // SQLite keeps DateTime as text without a kind; everything stored is UTC, so say so when reading back.

@@ -1,7 +1,5 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
-using NpgsqlTypes;
 using PvsFleet.Api.Data;
 using PvsFleet.Contracts;
 using PvsFleet.Contracts.Ingest;
@@ -14,8 +12,10 @@ public sealed record IngestApplied(
     IReadOnlyList<BootSession> ChangedSessions, bool HeartbeatReceived, IReadOnlyDictionary<string, int> AcceptedByType);
 
 /// <summary>
-/// Applies a validated batch to the context: one round of reads (known sequences, the sessions and devices the
-/// batch touches), the changes in memory, then one SaveChanges. The caller owns the transaction.
+/// Applies a validated batch through EF Core: one round of reads (known sequences, the sessions and devices the
+/// batch touches), the changes in memory, then one SaveChanges. The SQLite path: an embedded one-box database sees
+/// a handful of collectors, and change tracking keeps it simple. PostgreSQL takes <see cref="PostgresIngestWriter"/>.
+/// The caller owns the transaction.
 /// </summary>
 public static class IngestWriter
 {
@@ -92,45 +92,10 @@ public static class IngestWriter
             collector.LastSequence = Math.Max(collector.LastSequence, fresh[^1].Sequence);
         }
 
-        if (db.IsPostgres)
-        {
-            await db.SaveChangesAsync(ct);
-            await CopyEventsAsync(db, copy, ct);
-        }
-        else
-        {
-            db.Events.AddRange(copy);
-            await db.SaveChangesAsync(ct);
-        }
+        db.Events.AddRange(copy);
+        await db.SaveChangesAsync(ct);
         return new IngestApplied(fresh.Count, events.Count - fresh.Count, max, collector, collector.Site.Name,
             [.. changed.Values], heartbeat, byType);
-    }
-
-    // The raw events are most of the rows of a batch: on PostgreSQL they skip change tracking and go in by binary
-    // COPY, inside the caller's transaction. A (collector, sequence) raced in by a concurrent copy of the batch fails
-    // the COPY with a unique violation, and the caller retries.
-    private static async Task CopyEventsAsync(FleetDbContext db, List<IngestedEvent> rows, CancellationToken ct)
-    {
-        if (rows.Count == 0)
-            return;
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        await using var writer = await connection.BeginBinaryImportAsync(
-            """COPY "Events" ("CollectorId", "Sequence", "Type", "Timestamp", "SessionId", "ReceivedAt", "Payload") FROM STDIN (FORMAT BINARY)""", ct);
-        foreach (var e in rows)
-        {
-            await writer.StartRowAsync(ct);
-            await writer.WriteAsync(e.CollectorId, NpgsqlDbType.Integer, ct);
-            await writer.WriteAsync(e.Sequence, NpgsqlDbType.Bigint, ct);
-            await writer.WriteAsync(e.Type, NpgsqlDbType.Varchar, ct);
-            await writer.WriteAsync(e.Timestamp, NpgsqlDbType.TimestampTz, ct);
-            if (e.SessionId is { } id)
-                await writer.WriteAsync(id, NpgsqlDbType.Uuid, ct);
-            else
-                await writer.WriteNullAsync(ct);
-            await writer.WriteAsync(e.ReceivedAt, NpgsqlDbType.TimestampTz, ct);
-            await writer.WriteAsync(e.Payload, NpgsqlDbType.Text, ct);
-        }
-        await writer.CompleteAsync(ct);
     }
 
     public static string TypeName(IngestEvent e) => e switch
@@ -171,6 +136,17 @@ public static class IngestWriter
             return null;
         }
 
+        Merge(session, device, collector.SiteId, snap, e.Sequence, at, now);
+        return session;
+    }
+
+    /// <summary>
+    /// Folds a snapshot that is newer than the stored state into the session, its phases and its device. Shared by both
+    /// writers so SQLite (EF, tracked) and PostgreSQL (plain objects, set-based SQL) store the same thing.
+    /// </summary>
+    internal static void Merge(BootSession session, Device device, int siteId, SessionSnapshot snap, long sequence, DateTime at, DateTime now)
+    {
+        var mac = Macs.Normalize(snap.Mac);
         session.Mac = mac;
         session.Ip = snap.Ip ?? session.Ip;
         session.Firmware = snap.Firmware;
@@ -183,7 +159,7 @@ public static class IngestWriter
         session.DhcpServer = snap.Servers?.Dhcp ?? session.DhcpServer;
         session.TftpServer = snap.Servers?.Tftp ?? session.TftpServer;
         session.PvsServer = snap.Servers?.Pvs ?? session.PvsServer;
-        session.LastSequence = e.Sequence;
+        session.LastSequence = sequence;
         session.UpdatedAt = now;
 
         foreach (var timing in snap.Phases ?? [])
@@ -206,7 +182,7 @@ public static class IngestWriter
         var bni = session.Phases.Find(p => p.Phase == BootPhase.BniStack);
         session.DurationMs = bni is null ? null : (bni.StartedAt - session.StartedAt).TotalMilliseconds;
 
-        device.SiteId = collector.SiteId;
+        device.SiteId = siteId;
         if (at > device.LastSeenAt)
             device.LastSeenAt = at;
         device.LastIp = snap.Ip ?? device.LastIp;
@@ -220,6 +196,5 @@ public static class IngestWriter
             device.CurrentPhase = session.Phase;
             device.CurrentOutcome = session.Outcome;
         }
-        return session;
     }
 }

@@ -104,3 +104,13 @@ internal sealed class AlertConfiguration : IEntityTypeConfiguration<Alert>
         b.HasOne(x => x.Site).WithMany().HasForeignKey(x => x.SiteId).OnDelete(DeleteBehavior.Restrict);
     }
 }
+
+internal sealed class DurationHistogramBinConfiguration : IEntityTypeConfiguration<DurationHistogramBin>
+{
+    public void Configure(EntityTypeBuilder<DurationHistogramBin> b)
+    {
+        b.ToTable("DurationHistogram");
+        // Series and hour lead: every statistics query has both, with or without a site.
+        b.HasKey(x => new { x.Series, x.Hour, x.SiteId, x.CollectorId, x.Bin });
+    }
+}

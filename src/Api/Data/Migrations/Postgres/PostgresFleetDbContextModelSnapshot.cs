@@ -298,6 +298,34 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.ToTable("Devices");
                 });
 
+            modelBuilder.Entity("PvsFleet.Api.Data.DurationHistogramBin", b =>
+                {
+                    b.Property<int>("Series")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("Hour")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("SiteId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("CollectorId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Bin")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("bigint");
+
+                    b.Property<double?>("MaxMs")
+                        .HasColumnType("double precision");
+
+                    b.HasKey("Series", "Hour", "SiteId", "CollectorId", "Bin");
+
+                    b.ToTable("DurationHistogram", (string)null);
+                });
+
             modelBuilder.Entity("PvsFleet.Api.Data.IngestedEvent", b =>
                 {
                     b.Property<long>("Id")

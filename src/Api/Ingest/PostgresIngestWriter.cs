@@ -1,0 +1,425 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using NpgsqlTypes;
+using PvsFleet.Api.Data;
+using PvsFleet.Contracts;
+using PvsFleet.Contracts.Ingest;
+
+namespace PvsFleet.Api.Ingest;
+
+/// <summary>
+/// Applies a validated batch to PostgreSQL without change tracking, in three round trips inside the caller's
+/// transaction: one batch of reads that also takes the locks, a binary COPY of the raw events, one batch of set-based
+/// writes (each table written by one statement over arrays). A profile of the EF path showed the CPU going to change
+/// tracking, command generation and per-statement instrumentation, i.e. work per row in .NET; here it is per batch.
+/// </summary>
+/// <remarks>
+/// Concurrency: the collector's row is locked first (<c>FOR UPDATE</c>), so two batches of one collector (a re-send
+/// racing the original) run one after the other, and the second finds its events known. Sessions belong to one
+/// collector, so their locks never cross collectors; devices may (a device moving between sites) and are written in
+/// MAC order so that two transactions cannot deadlock on them. The duration histogram is keyed by collector too.
+/// Anything that fails rolls the whole batch back with the caller's transaction.
+/// </remarks>
+public static class PostgresIngestWriter
+{
+    private const string SessionColumns = """
+        "Id", "DeviceId", "SiteId", "CollectorId", "Mac", "Ip", "Firmware", "BootFile", "HostName", "Phase", "Outcome",
+        "StartedAt", "EndedAt", "PhaseStartedAt", "DurationMs", "TotalRetries", "DhcpServer", "TftpServer", "PvsServer",
+        "LastSequence", "UpdatedAt"
+        """;
+
+    public static async Task<IngestApplied> ApplyAsync(
+        FleetDbContext db, int collectorId, IReadOnlyList<IngestEvent> events, DateTime now,
+        JsonSerializerOptions json, CancellationToken ct)
+    {
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        long min = long.MaxValue, max = long.MinValue;
+        var sessionIds = new HashSet<Guid>();
+        foreach (var e in events)
+        {
+            min = Math.Min(min, e.Sequence);
+            max = Math.Max(max, e.Sequence);
+            if (e is SessionEvent se)
+                sessionIds.Add(se.Session.SessionId);
+        }
+
+        // 1. Reads and locks. Every session the batch names is locked, a few more than the fresh events need when
+        //    part of the batch is a re-send; their phases are guarded by the session lock (only this writer changes them).
+        var collector = new Collector { Name = "", KeyHash = "", KeyPrefix = "" };
+        string site;
+        var known = new HashSet<long>();
+        var sessions = new Dictionary<Guid, BootSession>();
+        var ids = sessionIds.Order().ToArray();
+        await using (var read = new NpgsqlBatch(connection))
+        {
+            read.BatchCommands.Add(Command("""
+                SELECT c."SiteId", c."Name", s."Name", c."Interface", c."Version", c."PacketsReceived", c."PacketsDropped",
+                       c."InterfaceDropped", c."ActiveSessions", c."SpooledEvents", c."LastSequence"
+                FROM "Collectors" c JOIN "Sites" s ON s."Id" = c."SiteId" WHERE c."Id" = $1 FOR UPDATE OF c
+                """, P(collectorId)));
+            // A range read instead of an IN list: re-sent batches are contiguous, and the unique index serves it.
+            read.BatchCommands.Add(Command("""
+                SELECT "Sequence" FROM "Events" WHERE "CollectorId" = $1 AND "Sequence" BETWEEN $2 AND $3
+                """, P(collectorId), P(min), P(max)));
+            read.BatchCommands.Add(Command($"""
+                SELECT {SessionColumns} FROM "Sessions" WHERE "Id" = ANY($1) ORDER BY "Id" FOR UPDATE
+                """, P(ids)));
+            read.BatchCommands.Add(Command("""
+                SELECT "SessionId", "Phase", "SiteId", "SessionStartedAt", "StartedAt", "EndedAt", "DurationMs", "Retries"
+                FROM "SessionPhases" WHERE "SessionId" = ANY($1)
+                """, P(ids)));
+            await using var r = await read.ExecuteReaderAsync(ct);
+            if (!await r.ReadAsync(ct))
+                throw new InvalidOperationException($"Collector {collectorId} is gone.");
+            collector.Id = collectorId;
+            collector.SiteId = r.GetInt32(0);
+            collector.Name = r.GetString(1);
+            site = r.GetString(2);
+            collector.Interface = r.IsDBNull(3) ? null : r.GetString(3);
+            collector.Version = r.IsDBNull(4) ? null : r.GetString(4);
+            collector.PacketsReceived = r.GetInt64(5);
+            collector.PacketsDropped = r.GetInt64(6);
+            collector.InterfaceDropped = r.GetInt64(7);
+            collector.ActiveSessions = r.GetInt32(8);
+            collector.SpooledEvents = r.GetInt64(9);
+            collector.LastSequence = r.GetInt64(10);
+
+            await r.NextResultAsync(ct);
+            while (await r.ReadAsync(ct))
+                known.Add(r.GetInt64(0));
+
+            await r.NextResultAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                var s = ReadSession(r);
+                sessions[s.Id] = s;
+            }
+
+            await r.NextResultAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                var id = r.GetGuid(0);
+                sessions[id].Phases.Add(new SessionPhase
+                {
+                    SessionId = id, Phase = (BootPhase)r.GetInt32(1), SiteId = r.GetInt32(2), SessionStartedAt = r.GetDateTime(3),
+                    StartedAt = r.GetDateTime(4), EndedAt = r.IsDBNull(5) ? null : r.GetDateTime(5),
+                    DurationMs = r.IsDBNull(6) ? null : r.GetDouble(6), Retries = r.GetInt32(7),
+                });
+            }
+        }
+
+        // What the stored sessions contribute to the duration histogram now, to take out what a newer snapshot changes.
+        var before = sessions.ToDictionary(kv => kv.Key, kv => Contributions(kv.Value));
+
+        // 2. The batch in memory, in sequence order, with the same merge as the EF path.
+        var fresh = events.Where(e => !known.Contains(e.Sequence)).OrderBy(e => e.Sequence).ToList();
+        collector.LastSeenAt = now;
+        var rows = new List<IngestedEvent>(fresh.Count);
+        var changed = new Dictionary<Guid, BootSession>();
+        var devices = new Dictionary<string, Device>(StringComparer.Ordinal);
+        var touchedPhases = new HashSet<(Guid, BootPhase)>();
+        var byType = new Dictionary<string, int>();
+        var heartbeat = false;
+        foreach (var e in fresh)
+        {
+            var type = IngestWriter.TypeName(e);
+            byType[type] = byType.GetValueOrDefault(type) + 1;
+            rows.Add(new IngestedEvent
+            {
+                CollectorId = collectorId, Sequence = e.Sequence, Type = type, Timestamp = e.Timestamp.UtcDateTime,
+                SessionId = (e as SessionEvent)?.Session.SessionId, ReceivedAt = now,
+                Payload = JsonSerializer.Serialize(e, json),
+            });
+            switch (e)
+            {
+                case CollectorHeartbeatEvent hb:
+                    heartbeat = true;
+                    collector.Interface = hb.Interface ?? collector.Interface;
+                    collector.Version = hb.Version ?? collector.Version;
+                    collector.PacketsReceived = hb.PacketsReceived;
+                    collector.PacketsDropped = hb.PacketsDropped;
+                    collector.InterfaceDropped = hb.InterfaceDropped;
+                    collector.ActiveSessions = hb.ActiveSessions;
+                    collector.SpooledEvents = hb.SpooledEvents;
+                    break;
+                case SessionEvent se:
+                    var snap = se.Session;
+                    var mac = Macs.Normalize(snap.Mac);
+                    var at = e.Timestamp.UtcDateTime;
+                    if (!sessions.TryGetValue(snap.SessionId, out var session))
+                    {
+                        session = new BootSession { Id = snap.SessionId, Mac = mac, SiteId = collector.SiteId, CollectorId = collectorId };
+                        sessions[session.Id] = session;
+                    }
+                    else if (session.CollectorId != collectorId || e.Sequence <= session.LastSequence)
+                    {
+                        // Another collector's session id, or an older snapshot arriving late: the stored state is newer.
+                        break;
+                    }
+                    // The device here collects only what this batch says; the upsert merges it with the stored row
+                    // by the same rules (latest non-null, latest session by start time).
+                    if (!devices.TryGetValue(mac, out var device))
+                        devices[mac] = device = new Device { Mac = mac, SiteId = collector.SiteId, FirstSeenAt = at, LastSeenAt = at };
+                    IngestWriter.Merge(session, device, collector.SiteId, snap, e.Sequence, at, now);
+                    foreach (var timing in snap.Phases ?? [])
+                        touchedPhases.Add((session.Id, timing.Phase));
+                    changed[session.Id] = session;
+                    break;
+            }
+        }
+        if (fresh.Count > 0)
+            collector.LastSequence = Math.Max(collector.LastSequence, fresh[^1].Sequence);
+
+        // 3. Raw events by binary COPY: they are most of the rows.
+        await CopyEventsAsync(connection, rows, ct);
+
+        // 4. Everything else in one round trip.
+        await using (var write = new NpgsqlBatch(connection))
+        {
+            if (devices.Count > 0)
+                write.BatchCommands.Add(UpsertDevices([.. devices.Values.OrderBy(d => d.Mac, StringComparer.Ordinal)]));
+            if (changed.Count > 0)
+            {
+                var applied = changed.Values.OrderBy(s => s.Id).ToList();
+                write.BatchCommands.Add(UpsertSessions(applied));
+                var phases = applied.SelectMany(s => s.Phases).Where(p => touchedPhases.Contains((p.SessionId, p.Phase))).ToList();
+                if (phases.Count > 0)
+                    write.BatchCommands.Add(UpsertPhases(phases));
+                var histogram = HistogramDelta(applied, before, out var retracted);
+                if (histogram.Count > 0)
+                    write.BatchCommands.Add(UpsertHistogram(histogram));
+                if (retracted.Count > 0)
+                {
+                    write.BatchCommands.Add(RecomputeRetracted(retracted));
+                    write.BatchCommands.Add(DeleteEmpty(retracted));
+                }
+            }
+            write.BatchCommands.Add(Command("""
+                UPDATE "Collectors" SET "LastSeenAt" = $2, "LastSequence" = $3, "Interface" = $4, "Version" = $5,
+                    "PacketsReceived" = $6, "PacketsDropped" = $7, "InterfaceDropped" = $8, "ActiveSessions" = $9, "SpooledEvents" = $10
+                WHERE "Id" = $1
+                """, P(collectorId), P(now), P(collector.LastSequence), P(collector.Interface), P(collector.Version),
+                P(collector.PacketsReceived), P(collector.PacketsDropped), P(collector.InterfaceDropped), P(collector.ActiveSessions),
+                P(collector.SpooledEvents)));
+            await write.ExecuteNonQueryAsync(ct);
+        }
+
+        return new IngestApplied(fresh.Count, events.Count - fresh.Count, max, collector, site, [.. changed.Values], heartbeat, byType);
+    }
+
+    private static BootSession ReadSession(NpgsqlDataReader r) => new()
+    {
+        Id = r.GetGuid(0), DeviceId = r.GetInt64(1), SiteId = r.GetInt32(2), CollectorId = r.GetInt32(3), Mac = r.GetString(4),
+        Ip = r.IsDBNull(5) ? null : r.GetString(5), Firmware = (Firmware)r.GetInt32(6), BootFile = r.IsDBNull(7) ? null : r.GetString(7),
+        HostName = r.IsDBNull(8) ? null : r.GetString(8), Phase = (BootPhase)r.GetInt32(9), Outcome = (BootOutcome)r.GetInt32(10),
+        StartedAt = r.GetDateTime(11), EndedAt = r.IsDBNull(12) ? null : r.GetDateTime(12), PhaseStartedAt = r.GetDateTime(13),
+        DurationMs = r.IsDBNull(14) ? null : r.GetDouble(14), TotalRetries = r.GetInt32(15),
+        DhcpServer = r.IsDBNull(16) ? null : r.GetString(16), TftpServer = r.IsDBNull(17) ? null : r.GetString(17),
+        PvsServer = r.IsDBNull(18) ? null : r.GetString(18), LastSequence = r.GetInt64(19), UpdatedAt = r.GetDateTime(20),
+    };
+
+    private static async Task CopyEventsAsync(NpgsqlConnection connection, List<IngestedEvent> rows, CancellationToken ct)
+    {
+        if (rows.Count == 0)
+            return;
+        await using var writer = await connection.BeginBinaryImportAsync(
+            """COPY "Events" ("CollectorId", "Sequence", "Type", "Timestamp", "SessionId", "ReceivedAt", "Payload") FROM STDIN (FORMAT BINARY)""", ct);
+        foreach (var e in rows)
+        {
+            await writer.StartRowAsync(ct);
+            await writer.WriteAsync(e.CollectorId, NpgsqlDbType.Integer, ct);
+            await writer.WriteAsync(e.Sequence, NpgsqlDbType.Bigint, ct);
+            await writer.WriteAsync(e.Type, NpgsqlDbType.Varchar, ct);
+            await writer.WriteAsync(e.Timestamp, NpgsqlDbType.TimestampTz, ct);
+            if (e.SessionId is { } id)
+                await writer.WriteAsync(id, NpgsqlDbType.Uuid, ct);
+            else
+                await writer.WriteNullAsync(ct);
+            await writer.WriteAsync(e.ReceivedAt, NpgsqlDbType.TimestampTz, ct);
+            await writer.WriteAsync(e.Payload, NpgsqlDbType.Text, ct);
+        }
+        await writer.CompleteAsync(ct);
+    }
+
+    // The stored device is not read: the batch's view is merged into it by the rules of IngestWriter.Merge, written
+    // as SQL. New devices are created here, before the sessions that point at them.
+    private static NpgsqlBatchCommand UpsertDevices(List<Device> d) => Command("""
+        INSERT INTO "Devices" AS d ("Mac", "SiteId", "LastIp", "HostName", "Firmware", "FirstSeenAt", "LastSeenAt",
+                                    "LastSessionId", "LastSessionStartedAt", "CurrentPhase", "CurrentOutcome")
+        SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::int[], $6::timestamptz[], $7::timestamptz[],
+                             $8::uuid[], $9::timestamptz[], $10::int[], $11::int[])
+        ON CONFLICT ("Mac") DO UPDATE SET
+            "SiteId" = excluded."SiteId",
+            "LastSeenAt" = GREATEST(d."LastSeenAt", excluded."LastSeenAt"),
+            "LastIp" = COALESCE(excluded."LastIp", d."LastIp"),
+            "HostName" = COALESCE(excluded."HostName", d."HostName"),
+            "Firmware" = CASE WHEN excluded."Firmware" <> 0 THEN excluded."Firmware" ELSE d."Firmware" END,
+            "LastSessionId" = CASE WHEN d."LastSessionStartedAt" IS NULL OR excluded."LastSessionStartedAt" >= d."LastSessionStartedAt"
+                                   THEN excluded."LastSessionId" ELSE d."LastSessionId" END,
+            "CurrentPhase" = CASE WHEN d."LastSessionStartedAt" IS NULL OR excluded."LastSessionStartedAt" >= d."LastSessionStartedAt"
+                                  THEN excluded."CurrentPhase" ELSE d."CurrentPhase" END,
+            "CurrentOutcome" = CASE WHEN d."LastSessionStartedAt" IS NULL OR excluded."LastSessionStartedAt" >= d."LastSessionStartedAt"
+                                    THEN excluded."CurrentOutcome" ELSE d."CurrentOutcome" END,
+            "LastSessionStartedAt" = GREATEST(d."LastSessionStartedAt", excluded."LastSessionStartedAt")
+        """,
+        P(d.Select(x => x.Mac).ToArray()), P(d.Select(x => x.SiteId).ToArray()), P(d.Select(x => x.LastIp).ToArray()),
+        P(d.Select(x => x.HostName).ToArray()), P(d.Select(x => (int)x.Firmware).ToArray()), P(d.Select(x => x.FirstSeenAt).ToArray()),
+        P(d.Select(x => x.LastSeenAt).ToArray()), P(d.Select(x => x.LastSessionId).ToArray()), P(d.Select(x => x.LastSessionStartedAt).ToArray()),
+        P(d.Select(x => (int?)x.CurrentPhase).ToArray()), P(d.Select(x => (int?)x.CurrentOutcome).ToArray()));
+
+    // The rows hold the merged state (the stored one was read under lock); the WHERE is the snapshot rule once more,
+    // so that no path can let an older snapshot overwrite a newer one or one collector overwrite another's session.
+    private static NpgsqlBatchCommand UpsertSessions(List<BootSession> s) => Command($"""
+        INSERT INTO "Sessions" AS s ({SessionColumns})
+        SELECT x.id, d."Id", x.site, x.collector, x.mac, x.ip, x.firmware, x.boot_file, x.host_name, x.phase, x.outcome,
+               x.started_at, x.ended_at, x.phase_started_at, x.duration_ms, x.total_retries, x.dhcp, x.tftp, x.pvs, x.seq, x.updated_at
+        FROM unnest($1::uuid[], $2::int[], $3::int[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[], $9::int[], $10::int[],
+                    $11::timestamptz[], $12::timestamptz[], $13::timestamptz[], $14::float8[], $15::int[], $16::text[], $17::text[],
+                    $18::text[], $19::bigint[], $20::timestamptz[])
+             AS x(id, site, collector, mac, ip, firmware, boot_file, host_name, phase, outcome, started_at, ended_at, phase_started_at,
+                  duration_ms, total_retries, dhcp, tftp, pvs, seq, updated_at)
+        JOIN "Devices" d ON d."Mac" = x.mac
+        ON CONFLICT ("Id") DO UPDATE SET
+            "Mac" = excluded."Mac", "Ip" = excluded."Ip", "Firmware" = excluded."Firmware", "BootFile" = excluded."BootFile",
+            "HostName" = excluded."HostName", "Phase" = excluded."Phase", "Outcome" = excluded."Outcome",
+            "StartedAt" = excluded."StartedAt", "EndedAt" = excluded."EndedAt", "PhaseStartedAt" = excluded."PhaseStartedAt",
+            "DurationMs" = excluded."DurationMs", "TotalRetries" = excluded."TotalRetries", "DhcpServer" = excluded."DhcpServer",
+            "TftpServer" = excluded."TftpServer", "PvsServer" = excluded."PvsServer", "LastSequence" = excluded."LastSequence",
+            "UpdatedAt" = excluded."UpdatedAt"
+        WHERE s."CollectorId" = excluded."CollectorId" AND s."LastSequence" < excluded."LastSequence"
+        """,
+        P(s.Select(x => x.Id).ToArray()), P(s.Select(x => x.SiteId).ToArray()), P(s.Select(x => x.CollectorId).ToArray()),
+        P(s.Select(x => x.Mac).ToArray()), P(s.Select(x => x.Ip).ToArray()), P(s.Select(x => (int)x.Firmware).ToArray()),
+        P(s.Select(x => x.BootFile).ToArray()), P(s.Select(x => x.HostName).ToArray()), P(s.Select(x => (int)x.Phase).ToArray()),
+        P(s.Select(x => (int)x.Outcome).ToArray()), P(s.Select(x => x.StartedAt).ToArray()), P(s.Select(x => x.EndedAt).ToArray()),
+        P(s.Select(x => x.PhaseStartedAt).ToArray()), P(s.Select(x => x.DurationMs).ToArray()), P(s.Select(x => x.TotalRetries).ToArray()),
+        P(s.Select(x => x.DhcpServer).ToArray()), P(s.Select(x => x.TftpServer).ToArray()), P(s.Select(x => x.PvsServer).ToArray()),
+        P(s.Select(x => x.LastSequence).ToArray()), P(s.Select(x => x.UpdatedAt).ToArray()));
+
+    private static NpgsqlBatchCommand UpsertPhases(List<SessionPhase> p) => Command("""
+        INSERT INTO "SessionPhases" ("SessionId", "Phase", "SiteId", "SessionStartedAt", "StartedAt", "EndedAt", "DurationMs", "Retries")
+        SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[], $7::float8[], $8::int[])
+        ON CONFLICT ("SessionId", "Phase") DO UPDATE SET
+            "SiteId" = excluded."SiteId", "SessionStartedAt" = excluded."SessionStartedAt", "StartedAt" = excluded."StartedAt",
+            "EndedAt" = excluded."EndedAt", "DurationMs" = excluded."DurationMs", "Retries" = excluded."Retries"
+        """,
+        P(p.Select(x => x.SessionId).ToArray()), P(p.Select(x => (int)x.Phase).ToArray()), P(p.Select(x => x.SiteId).ToArray()),
+        P(p.Select(x => x.SessionStartedAt).ToArray()), P(p.Select(x => x.StartedAt).ToArray()), P(p.Select(x => x.EndedAt).ToArray()),
+        P(p.Select(x => x.DurationMs).ToArray()), P(p.Select(x => x.Retries).ToArray()));
+
+    private readonly record struct HistogramKey(int Series, DateTime Hour, int SiteId, int CollectorId, int Bin) : IComparable<HistogramKey>
+    {
+        public int CompareTo(HistogramKey other)
+        {
+            var c = Series.CompareTo(other.Series);
+            if (c == 0) c = Hour.CompareTo(other.Hour);
+            if (c == 0) c = SiteId.CompareTo(other.SiteId);
+            if (c == 0) c = CollectorId.CompareTo(other.CollectorId);
+            return c != 0 ? c : Bin.CompareTo(other.Bin);
+        }
+    }
+
+    private readonly record struct Contribution(int Series, DateTime Hour, int SiteId, int CollectorId, double Ms)
+    {
+        public HistogramKey Key => new(Series, Hour, SiteId, CollectorId, DurationBins.Of(Ms));
+    }
+
+    private static List<Contribution> Contributions(BootSession s)
+    {
+        var list = new List<Contribution>(6);
+        if (s.DurationMs is { } d)
+            list.Add(new(DurationBins.WholeBoot, DurationBins.Hour(s.StartedAt), s.SiteId, s.CollectorId, d));
+        foreach (var p in s.Phases)
+        {
+            if (p.DurationMs is { } pd)
+                list.Add(new((int)p.Phase, DurationBins.Hour(p.SessionStartedAt), p.SiteId, s.CollectorId, pd));
+        }
+        return list;
+    }
+
+    // New durations go in, changed ones move (out of the old bin, into the new): in practice a duration is written once,
+    // when its phase ends, and later snapshots repeat it, so almost every session adds and nothing is taken out.
+    private static SortedDictionary<HistogramKey, (long Count, double? Max)> HistogramDelta(
+        List<BootSession> applied, Dictionary<Guid, List<Contribution>> before, out List<HistogramKey> retracted)
+    {
+        var delta = new SortedDictionary<HistogramKey, (long Count, double? Max)>();
+        var taken = new SortedSet<HistogramKey>();
+        foreach (var s in applied)
+        {
+            var after = Contributions(s);
+            var old = before.GetValueOrDefault(s.Id) ?? [];
+            foreach (var o in old)
+            {
+                if (after.Remove(o))
+                    continue; // unchanged: same series, hour and value
+                var k = o.Key;
+                var (count, max) = delta.GetValueOrDefault(k);
+                delta[k] = (count - 1, max);
+                taken.Add(k);
+            }
+            foreach (var n in after)
+            {
+                var k = n.Key;
+                var (count, max) = delta.GetValueOrDefault(k);
+                delta[k] = (count + 1, max is { } m ? Math.Max(m, n.Ms) : n.Ms);
+            }
+        }
+        foreach (var k in delta.Where(kv => kv.Value is { Count: 0, Max: null }).Select(kv => kv.Key).ToList())
+            delta.Remove(k);
+        retracted = [.. taken];
+        return delta;
+    }
+
+    private static NpgsqlBatchCommand UpsertHistogram(SortedDictionary<HistogramKey, (long Count, double? Max)> h) => Command("""
+        INSERT INTO "DurationHistogram" AS h ("Series", "Hour", "SiteId", "CollectorId", "Bin", "Count", "MaxMs")
+        SELECT * FROM unnest($1::int[], $2::timestamptz[], $3::int[], $4::int[], $5::int[], $6::bigint[], $7::float8[])
+        ON CONFLICT ("Series", "Hour", "SiteId", "CollectorId", "Bin") DO UPDATE SET
+            "Count" = h."Count" + excluded."Count",
+            "MaxMs" = GREATEST(h."MaxMs", excluded."MaxMs")
+        """,
+        P(h.Keys.Select(k => k.Series).ToArray()), P(h.Keys.Select(k => k.Hour).ToArray()), P(h.Keys.Select(k => k.SiteId).ToArray()),
+        P(h.Keys.Select(k => k.CollectorId).ToArray()), P(h.Keys.Select(k => k.Bin).ToArray()),
+        P(h.Values.Select(v => v.Count).ToArray()), P(h.Values.Select(v => v.Max).ToArray()));
+
+    // A bin a value left may have lost its maximum: recompute it from the rows (only that collector's hour is read),
+    // and drop bins left empty. Runs after the session and phase writes of the same batch, so it sees the new values.
+    private static NpgsqlBatchCommand RecomputeRetracted(List<HistogramKey> keys) => Command($"""
+        UPDATE "DurationHistogram" h SET "MaxMs" = CASE WHEN k.series = {DurationBins.WholeBoot} THEN
+            (SELECT max(s."DurationMs") FROM "Sessions" s
+             WHERE s."SiteId" = k.site AND s."CollectorId" = k.collector AND s."StartedAt" >= k.hour
+               AND s."StartedAt" < k.hour + interval '1 hour' AND s."DurationMs" IS NOT NULL
+               AND {DurationBins.Sql("s.\"DurationMs\"")} = k.bin)
+        ELSE
+            (SELECT max(p."DurationMs") FROM "SessionPhases" p JOIN "Sessions" s ON s."Id" = p."SessionId"
+             WHERE p."Phase" = k.series AND p."SiteId" = k.site AND s."CollectorId" = k.collector AND p."SessionStartedAt" >= k.hour
+               AND p."SessionStartedAt" < k.hour + interval '1 hour' AND p."DurationMs" IS NOT NULL
+               AND {DurationBins.Sql("p.\"DurationMs\"")} = k.bin)
+        END
+        FROM unnest($1::int[], $2::timestamptz[], $3::int[], $4::int[], $5::int[]) AS k(series, hour, site, collector, bin)
+        WHERE h."Series" = k.series AND h."Hour" = k.hour AND h."SiteId" = k.site AND h."CollectorId" = k.collector AND h."Bin" = k.bin
+        """, KeyParameters(keys));
+
+    private static NpgsqlBatchCommand DeleteEmpty(List<HistogramKey> keys) => Command("""
+        DELETE FROM "DurationHistogram" h
+        USING unnest($1::int[], $2::timestamptz[], $3::int[], $4::int[], $5::int[]) AS k(series, hour, site, collector, bin)
+        WHERE h."Count" <= 0 AND h."Series" = k.series AND h."Hour" = k.hour AND h."SiteId" = k.site
+          AND h."CollectorId" = k.collector AND h."Bin" = k.bin
+        """, KeyParameters(keys));
+
+    private static NpgsqlParameter[] KeyParameters(List<HistogramKey> keys) =>
+    [
+        P(keys.Select(k => k.Series).ToArray()), P(keys.Select(k => k.Hour).ToArray()), P(keys.Select(k => k.SiteId).ToArray()),
+        P(keys.Select(k => k.CollectorId).ToArray()), P(keys.Select(k => k.Bin).ToArray()),
+    ];
+
+    private static NpgsqlBatchCommand Command(string sql, params NpgsqlParameter[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        command.Parameters.AddRange(parameters);
+        return command;
+    }
+
+    // Positional, typed parameters: no SQL rewriting, no boxing of the value, no type inference per execution.
+    private static NpgsqlParameter<T> P<T>(T value) => new() { TypedValue = value };
+}
