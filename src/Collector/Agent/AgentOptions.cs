@@ -27,6 +27,9 @@ public sealed class AgentOptions
     /// <summary>A BPF filter to use instead of the default boot-traffic filter.</summary>
     public string? Filter { get; set; }
 
+    /// <summary>The kernel capture ring per interface, in MB: it absorbs bursts (see <c>LiveCapture.Open</c>).</summary>
+    public int CaptureBufferMegabytes { get; set; } = 512;
+
     public string SpoolDirectory { get; set; } = "spool";
     public long SpoolMaxBytes { get; set; } = 512L << 20;
     public SpoolOverflowPolicy SpoolOverflow { get; set; } = SpoolOverflowPolicy.DropOldest;
@@ -76,6 +79,11 @@ public sealed class AgentOptions
         if (needsInterfaces && Interfaces.Count == 0)
         {
             problems.Add("Collector:Interfaces (--interface) names no capture interface: `interfaces` lists them");
+        }
+
+        if (CaptureBufferMegabytes is < 1 or > 2047)
+        {
+            problems.Add("Collector:CaptureBufferMegabytes must be between 1 and 2047");
         }
 
         if (BatchMaxEvents is < 1 or > 10_000)

@@ -8,7 +8,7 @@ public sealed class LiveSource : IFrameSource
     private readonly List<LiveCapture> captures;
 
     /// <summary>Opens every interface first, so a typo in the last one fails before any capture starts.</summary>
-    public LiveSource(IReadOnlyList<string> interfaces, string filter)
+    public LiveSource(IReadOnlyList<string> interfaces, string filter, int bufferBytes)
     {
         ArgumentNullException.ThrowIfNull(interfaces);
         captures = [];
@@ -16,7 +16,7 @@ public sealed class LiveSource : IFrameSource
         {
             foreach (var name in interfaces)
             {
-                captures.Add(LiveCapture.Open(name, filter));
+                captures.Add(LiveCapture.Open(name, filter, bufferBytes));
             }
         }
         catch
