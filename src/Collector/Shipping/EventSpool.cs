@@ -57,7 +57,6 @@ public sealed class EventSpool : IDisposable
     public long DroppedEvents { get; private set; }
 
     public long Acknowledged { get { lock (gate) return acknowledged; } }
-    public long LastSequence { get { lock (gate) return nextSequence - 1; } }
     public long Pending { get { lock (gate) return nextSequence - 1 - acknowledged; } }
     public long Bytes { get { lock (gate) return totalBytes; } }
 

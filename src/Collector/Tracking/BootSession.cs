@@ -47,7 +47,6 @@ public sealed class BootSession
     public DateTime? End { get; private set; }
     public BootPhase Phase { get; private set; }
     public BootOutcome Outcome { get; private set; }
-    public bool IsEnded => End.HasValue;
 
     /// <summary>The newest moment the boot moved forward; retransmits do not count.</summary>
     public DateTime LastProgress { get; private set; }
