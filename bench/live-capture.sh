@@ -40,3 +40,27 @@ wait "$collector_pid" || true
 
 cat "$out/live-sender.log"
 grep -E "packets received" "$out/live-collector.log" | sed 's/^.*info: [^ ]* //'
+
+# The collector's own one-core rate, whatever the sender manages: warm it up, freeze it (SIGSTOP) while 400,000
+# frames queue in a 1.5 GB kernel ring, let it go (SIGCONT) and stop it DRAIN seconds later; frames decoded in that
+# time / DRAIN = frames per second one core of the collector gets through.
+if [[ ${DRAIN:-0} != 0 ]]; then
+  [[ -f $out/drain-warm.pcap ]] || editcap -F pcap -r "${storm%.pcapng}.pcap" "$out/drain-warm.pcap" 400001-500000
+  [[ -f $out/drain-load.pcap ]] || editcap -F pcap -r "${storm%.pcapng}.pcap" "$out/drain-load.pcap" 1-400000
+  rm -rf "$out/drain-spool"
+  Collector__CaptureBufferMegabytes=1536 taskset -c 0 $collector run --interface pvcap --api http://127.0.0.1:9/ --key bench \
+    --spool "$out/drain-spool" >"$out/drain-collector.log" 2>&1 &
+  collector_pid=$!
+  for _ in $(seq 1 100); do grep -q "Collecting from" "$out/drain-collector.log" && break; sleep 0.2; done
+  ip netns exec "$ns" taskset -c 1 "$out/rawsend" pvsend "$out/drain-warm.pcap" >/dev/null
+  sleep 3
+  kill -STOP "$collector_pid"
+  ip netns exec "$ns" taskset -c 1 "$out/rawsend" pvsend "$out/drain-load.pcap" >/dev/null
+  kill -CONT "$collector_pid"
+  sleep "$DRAIN"
+  kill -TERM "$collector_pid"
+  wait "$collector_pid" || true
+  decoded=$(grep -oE '[0-9]+ decoded' "$out/drain-collector.log" | awk '{print $1}')
+  printf 'drain: %s frames decoded in the %s s after SIGCONT (100,000 before): %.0f frames/s on one core\n' \
+    "$((decoded - 100000))" "$DRAIN" "$(echo "($decoded - 100000) / $DRAIN" | bc -l)"
+fi

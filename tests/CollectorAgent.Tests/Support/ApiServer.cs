@@ -30,7 +30,8 @@ public sealed class ApiServer : IAsyncDisposable
 
     public async Task StartAsync()
     {
-        process = ChildProcess.Start("PvsFleet.Api.dll", environment);
+        // --urls on the command line: it outranks the Urls of appsettings.json, which the environment does not.
+        process = ChildProcess.Start("PvsFleet.Api.dll", environment, "--urls", $"http://127.0.0.1:{Port}");
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         for (var attempt = 0; attempt < 120; attempt++)
         {
