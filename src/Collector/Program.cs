@@ -5,6 +5,9 @@ var root = new RootCommand("PvsFleet collector: decodes Citrix Provisioning netw
 {
     AnalyzeCommand.Create(),
     SimulateCommand.Create(),
+    RunCommand.Create(),
+    ReplayCommand.Create(),
+    InterfacesCommand.Create(),
 };
 
-return root.Parse(args).Invoke();
+return await root.Parse(args).InvokeAsync();

@@ -17,13 +17,13 @@ public static class CaptureFile
     {
         if (!File.Exists(path))
         {
-            throw new CaptureFileException(Directory.Exists(path) ? $"{path}: is a directory, not a capture file" : $"{path}: no such file");
+            throw new CaptureException(Directory.Exists(path) ? $"{path}: is a directory, not a capture file" : $"{path}: no such file");
         }
 
         var mappable = IsPlainPcapOrPcapNg(path);
         return kind switch
         {
-            CaptureReaderKind.Mapped when !mappable => throw new CaptureFileException($"{path}: not a plain pcap or pcapng file, which the mapped reader needs"),
+            CaptureReaderKind.Mapped when !mappable => throw new CaptureException($"{path}: not a plain pcap or pcapng file, which the mapped reader needs"),
             CaptureReaderKind.Mapped => new MappedCaptureReader(path),
             CaptureReaderKind.Auto when mappable => new MappedCaptureReader(path),
             _ => new SharpPcapFileReader(path),
@@ -43,7 +43,7 @@ public static class CaptureFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new CaptureFileException($"{path}: cannot be read: {e.Message}", e);
+            throw new CaptureException($"{path}: cannot be read: {e.Message}", e);
         }
 
         var value = BinaryPrimitives.ReadUInt32LittleEndian(magic);

@@ -64,7 +64,7 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
         Length = new FileInfo(path).Length;
         if (Length < 4)
         {
-            throw new CaptureFileException($"{path}: too short to be a capture file ({Length} bytes)");
+            throw new CaptureException($"{path}: too short to be a capture file ({Length} bytes)");
         }
 
         try
@@ -79,7 +79,7 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Dispose();
-            throw new CaptureFileException($"{path}: cannot be read: {e.Message}", e);
+            throw new CaptureException($"{path}: cannot be read: {e.Message}", e);
         }
 
         var magic = BinaryPrimitives.ReadUInt32LittleEndian(Bytes(0, 4));
@@ -121,7 +121,7 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
     {
         if (Length < PcapGlobalHeaderLength)
         {
-            throw new CaptureFileException($"{Path}: the pcap header is cut short ({Length} of {PcapGlobalHeaderLength} bytes)");
+            throw new CaptureException($"{Path}: the pcap header is cut short ({Length} of {PcapGlobalHeaderLength} bytes)");
         }
 
         bigEndian = magic is PcapMagicMicroSwapped or PcapMagicNanoSwapped;
@@ -130,7 +130,7 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
         var linkType = ReadUInt32(Bytes(20, 4)) & 0x0FFFFFFF;
         if (linkType != LinkTypeEthernet)
         {
-            throw new CaptureFileException($"{Path}: link type {linkType} is not supported; capture on an Ethernet interface");
+            throw new CaptureException($"{Path}: link type {linkType} is not supported; capture on an Ethernet interface");
         }
 
         position = PcapGlobalHeaderLength;
@@ -263,7 +263,7 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
         {
             if (position == 0)
             {
-                throw new CaptureFileException($"{Path}: the pcapng section header has no valid byte-order magic (corrupt file)");
+                throw new CaptureException($"{Path}: the pcapng section header has no valid byte-order magic (corrupt file)");
             }
 
             return Stop($"a section header after frame {frames} is corrupt");

@@ -19,11 +19,11 @@ public sealed class SharpPcapFileReader : ICaptureFileReader
         }
         catch (DllNotFoundException e)
         {
-            throw new CaptureFileException("libpcap is not installed: install it (Debian: apt-get install libpcap0.8)", e);
+            throw new CaptureException("libpcap is not installed: install it (Debian: apt-get install libpcap0.8)", e);
         }
         catch (PcapException e)
         {
-            throw new CaptureFileException($"{path}: not a capture file libpcap can read ({OneLine(e.Message)})", e);
+            throw new CaptureException($"{path}: not a capture file libpcap can read ({OneLine(e.Message)})", e);
         }
     }
 

@@ -22,7 +22,7 @@ internal static class AnalyzeCommand
             {
                 report = analyzer.Analyze(parse.GetValue(files)!);
             }
-            catch (CaptureFileException e)
+            catch (CaptureException e)
             {
                 Console.Error.WriteLine($"analyze: {e.Message}");
                 return 2;

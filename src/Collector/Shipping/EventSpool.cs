@@ -176,17 +176,45 @@ public sealed class EventSpool : IDisposable
     {
         lock (gate)
         {
-            if (through <= acknowledged)
-            {
-                return;
-            }
+            AcknowledgeLocked(through);
+        }
+    }
 
-            acknowledged = Math.Min(through, nextSequence - 1);
-            WriteCounter(AckedFile, acknowledged);
-            while (segments.Count > 1 && segments[1] - 1 <= acknowledged)
-            {
-                DeleteSegment(0);
-            }
+    /// <summary>
+    /// Moves events the API refuses for good (a validation problem) out of the way into <c>rejected/</c>, with the
+    /// API's answer, so one bad batch cannot block delivery and nothing is thrown away. Returns the file written.
+    /// </summary>
+    public string SetAside(IReadOnlyList<IngestEvent> batch, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        lock (gate)
+        {
+            var folder = Path.Combine(directory, "rejected");
+            Directory.CreateDirectory(folder);
+            var path = Path.Combine(folder, $"{batch[0].Sequence}-{batch[^1].Sequence}.jsonl");
+            File.WriteAllLines(path, batch.Select(e => JsonSerializer.Serialize(e, IngestJson.Options)));
+            File.WriteAllText(Path.ChangeExtension(path, ".problem.json"), reason);
+            RejectedEvents += batch.Count;
+            AcknowledgeLocked(batch[^1].Sequence);
+            return path;
+        }
+    }
+
+    /// <summary>Events the API refused and that were set aside on disk.</summary>
+    public long RejectedEvents { get; private set; }
+
+    private void AcknowledgeLocked(long through)
+    {
+        if (through <= acknowledged)
+        {
+            return;
+        }
+
+        acknowledged = Math.Min(through, nextSequence - 1);
+        WriteCounter(AckedFile, acknowledged);
+        while (segments.Count > 1 && segments[1] - 1 <= acknowledged)
+        {
+            DeleteSegment(0);
         }
     }
 

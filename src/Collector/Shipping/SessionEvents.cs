@@ -12,6 +12,13 @@ namespace PvsFleet.Collector.Shipping;
 public sealed class SessionEvents(Action<IngestEvent> sink)
 {
     private readonly Dictionary<Guid, int> reportedRetries = [];
+    private bool stoppedWatching;
+
+    /// <summary>
+    /// From now on an "ended" session that had not finished (in progress, stuck) is the collector leaving, not the
+    /// boot ending: it is reported as it stands instead of as ended.
+    /// </summary>
+    public void StopWatching() => stoppedWatching = true;
 
     public void OnSessionChanged(BootSession session, SessionChange change)
     {
@@ -22,7 +29,14 @@ public sealed class SessionEvents(Action<IngestEvent> sink)
             SessionChange.Started => new SessionStartedEvent { Sequence = 0, Timestamp = session.Start, Session = Snapshot(session) },
             SessionChange.PhaseEntered => new PhaseEnteredEvent { Sequence = 0, Timestamp = session[session.Phase].Start, Session = Snapshot(session), Phase = session.Phase },
             SessionChange.IssueRaised => Issue(session),
-            SessionChange.Ended => new SessionEndedEvent { Sequence = 0, Timestamp = session.End ?? at, Session = Snapshot(session), Outcome = Final(session.Outcome) },
+            SessionChange.Ended when stoppedWatching && session.Outcome is BootOutcome.InProgress or BootOutcome.Stuck => Retries(session, at),
+            SessionChange.Ended => new SessionEndedEvent
+            {
+                Sequence = 0,
+                Timestamp = session.End ?? at,
+                Session = Snapshot(session) with { Outcome = Final(session.Outcome) },
+                Outcome = Final(session.Outcome),
+            },
             // The contract has no outcome event: a retries report with the fresh snapshot carries Stuck / resumed.
             _ => Retries(session, at),
         };
@@ -82,7 +96,7 @@ public sealed class SessionEvents(Action<IngestEvent> sink)
             BootFile = session.BootFile,
             HostName = session.HostName,
             Phase = session.Phase,
-            Outcome = session.IsEnded ? Final(session.Outcome) : session.Outcome,
+            Outcome = session.Outcome,
             StartedAt = session.Start,
             EndedAt = session.End,
             Phases = session.Phases.Select(p => new PhaseTiming { Phase = p.Phase, StartedAt = p.Start, EndedAt = p.End, Retries = p.Retries }).ToList(),

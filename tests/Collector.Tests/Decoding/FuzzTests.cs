@@ -138,7 +138,7 @@ public class FuzzTests
                         {
                         }
                     }
-                    catch (CaptureFileException e)
+                    catch (CaptureException e)
                     {
                         Assert.DoesNotContain('\n', e.Message);
                     }

@@ -1,0 +1,56 @@
+using System.Diagnostics.Metrics;
+using PvsFleet.Collector.Shipping;
+
+namespace PvsFleet.Collector.Agent;
+
+/// <summary>
+/// The collector's OpenTelemetry meter: what an SRE watches to trust it — packets, drops, decode errors, sessions in
+/// flight, and the delivery pipeline (events queued, sent, spooled bytes, lost to the spool cap).
+/// </summary>
+public sealed class CollectorMetrics : IDisposable
+{
+    public const string MeterName = "PvsFleet.Collector";
+
+    private readonly Meter meter = new(MeterName);
+    private readonly Counter<long> eventsQueued;
+    private readonly Counter<long> eventsSent;
+    private readonly Counter<long> sendFailures;
+
+    public CollectorMetrics()
+    {
+        eventsQueued = meter.CreateCounter<long>("pvsfleet.collector.events.queued", "{event}", "Events written to the spool");
+        eventsSent = meter.CreateCounter<long>("pvsfleet.collector.events.sent", "{event}", "Events acknowledged by the API");
+        sendFailures = meter.CreateCounter<long>("pvsfleet.collector.send.failures", "{attempt}", "Batches the API did not acknowledge");
+    }
+
+    public void Observe(CollectorPipeline pipeline)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        meter.CreateObservableCounter("pvsfleet.collector.packets", () => pipeline.Counters.Packets, "{packet}", "Frames decoded");
+        meter.CreateObservableCounter("pvsfleet.collector.decode_errors", () => pipeline.Counters.Malformed, "{packet}", "Frames whose fields did not hold");
+        meter.CreateObservableGauge("pvsfleet.collector.sessions.in_flight", () => pipeline.SessionsInFlight, "{session}", "Boots being followed");
+    }
+
+    public void Observe(EventSpool spool)
+    {
+        ArgumentNullException.ThrowIfNull(spool);
+        meter.CreateObservableGauge("pvsfleet.collector.spool.bytes", () => spool.Bytes, "By", "Bytes in the on-disk spool");
+        meter.CreateObservableGauge("pvsfleet.collector.spool.pending", () => spool.Pending, "{event}", "Events waiting for the API");
+        meter.CreateObservableCounter("pvsfleet.collector.spool.dropped", () => spool.DroppedEvents, "{event}", "Events lost to the spool's size cap");
+    }
+
+    public void Observe(Func<CaptureStatistics> capture)
+    {
+        meter.CreateObservableCounter("pvsfleet.collector.capture.received", () => capture().Received, "{packet}", "Packets libpcap received");
+        meter.CreateObservableCounter("pvsfleet.collector.capture.dropped", () => capture().Dropped, "{packet}", "Packets the kernel dropped");
+        meter.CreateObservableCounter("pvsfleet.collector.capture.interface_dropped", () => capture().InterfaceDropped, "{packet}", "Packets the interface dropped");
+    }
+
+    public void EventQueued() => eventsQueued.Add(1);
+
+    public void EventsSent(int count) => eventsSent.Add(count);
+
+    public void SendFailed() => sendFailures.Add(1);
+
+    public void Dispose() => meter.Dispose();
+}

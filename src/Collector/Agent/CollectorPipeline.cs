@@ -1,0 +1,95 @@
+using PvsFleet.Collector.Shipping;
+using PvsFleet.Collector.Tracking;
+using PvsFleet.Contracts.Ingest;
+
+namespace PvsFleet.Collector.Agent;
+
+/// <summary>
+/// The collector's inner loop, shared by live capture and replay: frames go into the boot tracker, the
+/// tracker's session changes become ingest events in the durable spool. Frames from several capture threads and
+/// the clock are serialised by one lock: the tracker is single-threaded by design (no per-packet sync inside).
+/// </summary>
+public sealed class CollectorPipeline
+{
+    private static readonly TimeSpan RetriesReportInterval = TimeSpan.FromSeconds(5);
+
+    private readonly Lock gate = new();
+    private readonly BootTracker tracker;
+    private readonly SessionEvents events;
+    private readonly EventSpool spool;
+    private readonly CollectorMetrics? metrics;
+    private DateTime nextRetriesReport = DateTime.MinValue;
+
+    public CollectorPipeline(TrackerOptions options, EventSpool spool, CollectorMetrics? metrics = null)
+    {
+        this.spool = spool;
+        this.metrics = metrics;
+        events = new SessionEvents(Enqueue);
+        tracker = new BootTracker(options, events.OnSessionChanged);
+        metrics?.Observe(this);
+    }
+
+    public int SessionsInFlight { get { lock (gate) return tracker.SessionsInFlight; } }
+    public TrackerCounters Counters => tracker.Counters;
+
+    public void Process(DateTime timestamp, ReadOnlySpan<byte> frame)
+    {
+        lock (gate)
+        {
+            tracker.Process(timestamp, frame);
+        }
+    }
+
+    /// <summary>Applies the clock: stuck sessions, settled boots, and a retries report every few seconds.</summary>
+    public void Tick(DateTime now)
+    {
+        lock (gate)
+        {
+            tracker.Advance(now);
+            if (now >= nextRetriesReport)
+            {
+                events.ReportRetries(tracker.ActiveSessions, now);
+                nextRetriesReport = now + RetriesReportInterval;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The recording is over (a replay reached its end): boots that finished are ended, the others are reported as
+    /// they stand — the collector stopped watching, the devices did not stop booting.
+    /// </summary>
+    public void Finish(DateTime end)
+    {
+        lock (gate)
+        {
+            events.StopWatching();
+            tracker.Finish(end);
+        }
+    }
+
+    public void Heartbeat(DateTime now, string source, CaptureStatistics statistics)
+    {
+        ArgumentNullException.ThrowIfNull(statistics);
+        Enqueue(new CollectorHeartbeatEvent
+        {
+            Sequence = 0,
+            Timestamp = now,
+            Interface = source,
+            Version = typeof(CollectorPipeline).Assembly.GetName().Version?.ToString(),
+            PacketsReceived = statistics.Received,
+            PacketsDropped = statistics.Dropped,
+            InterfaceDropped = statistics.InterfaceDropped,
+            ActiveSessions = SessionsInFlight,
+            SpooledEvents = spool.Pending,
+        });
+    }
+
+    private void Enqueue(IngestEvent e)
+    {
+        spool.Append(e);
+        metrics?.EventQueued();
+    }
+}
+
+/// <summary>Capture statistics as libpcap reports them, summed over interfaces.</summary>
+public sealed record CaptureStatistics(long Received, long Dropped, long InterfaceDropped);

@@ -1,0 +1,99 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PvsFleet.Collector.Capture;
+using PvsFleet.Collector.Shipping;
+
+namespace PvsFleet.Collector.Agent;
+
+/// <summary>
+/// Runs a collector: the frame source feeding the pipeline, heartbeats, and the shipper. On shutdown (SIGTERM,
+/// Ctrl+C) capture stops first, then the shipper gets a bounded time to flush; the rest waits in the spool.
+/// A replay that reaches its end waits until everything was delivered, then stops the process.
+/// </summary>
+public sealed partial class CollectorService(
+    IFrameSource source, CollectorPipeline pipeline, Shipper shipper, EventSpool spool, IOptions<AgentOptions> options,
+    IHostApplicationLifetime lifetime, AgentExit exit, ILogger<CollectorService> logger, TimeProvider clock) : BackgroundService
+{
+    private static readonly TimeSpan ShutdownDrain = TimeSpan.FromSeconds(10);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        LogStarted(source.Name, options.Value.ApiUrl, spool.Pending);
+        using var shipping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var shipperLoop = Task.Run(() => shipper.RunAsync(shipping.Token), CancellationToken.None);
+        var heartbeats = Task.Run(() => HeartbeatsAsync(shipping.Token), CancellationToken.None);
+        var sourceEnded = false;
+        try
+        {
+            await source.RunAsync(pipeline, stoppingToken);
+            sourceEnded = !stoppingToken.IsCancellationRequested;
+        }
+        catch (CaptureException e)
+        {
+            LogCaptureFailed(e.Message);
+            exit.Code = 2;
+        }
+
+        await shipping.CancelAsync();
+        await Task.WhenAll(shipperLoop, heartbeats);
+        if (sourceEnded)
+        {
+            // A replay that reached its end: everything it produced is delivered before the process exits.
+            LogSourceEnded(source.Name, spool.Pending);
+            pipeline.Heartbeat(clock.GetUtcNow().UtcDateTime, source.Name, source.Statistics);
+            await shipper.DrainAsync(stoppingToken);
+        }
+        else
+        {
+            using var drain = new CancellationTokenSource(ShutdownDrain);
+            await shipper.DrainAsync(drain.Token);
+        }
+
+        lifetime.StopApplication();
+    }
+
+    private async Task HeartbeatsAsync(CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(options.Value.HeartbeatInterval, clock);
+        do
+        {
+            pipeline.Heartbeat(clock.GetUtcNow().UtcDateTime, source.Name, source.Statistics);
+            if (spool.DroppedEvents > 0)
+            {
+                LogSpoolOverflow(spool.DroppedEvents, options.Value.SpoolMaxBytes);
+            }
+        }
+        while (await WaitAsync(timer, stopping));
+    }
+
+    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stopping)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(stopping);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    [LoggerMessage(LogLevel.Information, "Collecting from {Source}, shipping to {Api}; {Pending} events waiting in the spool from before")]
+    private partial void LogStarted(string source, Uri? api, long pending);
+
+    [LoggerMessage(LogLevel.Information, "{Source} ended; delivering the {Pending} events still spooled")]
+    private partial void LogSourceEnded(string source, long pending);
+
+    [LoggerMessage(LogLevel.Error, "{Message}")]
+    private partial void LogCaptureFailed(string message);
+
+    [LoggerMessage(LogLevel.Warning, "The spool reached its cap of {Cap} bytes: {Dropped} events were dropped so far")]
+    private partial void LogSpoolOverflow(long dropped, long cap);
+}
+
+/// <summary>The process's exit code, set by whoever knows the run failed.</summary>
+public sealed class AgentExit
+{
+    public int Code { get; set; }
+}

@@ -1,0 +1,46 @@
+using PvsFleet.Collector.Capture;
+
+namespace PvsFleet.Collector.Agent;
+
+/// <summary>One capture thread per mirror interface, all feeding one pipeline.</summary>
+public sealed class LiveSource : IFrameSource
+{
+    private readonly List<LiveCapture> captures;
+
+    /// <summary>Opens every interface first, so a typo in the last one fails before any capture starts.</summary>
+    public LiveSource(IReadOnlyList<string> interfaces, string filter)
+    {
+        ArgumentNullException.ThrowIfNull(interfaces);
+        captures = [];
+        try
+        {
+            foreach (var name in interfaces)
+            {
+                captures.Add(LiveCapture.Open(name, filter));
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public string Name => string.Join(",", captures.Select(c => c.Name));
+
+    public CaptureStatistics Statistics => captures
+        .Select(c => c.Statistics)
+        .Aggregate(new CaptureStatistics(0, 0, 0), (a, b) => new CaptureStatistics(a.Received + b.Received, a.Dropped + b.Dropped, a.InterfaceDropped + b.InterfaceDropped));
+
+    public Task RunAsync(CollectorPipeline pipeline, CancellationToken stopping) =>
+        Task.WhenAll(captures.Select(capture => Task.Factory.StartNew(
+            () => capture.Run(pipeline, stopping), stopping, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
+
+    public void Dispose()
+    {
+        foreach (var capture in captures)
+        {
+            capture.Dispose();
+        }
+    }
+}

@@ -1,0 +1,113 @@
+using System.Runtime.InteropServices;
+using PvsFleet.Collector.Agent;
+using SharpPcap;
+using SharpPcap.LibPcap;
+
+namespace PvsFleet.Collector.Capture;
+
+/// <summary>
+/// Captures from one network interface (a mirror port) with libpcap: promiscuous, with a BPF filter, a large
+/// kernel buffer so a burst does not overflow it, and a short read timeout so the clock keeps ticking when the
+/// wire is quiet. Errors a person can fix are thrown as <see cref="CaptureException"/> with the fix in them.
+/// </summary>
+public sealed class LiveCapture : IDisposable
+{
+    private const int ReadTimeoutMilliseconds = 100;
+    private const int KernelBufferBytes = 64 << 20;
+    private readonly LibPcapLiveDevice device;
+
+    private LiveCapture(LibPcapLiveDevice device) => this.device = device;
+
+    public string Name => device.Name;
+
+    public static IReadOnlyList<(string Name, string? Description, IReadOnlyList<string> Addresses)> List() =>
+        Devices().Select(d => (d.Name, (string?)d.Description, (IReadOnlyList<string>)d.Addresses
+            .Select(a => a.Addr?.ipAddress?.ToString()).OfType<string>().ToList())).ToList();
+
+    public static LiveCapture Open(string name, string filter)
+    {
+        var device = Devices().FirstOrDefault(d => d.Name == name)
+            ?? throw new CaptureException($"no capture interface named '{name}'; `interfaces` lists those this machine has: {string.Join(", ", Devices().Select(d => d.Name))}");
+        try
+        {
+            device.Open(new DeviceConfiguration
+            {
+                Mode = DeviceModes.Promiscuous,
+                ReadTimeout = ReadTimeoutMilliseconds,
+                BufferSize = KernelBufferBytes,
+                Snaplen = 65_535,
+            });
+        }
+        catch (PcapException e)
+        {
+            throw new CaptureException(IsPermission(e.Message)
+                ? $"no permission to capture on {name}: run as root, or grant the capability with `setcap cap_net_raw,cap_net_admin=eip {Environment.ProcessPath}` (systemd: AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN)"
+                : $"cannot open {name}: {e.Message.ReplaceLineEndings(" ")}", e);
+        }
+
+        try
+        {
+            device.Filter = filter;
+        }
+        catch (PcapException e)
+        {
+            device.Close();
+            throw new CaptureException($"the capture filter does not compile: {e.Message.ReplaceLineEndings(" ")}", e);
+        }
+
+        return new LiveCapture(device);
+    }
+
+    /// <summary>Feeds frames into <paramref name="pipeline"/> until cancelled; ticks its clock at least every 100 ms.</summary>
+    public void Run(CollectorPipeline pipeline, CancellationToken stopping)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        var nextTick = DateTime.UtcNow;
+        while (!stopping.IsCancellationRequested)
+        {
+            var status = device.GetNextPacket(out var packet);
+            if (status == GetPacketStatus.PacketRead)
+            {
+                var timeval = packet.Header.Timeval;
+                pipeline.Process(DateTime.UnixEpoch.AddTicks(((long)timeval.Seconds * TimeSpan.TicksPerSecond) + ((long)timeval.MicroSeconds * 10)), packet.Data);
+            }
+            else if (status == GetPacketStatus.Error)
+            {
+                throw new CaptureException($"capture on {device.Name} failed: {device.LastError}");
+            }
+
+            var now = DateTime.UtcNow;
+            if (now >= nextTick)
+            {
+                pipeline.Tick(now);
+                nextTick = now.AddSeconds(1);
+            }
+        }
+    }
+
+    public CaptureStatistics Statistics
+    {
+        get
+        {
+            var s = device.Statistics;
+            return new CaptureStatistics(s.ReceivedPackets, s.DroppedPackets, s.InterfaceDroppedPackets);
+        }
+    }
+
+    public void Dispose() => device.Close();
+
+    private static LibPcapLiveDeviceList Devices()
+    {
+        try
+        {
+            return LibPcapLiveDeviceList.New();
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or MarshalDirectiveException)
+        {
+            throw new CaptureException("libpcap is not installed: install it (Debian/Ubuntu: apt-get install libpcap0.8; RHEL: dnf install libpcap)", e);
+        }
+    }
+
+    private static bool IsPermission(string message) =>
+        message.Contains("permission", StringComparison.OrdinalIgnoreCase) || message.Contains("not permitted", StringComparison.OrdinalIgnoreCase);
+}
