@@ -23,7 +23,14 @@ public sealed class DeviceRow
     public DateTime? ChangedAt { get; set; }
 
     /// <summary>First DHCPDISCOVER to the end, or to now while the session lasts.</summary>
-    public TimeSpan? Duration(DateTime now) => StartedAt is { } s ? (EndedAt ?? (Outcome == BootOutcome.InProgress ? now : LastSeenAt)) - s : null;
+    /// <remarks>Never negative: a collector's clock a little ahead of the browser's must not show "-1 s".</remarks>
+    public TimeSpan? Duration(DateTime now)
+    {
+        if (StartedAt is not { } s)
+            return null;
+        var d = (EndedAt ?? (Outcome == BootOutcome.InProgress ? now : LastSeenAt)) - s;
+        return d > TimeSpan.Zero ? d : TimeSpan.Zero;
+    }
 
     public static DeviceRow From(DeviceView d) => new()
     {
