@@ -24,7 +24,12 @@ public sealed class FleetApi(HttpClient http, ApiKey key)
     /// <summary>The API's largest page: the fleet grid loads devices in pages of this size.</summary>
     public const int MaxPageSize = 500;
 
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+        TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine(
+            FleetJson.Default, new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver()),
+    };
 
     public Task<List<SiteView>> GetSitesAsync(CancellationToken ct = default) => GetAsync<List<SiteView>>("api/v1/sites", ct);
 

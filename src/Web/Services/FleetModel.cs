@@ -139,23 +139,48 @@ public sealed record SiteCard(string Name, int Devices, IReadOnlyDictionary<Boot
 {
     public static readonly TimeSpan RateWindow = TimeSpan.FromMinutes(5);
 
+    // One pass over the devices, no LINQ: this runs on every live change in the browser's interpreter.
     public static List<SiteCard> Build(IReadOnlyList<SiteView> sites, IEnumerable<DeviceRow> rows, DateTime now)
     {
-        var bySite = rows.GroupBy(r => r.Site, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.OrdinalIgnoreCase);
-        var names = sites.Select(s => s.Name).Concat(bySite.Keys).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase);
-        var cards = new List<SiteCard>();
-        foreach (var name in names)
+        var tallies = new Dictionary<string, Tally>(StringComparer.OrdinalIgnoreCase);
+        foreach (var s in sites)
+            tallies[s.Name] = new Tally(s.Name);
+        foreach (var d in rows)
         {
-            var view = sites.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
-            var devices = bySite.GetValueOrDefault(name) ?? [];
-            var live = devices.Where(d => d.Outcome is BootOutcome.InProgress or BootOutcome.Stuck).ToList();
-            var recent = devices.Count(d => d.StartedAt is { } s && now - s <= RateWindow);
-            cards.Add(new SiteCard(name, devices.Count,
-                Enum.GetValues<BootPhase>().ToDictionary(p => p, p => live.Count(d => d.Phase == p)),
-                devices.Count(d => d.Outcome == BootOutcome.Stuck),
-                recent / RateWindow.TotalMinutes,
+            if (!tallies.TryGetValue(d.Site, out var t))
+                tallies[d.Site] = t = new Tally(d.Site);
+            t.Devices++;
+            if (d.Outcome is BootOutcome.InProgress or BootOutcome.Stuck && d.Phase is { } p && (int)p is >= 0 and < 5)
+                t.InPhase[(int)p]++;
+            if (d.Outcome == BootOutcome.Stuck)
+                t.Stuck++;
+            if (d.StartedAt is { } started && now - started <= RateWindow)
+                t.Recent++;
+        }
+        var cards = new List<SiteCard>(tallies.Count);
+        foreach (var t in tallies.Values.OrderBy(t => t.Name, StringComparer.OrdinalIgnoreCase))
+        {
+            SiteView? view = null;
+            foreach (var s in sites)
+            {
+                if (string.Equals(s.Name, t.Name, StringComparison.OrdinalIgnoreCase))
+                    view = s;
+            }
+            var inPhase = new Dictionary<BootPhase, int>(5);
+            for (var i = 0; i < 5; i++)
+                inPhase[(BootPhase)i] = t.InPhase[i];
+            cards.Add(new SiteCard(t.Name, t.Devices, inPhase, t.Stuck, t.Recent / RateWindow.TotalMinutes,
                 view?.OpenAlerts ?? 0, view?.Collectors ?? 0, view?.SilentCollectors ?? 0));
         }
         return cards;
+    }
+
+    private sealed class Tally(string name)
+    {
+        public string Name { get; } = name;
+        public int Devices;
+        public int Stuck;
+        public int Recent;
+        public readonly int[] InPhase = new int[5];
     }
 }
