@@ -8,6 +8,7 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using NpgsqlTypes;
 using PvsFleet.Api.Data;
+using PvsFleet.Contracts.Queries;
 using PvsFleet.Api.Security;
 using PvsFleet.Contracts;
 using PvsFleet.Contracts.Ingest;

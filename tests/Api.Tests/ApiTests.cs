@@ -10,6 +10,7 @@ using PvsFleet.Api.Data;
 using PvsFleet.Api.Queries;
 using PvsFleet.Contracts;
 using PvsFleet.Contracts.Ingest;
+using PvsFleet.Contracts.Queries;
 
 namespace PvsFleet.Api.Tests;
 
@@ -161,7 +162,7 @@ public abstract class ApiTests<TApi>(TApi api) : ApiTestBase<TApi>(api) where TA
         var site = NewName("site");
         var created = await Api.CreateClient().PostAsJsonAsync("/api/v1/collectors", new { site, name = "c1" });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var collector = await created.Content.ReadFromJsonAsync<PvsFleet.Api.Security.CreatedCollector>(ApiFactory.Json);
+        var collector = await created.Content.ReadFromJsonAsync<CreatedCollector>(ApiFactory.Json);
         var client = Api.CollectorClient(collector!.Key);
         Assert.Equal(HttpStatusCode.OK, (await ApiFactory.PostJsonAsync(client, "/api/v1/ingest", batch)).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await Api.CreateClient().DeleteAsync($"/api/v1/collectors/{collector.Id}")).StatusCode);

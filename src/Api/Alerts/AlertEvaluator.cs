@@ -7,6 +7,7 @@ using PvsFleet.Api.Live;
 using PvsFleet.Api.Operations;
 using PvsFleet.Contracts;
 using PvsFleet.Contracts.Live;
+using PvsFleet.Contracts.Queries;
 
 namespace PvsFleet.Api.Alerts;
 

@@ -7,12 +7,9 @@ using PvsFleet.Api.Queries;
 using PvsFleet.Api.Security;
 using PvsFleet.Contracts;
 using PvsFleet.Contracts.Live;
+using PvsFleet.Contracts.Queries;
 
 namespace PvsFleet.Api.Alerts;
-
-public sealed record AlertView(long Id, string Site, AlertKind Kind, AlertState State, string Message, Guid? SessionId,
-    string? Mac, BootPhase? Phase, int? CollectorId, DateTime OpenedAt, DateTime? AcknowledgedAt, string? AcknowledgedBy,
-    DateTime? ResolvedAt);
 
 public static class AlertsApi
 {

@@ -1,4 +1,5 @@
 using PvsFleet.Contracts;
+using PvsFleet.Contracts.Queries;
 
 namespace PvsFleet.Api.Data;
 
@@ -107,20 +108,6 @@ public sealed class IngestedEvent
     public Guid? SessionId { get; set; }
     public DateTime ReceivedAt { get; set; }
     public required string Payload { get; set; }
-}
-
-public enum AlertKind
-{
-    StuckSession = 0,
-    FailedBoot = 1,
-    CollectorSilent = 2,
-}
-
-public enum AlertState
-{
-    Open = 0,
-    Acknowledged = 1,
-    Resolved = 2,
 }
 
 /// <summary>Something an operator should look at; opened and resolved by the evaluator, acknowledged by people.</summary>

@@ -64,6 +64,8 @@ public static class IngestValidator
                         Error($"{p}.kind", "Unknown issue kind.");
                     if (ie.Detail is { Length: > 512 })
                         Error($"{p}.detail", "At most 512 characters.");
+                    if (ie.Hint is { Length: > 512 })
+                        Error($"{p}.hint", "At most 512 characters.");
                     break;
                 case SessionEndedEvent se:
                     if (!Enum.IsDefined(se.Outcome) || se.Outcome == BootOutcome.InProgress)

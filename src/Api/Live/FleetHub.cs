@@ -20,7 +20,7 @@ public sealed class FleetHub : Hub<IFleetClient>
 
     public static SessionChange ToChange(string site, BootSession s) => new(
         site, s.Id, s.Mac, s.Ip, s.HostName, s.Phase, s.Outcome,
-        Utc(s.StartedAt), s.EndedAt is { } e ? Utc(e) : null, Utc(s.PhaseStartedAt));
+        Utc(s.StartedAt), s.EndedAt is { } e ? Utc(e) : null, Utc(s.PhaseStartedAt), s.TotalRetries);
 
     public static DateTimeOffset Utc(DateTime t) => new(DateTime.SpecifyKind(t, DateTimeKind.Utc));
 }

@@ -6,20 +6,9 @@ using PvsFleet.Api.Data;
 using PvsFleet.Api.Ingest;
 using PvsFleet.Api.Security;
 using PvsFleet.Contracts;
+using PvsFleet.Contracts.Queries;
 
 namespace PvsFleet.Api.Queries;
-
-public sealed record SiteView(string Name, int Collectors, int SilentCollectors, int Devices,
-    IReadOnlyDictionary<BootPhase, int> InProgressByPhase, int Stuck, int OpenAlerts);
-public sealed record DeviceView(string Mac, string Site, string? LastIp, string? HostName, Firmware Firmware,
-    DateTime FirstSeenAt, DateTime LastSeenAt, Guid? LastSessionId, BootPhase? Phase, BootOutcome? Outcome);
-public sealed record SessionView(Guid Id, string Mac, string? Ip, string? HostName, Firmware Firmware, string? BootFile,
-    BootPhase Phase, BootOutcome Outcome, DateTime StartedAt, DateTime? EndedAt, double? DurationMs, int TotalRetries,
-    string? DhcpServer, string? TftpServer, string? PvsServer);
-public sealed record PhaseView(BootPhase Phase, DateTime StartedAt, DateTime? EndedAt, double? DurationMs, int Retries);
-public sealed record TimelineEntry(long Sequence, string Type, DateTime Timestamp, string Payload);
-public sealed record DeviceDetail(DeviceView Device, IReadOnlyList<SessionView> Sessions);
-public sealed record SessionDetail(SessionView Session, string Site, IReadOnlyList<PhaseView> Phases, IReadOnlyList<TimelineEntry> Timeline);
 
 public static class FleetQueries
 {
@@ -90,7 +79,9 @@ public static class FleetQueries
         var total = await query.CountAsync(ct);
         var items = await query.OrderBy(d => d.Mac).Skip(paging.Skip).Take(paging.Size)
             .Select(d => new DeviceView(d.Mac, d.Site.Name, d.LastIp, d.HostName, d.Firmware, d.FirstSeenAt, d.LastSeenAt,
-                d.LastSessionId, d.CurrentPhase, d.CurrentOutcome))
+                d.LastSessionId, d.CurrentPhase, d.CurrentOutcome, d.LastSessionStartedAt,
+                db.Sessions.Where(s => s.Id == d.LastSessionId).Select(s => s.EndedAt).FirstOrDefault(),
+                db.Sessions.Where(s => s.Id == d.LastSessionId).Select(s => s.TotalRetries).FirstOrDefault()))
             .ToListAsync(ct);
         return TypedResults.Ok(new Paged<DeviceView>(items, paging.Page, paging.Size, total));
     }
@@ -101,7 +92,9 @@ public static class FleetQueries
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["mac"] = ["A MAC address looks like 52:54:00:00:00:01."] });
         var device = await db.Devices.AsNoTracking().Where(d => d.Mac == normalized)
             .Select(d => new DeviceView(d.Mac, d.Site.Name, d.LastIp, d.HostName, d.Firmware, d.FirstSeenAt, d.LastSeenAt,
-                d.LastSessionId, d.CurrentPhase, d.CurrentOutcome))
+                d.LastSessionId, d.CurrentPhase, d.CurrentOutcome, d.LastSessionStartedAt,
+                db.Sessions.Where(s => s.Id == d.LastSessionId).Select(s => s.EndedAt).FirstOrDefault(),
+                db.Sessions.Where(s => s.Id == d.LastSessionId).Select(s => s.TotalRetries).FirstOrDefault()))
             .SingleOrDefaultAsync(ct);
         if (device is null)
             return TypedResults.NotFound();

@@ -1,8 +1,5 @@
 namespace PvsFleet.Api.Queries;
 
-/// <summary>One page of a list, with the total so clients can draw a pager.</summary>
-public sealed record Paged<T>(IReadOnlyList<T> Items, int Page, int PageSize, int Total);
-
 public readonly record struct Paging(int Page, int Size)
 {
     public const int MaxPageSize = 500;

@@ -2,14 +2,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using PvsFleet.Api.Cli;
 using PvsFleet.Api.Data;
+using PvsFleet.Contracts.Queries;
 
 namespace PvsFleet.Api.Security;
-
-public sealed record CreateCollectorRequest(string Site, string Name);
-public sealed record CreatedCollector(int Id, string Site, string Name, string Key);
-public sealed record CollectorView(int Id, string Site, string Name, string KeyPrefix, DateTime CreatedAt, DateTime? RevokedAt,
-    DateTime? LastSeenAt, long LastSequence, string? Interface, string? Version, long PacketsReceived, long PacketsDropped,
-    long InterfaceDropped, int ActiveSessions, long SpooledEvents);
 
 public static class AdminApi
 {

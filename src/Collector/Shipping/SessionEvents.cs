@@ -72,7 +72,11 @@ public sealed class SessionEvents(Action<IngestEvent> sink)
     {
         var issue = session.Issues[^1];
         var detail = issue.Detail.Length > 512 ? issue.Detail[..512] : issue.Detail;
-        return new IssueEvent { Sequence = 0, Timestamp = issue.At, Session = Snapshot(session), Kind = issue.Kind, Phase = issue.Phase, Detail = detail };
+        var hint = issue.Hint.Length > 512 ? issue.Hint[..512] : issue.Hint;
+        return new IssueEvent
+        {
+            Sequence = 0, Timestamp = issue.At, Session = Snapshot(session), Kind = issue.Kind, Phase = issue.Phase, Detail = detail, Hint = hint,
+        };
     }
 
     /// <summary>A session given up while in progress ends as Stuck: the API never sees InProgress as an end.</summary>

@@ -73,6 +73,9 @@ public sealed record IssueEvent : SessionEvent
 
     /// <summary>A short human-readable detail, e.g. the TFTP error text (at most 512 characters).</summary>
     public string? Detail { get; init; }
+
+    /// <summary>What to check first, worded for a PVS admin (at most 512 characters); the dashboard shows it beside the problem.</summary>
+    public string? Hint { get; init; }
 }
 
 /// <summary>The session is over: the device reached BNIStack, failed, or was given up on as stuck.</summary>

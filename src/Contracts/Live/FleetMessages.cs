@@ -19,10 +19,10 @@ public interface IFleetClient
     Task CollectorStatus(CollectorStatusMessage status);
 }
 
-/// <summary>A session's state after a change.</summary>
+/// <summary>A session's state after a change; <see cref="TotalRetries"/> is summed over its phases.</summary>
 public sealed record SessionChange(
     string Site, Guid SessionId, string Mac, string? Ip, string? HostName, BootPhase Phase, BootOutcome Outcome,
-    DateTimeOffset StartedAt, DateTimeOffset? EndedAt, DateTimeOffset PhaseStartedAt);
+    DateTimeOffset StartedAt, DateTimeOffset? EndedAt, DateTimeOffset PhaseStartedAt, int TotalRetries = 0);
 
 /// <summary>An alert as pushed live; <see cref="State"/> is <c>open</c>, <c>acknowledged</c> or <c>resolved</c>.</summary>
 public sealed record AlertMessage(

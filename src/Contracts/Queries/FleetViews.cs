@@ -1,0 +1,35 @@
+namespace PvsFleet.Contracts.Queries;
+
+// What the read API (/api/v1) returns. The API and the dashboard share these types, so a renamed field breaks the
+// build on both sides instead of a page at run time.
+
+/// <summary>One page of a list, with the total so clients can draw a pager.</summary>
+public sealed record Paged<T>(IReadOnlyList<T> Items, int Page, int PageSize, int Total);
+
+/// <summary>A site with its devices now in each phase (in progress or stuck), stuck devices and open alerts.</summary>
+public sealed record SiteView(string Name, int Collectors, int SilentCollectors, int Devices,
+    IReadOnlyDictionary<BootPhase, int> InProgressByPhase, int Stuck, int OpenAlerts);
+
+/// <summary>
+/// A device and where its latest session stands. <see cref="SessionStartedAt"/>, <see cref="SessionEndedAt"/> and
+/// <see cref="SessionRetries"/> describe that latest session, so a fleet grid can show the boot duration so far and
+/// the retries without a request per device.
+/// </summary>
+public sealed record DeviceView(string Mac, string Site, string? LastIp, string? HostName, Firmware Firmware,
+    DateTime FirstSeenAt, DateTime LastSeenAt, Guid? LastSessionId, BootPhase? Phase, BootOutcome? Outcome,
+    DateTime? SessionStartedAt = null, DateTime? SessionEndedAt = null, int SessionRetries = 0);
+
+/// <summary>A boot session; <see cref="DurationMs"/> is first DHCPDISCOVER to BNIStack, once reached.</summary>
+public sealed record SessionView(Guid Id, string Mac, string? Ip, string? HostName, Firmware Firmware, string? BootFile,
+    BootPhase Phase, BootOutcome Outcome, DateTime StartedAt, DateTime? EndedAt, double? DurationMs, int TotalRetries,
+    string? DhcpServer, string? TftpServer, string? PvsServer);
+
+/// <summary>One phase of a session.</summary>
+public sealed record PhaseView(BootPhase Phase, DateTime StartedAt, DateTime? EndedAt, double? DurationMs, int Retries);
+
+/// <summary>One stored ingest event of a session; <see cref="Payload"/> is the event's JSON as received.</summary>
+public sealed record TimelineEntry(long Sequence, string Type, DateTime Timestamp, string Payload);
+
+public sealed record DeviceDetail(DeviceView Device, IReadOnlyList<SessionView> Sessions);
+
+public sealed record SessionDetail(SessionView Session, string Site, IReadOnlyList<PhaseView> Phases, IReadOnlyList<TimelineEntry> Timeline);

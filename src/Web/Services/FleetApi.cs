@@ -1,0 +1,178 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using PvsFleet.Contracts;
+using PvsFleet.Contracts.Queries;
+
+namespace PvsFleet.Web.Services;
+
+/// <summary>A failed API call, worded for the page that shows it.</summary>
+public sealed class ApiException(string message, HttpStatusCode? status = null, Exception? inner = null) : Exception(message, inner)
+{
+    public HttpStatusCode? Status { get; } = status;
+
+    /// <summary>The API wants a key (admin key or token) that this browser does not have or has wrong.</summary>
+    public bool NeedsKey => Status == HttpStatusCode.Unauthorized;
+}
+
+/// <summary>The read API at /api/v1, typed with the shared contract.</summary>
+public sealed class FleetApi(HttpClient http, ApiKey key)
+{
+    /// <summary>The API's largest page: the fleet grid loads devices in pages of this size.</summary>
+    public const int MaxPageSize = 500;
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+        TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine(
+            FleetJson.Default, new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver()),
+    };
+
+    public Task<List<SiteView>> GetSitesAsync(CancellationToken ct = default) => GetAsync<List<SiteView>>("api/v1/sites", ct);
+
+    public Task<Paged<DeviceView>> GetDevicesAsync(int page, int pageSize, CancellationToken ct = default) =>
+        GetAsync<Paged<DeviceView>>(Query("api/v1/devices", ("page", Num(page)), ("pageSize", Num(pageSize))), ct);
+
+    /// <summary>
+    /// Every device, in pages of <see cref="MaxPageSize"/>: the first page tells the total, the rest are fetched a few at
+    /// a time. The grid filters and sorts in the browser, so typing in the search box costs no round trip.
+    /// </summary>
+    public async Task<List<DeviceView>> GetAllDevicesAsync(Action<int, int>? progress = null, CancellationToken ct = default)
+    {
+        var first = await GetDevicesAsync(1, MaxPageSize, ct);
+        var all = new List<DeviceView>(first.Total);
+        all.AddRange(first.Items);
+        progress?.Invoke(all.Count, first.Total);
+        var pages = (first.Total + MaxPageSize - 1) / MaxPageSize;
+        for (var next = 2; next <= pages; next += 4)
+        {
+            var batch = Enumerable.Range(next, Math.Min(4, pages - next + 1)).Select(p => GetDevicesAsync(p, MaxPageSize, ct)).ToList();
+            foreach (var page in await Task.WhenAll(batch))
+                all.AddRange(page.Items);
+            progress?.Invoke(all.Count, first.Total);
+        }
+        // Pages are ordered by MAC; a device that arrived between two pages may show twice, once.
+        return [.. all.DistinctBy(d => d.Mac)];
+    }
+
+    /// <summary>The device, or null when no device has that MAC.</summary>
+    public Task<DeviceDetail?> GetDeviceAsync(string mac, CancellationToken ct = default) =>
+        GetOrNullAsync<DeviceDetail>("api/v1/devices/" + Uri.EscapeDataString(mac), ct);
+
+    public Task<SessionDetail?> GetSessionAsync(Guid id, CancellationToken ct = default) =>
+        GetOrNullAsync<SessionDetail>("api/v1/sessions/" + id.ToString(), ct);
+
+    public Task<Paged<AlertView>> GetAlertsAsync(AlertState? state, string? site, int page, int pageSize, CancellationToken ct = default) =>
+        GetAsync<Paged<AlertView>>(Query("api/v1/alerts",
+            ("state", state?.ToString().ToLowerInvariant()), ("site", site), ("page", Num(page)), ("pageSize", Num(pageSize))), ct);
+
+    public async Task<AlertView> AcknowledgeAsync(long id, CancellationToken ct = default)
+    {
+        using var response = await SendAsync(HttpMethod.Post, "api/v1/alerts/" + Num(id) + "/acknowledge", ct);
+        return (await response.Content.ReadFromJsonAsync<AlertView>(Json, ct))!;
+    }
+
+    public Task<BootDurationStats> GetBootDurationsAsync(string? site, DateTimeOffset from, DateTimeOffset to, string bucket, BootPhase? phase,
+        CancellationToken ct = default) =>
+        GetAsync<BootDurationStats>(Query("api/v1/stats/boot-durations",
+            ("site", site), ("from", Iso(from)), ("to", Iso(to)), ("bucket", bucket), ("phase", phase?.ToString())), ct);
+
+    public Task<List<SlowDevice>> GetSlowestDevicesAsync(string? site, DateTimeOffset from, DateTimeOffset to, int limit, CancellationToken ct = default) =>
+        GetAsync<List<SlowDevice>>(Query("api/v1/stats/slowest-devices",
+            ("site", site), ("from", Iso(from)), ("to", Iso(to)), ("limit", Num(limit))), ct);
+
+    public Task<List<CollectorView>> GetCollectorsAsync(CancellationToken ct = default) => GetAsync<List<CollectorView>>("api/v1/collectors", ct);
+
+    public static string ExportCsvPath(string? site, DateTimeOffset from, DateTimeOffset to) =>
+        Query("api/v1/sessions/export.csv", ("site", site), ("from", Iso(from)), ("to", Iso(to)));
+
+    public async Task<string> ExportCsvAsync(string? site, DateTimeOffset from, DateTimeOffset to, CancellationToken ct = default)
+    {
+        using var response = await SendAsync(HttpMethod.Get, ExportCsvPath(site, from, to), ct);
+        return await response.Content.ReadAsStringAsync(ct);
+    }
+
+    private async Task<T> GetAsync<T>(string path, CancellationToken ct)
+    {
+        using var response = await SendAsync(HttpMethod.Get, path, ct);
+        try
+        {
+            return await response.Content.ReadFromJsonAsync<T>(Json, ct)
+                ?? throw new ApiException($"The API answered {path} with nothing.");
+        }
+        catch (JsonException ex)
+        {
+            throw new ApiException($"The API's answer to {path} could not be read: {ex.Message}", response.StatusCode, ex);
+        }
+    }
+
+    private async Task<T?> GetOrNullAsync<T>(string path, CancellationToken ct) where T : class
+    {
+        try
+        {
+            return await GetAsync<T>(path, ct);
+        }
+        catch (ApiException ex) when (ex.Status == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (key.Value is { Length: > 0 } k)
+            request.Headers.Authorization = new("Bearer", k);
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, ct);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new ApiException($"The API cannot be reached ({ex.Message}). It may be restarting: try again in a moment.", null, ex);
+        }
+        if (response.IsSuccessStatusCode)
+            return response;
+        using (response)
+            throw new ApiException(await DescribeAsync(response, ct), response.StatusCode);
+    }
+
+    /// <summary>The problem details' title, detail and field errors, or the status line when the body is not one.</summary>
+    private static async Task<string> DescribeAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        var status = $"{(int)response.StatusCode} {response.ReasonPhrase}";
+        try
+        {
+            var problem = await response.Content.ReadFromJsonAsync<Problem>(Json, ct);
+            if (problem is null)
+                return $"The API answered {status}.";
+            var text = new StringBuilder(problem.Detail ?? problem.Title ?? $"The API answered {status}.");
+            if (problem.Errors is { Count: > 0 } errors)
+            {
+                foreach (var (field, messages) in errors)
+                    text.Append(CultureInfo.InvariantCulture, $" {field}: {string.Join(" ", messages)}");
+            }
+            return text.ToString();
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            return $"The API answered {status}.";
+        }
+    }
+
+    private sealed record Problem(string? Title, string? Detail, int? Status, Dictionary<string, string[]>? Errors);
+
+    private static string Num(long n) => n.ToString(CultureInfo.InvariantCulture);
+
+    private static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+
+    private static string Query(string path, params (string Name, string? Value)[] parameters)
+    {
+        var present = parameters.Where(p => !string.IsNullOrEmpty(p.Value)).Select(p => p.Name + "=" + Uri.EscapeDataString(p.Value!)).ToList();
+        return present.Count == 0 ? path : path + "?" + string.Join('&', present);
+    }
+}

@@ -1,0 +1,101 @@
+using System.Globalization;
+using PvsFleet.Contracts;
+
+namespace PvsFleet.Web.Services;
+
+/// <summary>How times, durations and phases read on every page.</summary>
+public static class Format
+{
+    private static readonly CultureInfo Culture = CultureInfo.InvariantCulture;
+
+    public static string Duration(TimeSpan? span) => span is { } s ? Duration(s.TotalMilliseconds) : "–";
+
+    public static string Duration(double? ms) => ms switch
+    {
+        null => "–",
+        < 1000 => string.Create(Culture, $"{ms.Value:0} ms"),
+        < 60_000 => string.Create(Culture, $"{ms.Value / 1000:0.0} s"),
+        < 3_600_000 => string.Create(Culture, $"{Math.Floor(ms.Value / 60_000):0} min {ms.Value % 60_000 / 1000:00} s"),
+        _ => string.Create(Culture, $"{Math.Floor(ms.Value / 3_600_000):0} h {ms.Value % 3_600_000 / 60_000:00} min"),
+    };
+
+    public static string Ago(DateTime? at, DateTime now)
+    {
+        if (at is not { } t)
+            return "never";
+        var s = (now - t).TotalSeconds;
+        return s switch
+        {
+            < 2 => "just now",
+            < 90 => string.Create(Culture, $"{s:0} s ago"),
+            < 5400 => string.Create(Culture, $"{s / 60:0} min ago"),
+            < 172_800 => string.Create(Culture, $"{s / 3600:0} h ago"),
+            _ => string.Create(Culture, $"{s / 86400:0} days ago"),
+        };
+    }
+
+    public static string Time(DateTime? t) => t is { } v ? v.ToString("yyyy-MM-dd HH:mm:ss", Culture) + " UTC" : "–";
+
+    public static string Count(long n) => n.ToString("#,0", Culture);
+
+    public static string Phase(BootPhase? phase) => phase switch
+    {
+        BootPhase.IpAcquisition => "IP acquisition",
+        BootPhase.BootstrapDownload => "Bootstrap download",
+        BootPhase.PvsLogon => "PVS logon",
+        BootPhase.SingleReadMode => "Single read mode",
+        BootPhase.BniStack => "BNIStack",
+        _ => "–",
+    };
+
+    public static string PhaseShort(BootPhase phase) => phase switch
+    {
+        BootPhase.IpAcquisition => "IP",
+        BootPhase.BootstrapDownload => "TFTP",
+        BootPhase.PvsLogon => "Logon",
+        BootPhase.SingleReadMode => "SRM",
+        BootPhase.BniStack => "BNI",
+        _ => "?",
+    };
+
+    /// <summary>A CSS class per phase, so a phase has one colour everywhere (badges, cards, waterfall bars).</summary>
+    public static string PhaseClass(BootPhase? phase) => phase is { } p ? "phase-" + ((int)p).ToString(Culture) : "phase-none";
+
+    public static string Outcome(BootOutcome? outcome) => outcome switch
+    {
+        BootOutcome.InProgress => "In progress",
+        BootOutcome.Booted => "Booted",
+        BootOutcome.Failed => "Failed",
+        BootOutcome.Stuck => "Stuck",
+        _ => "–",
+    };
+
+    /// <summary>The problem kinds in the words a PVS admin uses.</summary>
+    public static string Issue(BootIssueKind kind) => kind switch
+    {
+        BootIssueKind.TftpError => "The TFTP server refused the bootstrap",
+        BootIssueKind.DhcpNak => "DHCP refused the address",
+        BootIssueKind.PxeRestarted => "The device started PXE again",
+        BootIssueKind.Stuck => "No progress: the boot is stuck",
+        BootIssueKind.Stall => "The boot paused, then went on",
+        BootIssueKind.TftpClientAbort => "The device aborted the bootstrap download",
+        BootIssueKind.RetransmitStorm => "Many retransmits",
+        _ => kind.ToString(),
+    };
+
+    /// <summary>What to check first when the collector sent no hint of its own (older collectors).</summary>
+    public static string FallbackHint(BootIssueKind kind, BootPhase phase) => kind switch
+    {
+        BootIssueKind.TftpError => "check the bootstrap file name (DHCP option 67) and the TFTP service's root and rights",
+        BootIssueKind.DhcpNak => "check the scope, its reservations for this MAC and competing DHCP servers",
+        BootIssueKind.RetransmitStorm => "disable Large Send Offload on the PVS servers' NICs and check the path for loss or an MTU mismatch",
+        _ => phase switch
+        {
+            BootPhase.IpAcquisition => "check DHCP answers reach the device (IP helpers, option 60, PXE service)",
+            BootPhase.BootstrapDownload => "check the TFTP service, UDP 69 and its data ports, and the block size against the MTU",
+            BootPhase.PvsLogon => "check the Stream Service, UDP 6910, and that the device is in a collection",
+            BootPhase.SingleReadMode => "check vDisk store access and Large Send Offload; a hang before Windows loads points at BNIStack (hypervisor tools, antivirus filter drivers)",
+            _ => "check the device's console",
+        },
+    };
+}

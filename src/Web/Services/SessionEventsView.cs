@@ -1,0 +1,42 @@
+using System.Text.Json;
+using PvsFleet.Contracts;
+using PvsFleet.Contracts.Ingest;
+using PvsFleet.Contracts.Queries;
+
+namespace PvsFleet.Web.Services;
+
+/// <summary>A problem of a session, read from its stored issue events.</summary>
+public sealed record Problem(DateTime At, BootIssueKind Kind, BootPhase Phase, string? Detail, string Hint);
+
+/// <summary>Retries reported at a moment of a phase, for the waterfall's marks.</summary>
+public sealed record RetryMark(DateTime At, BootPhase Phase, int Count);
+
+/// <summary>Reads what the waterfall and the problem list need from a session's stored events.</summary>
+public static class SessionEventsView
+{
+    public static List<Problem> Problems(IEnumerable<TimelineEntry> timeline) =>
+        [.. Read<IssueEvent>(timeline, "issue").Select(e => new Problem(e.At, e.Event.Kind, e.Event.Phase, e.Event.Detail,
+            string.IsNullOrWhiteSpace(e.Event.Hint) ? Format.FallbackHint(e.Event.Kind, e.Event.Phase) : e.Event.Hint))];
+
+    public static List<RetryMark> Retries(IEnumerable<TimelineEntry> timeline) =>
+        [.. Read<RetriesEvent>(timeline, "retries").Where(e => e.Event.Count > 0).Select(e => new RetryMark(e.At, e.Event.Phase, e.Event.Count))];
+
+    private static IEnumerable<(DateTime At, T Event)> Read<T>(IEnumerable<TimelineEntry> timeline, string type) where T : IngestEvent
+    {
+        foreach (var entry in timeline.Where(t => t.Type == type))
+        {
+            T? e;
+            try
+            {
+                // The payload is the event as the API stored it; read as the base type the discriminator picks the kind.
+                e = JsonSerializer.Deserialize<IngestEvent>(entry.Payload, FleetApi.Json) as T;
+            }
+            catch (JsonException)
+            {
+                e = null;
+            }
+            if (e is not null)
+                yield return (entry.Timestamp, e);
+        }
+    }
+}

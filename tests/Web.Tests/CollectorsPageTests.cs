@@ -1,0 +1,71 @@
+using System.Net;
+using PvsFleet.Contracts.Live;
+using PvsFleet.Contracts.Queries;
+using PvsFleet.Web.Pages;
+
+namespace PvsFleet.Web.Tests;
+
+public sealed class CollectorsPageTests : PageTest
+{
+    private static CollectorView Collector(int id, string name, DateTime? seen, long packets = 1000, long dropped = 0, long spooled = 0) =>
+        new(id, "HQ", name, "pvsk_abcdefg", Now.AddDays(-1), null, seen, 10, "eth1", "1.0.0", packets, dropped, 0, 3, spooled);
+
+    [Fact]
+    public void Shows_progress_while_loading()
+    {
+        Api.Json("api/v1/collectors", new List<CollectorView>());
+        var gate = Api.Hold("api/v1/collectors");
+
+        var page = Render<Collectors>();
+
+        Assert.NotNull(page.Find("[data-testid=loading]"));
+        gate.SetResult();
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=empty]")));
+    }
+
+    [Fact]
+    public void Flags_silent_collectors_and_shows_drops_and_spool_backlog()
+    {
+        Api.Json("api/v1/collectors", new List<CollectorView>
+        {
+            Collector(1, "pvs-a", Now.AddSeconds(-5), dropped: 12, spooled: 4200),
+            Collector(2, "pvs-b", Now.AddMinutes(-10)),
+            Collector(3, "pvs-c", null),
+        });
+
+        var page = Render<Collectors>();
+
+        page.WaitForAssertion(() => Assert.Equal(3, page.FindAll("[data-collector]").Count));
+        Assert.Equal("ok", page.Find("[data-collector=pvs-a]").GetAttribute("data-status"));
+        Assert.Equal("silent", page.Find("[data-collector=pvs-b]").GetAttribute("data-status"));
+        Assert.Equal("never", page.Find("[data-collector=pvs-c]").GetAttribute("data-status"));
+        var a = page.Find("[data-collector=pvs-a]").TextContent;
+        Assert.Contains("12", a, StringComparison.Ordinal);
+        Assert.Contains("4,200", a, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Shows_the_api_error()
+    {
+        Api.Problem("api/v1/collectors", HttpStatusCode.Unauthorized, "Authentication is required.");
+
+        var page = Render<Collectors>();
+
+        page.WaitForAssertion(() => Assert.Contains("Authentication is required.", page.Find("[data-testid=api-error]").TextContent, StringComparison.Ordinal));
+        Assert.Contains("Admin key", page.Find("[data-testid=api-error]").InnerHtml, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_live_heartbeat_updates_the_row_and_gives_packets_per_second()
+    {
+        Api.Json("api/v1/collectors", new List<CollectorView> { Collector(1, "pvs-a", Now.AddSeconds(-10), packets: 1000) });
+        var page = Render<Collectors>();
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-collector]")));
+        Assert.Equal("–", page.Find("[data-testid=rate]").TextContent.Trim());
+
+        Api.Json("api/v1/collectors", new List<CollectorView> { Collector(1, "pvs-a", Now, packets: 6000) });
+        Live.Collector(new CollectorStatusMessage("HQ", "pvs-a", false, new DateTimeOffset(Now), 6000, 0));
+
+        Eventually(() => Assert.Equal("500", page.Find("[data-testid=rate]").TextContent.Trim()));
+    }
+}
