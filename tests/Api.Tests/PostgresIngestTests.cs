@@ -6,6 +6,7 @@ using PvsFleet.Api.Ingest;
 using PvsFleet.Api.Queries;
 using PvsFleet.Contracts;
 using PvsFleet.Contracts.Ingest;
+using PvsFleet.Contracts.Queries;
 
 namespace PvsFleet.Api.Tests;
 
