@@ -7,6 +7,7 @@ using PvsFleet.Api.Ingest;
 using PvsFleet.Api.Live;
 using PvsFleet.Api.Operations;
 using PvsFleet.Api.Queries;
+using PvsFleet.Api.ScaleOut;
 using PvsFleet.Api.Security;
 using Scalar.AspNetCore;
 
@@ -32,7 +33,9 @@ builder.Services.ConfigureHttpJsonOptions(o =>
 builder.Services.AddOpenApi();
 builder.Services.AddFleetStorage(builder.Configuration);
 builder.Services.AddFleetAuth();
-builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+builder.Services.AddSignalR()
+    .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()))
+    .AddFleetScaleOut(builder.Configuration);
 builder.Services.AddFleetAlerts();
 builder.Services.AddFleetOperations(builder.Configuration);
 
