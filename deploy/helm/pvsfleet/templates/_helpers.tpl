@@ -27,7 +27,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "pvsfleet.redisConnection" -}}
 {{- if .Values.redis.connectionString -}}
 {{- .Values.redis.connectionString -}}
-{{- else if .Values.redis.enabled -}}
+{{- else if and .Values.redis.enabled (include "pvsfleet.scaledOut" .) -}}
 {{- printf "%s-redis:6379,abortConnect=false" (include "pvsfleet.fullname" .) -}}
 {{- end -}}
 {{- end -}}
