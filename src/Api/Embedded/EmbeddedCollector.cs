@@ -61,7 +61,7 @@ public sealed partial class EmbeddedCollector(
             var files = DemoFiles(dataDirectory);
             var names = string.Join(", ", files.Select(Path.GetFileName));
             LogDemo(names);
-            source = new ReplaySource(files, speed: 1, loop: true, shiftToNow: true, TimeProvider.System);
+            source = new ConcurrentReplay(files, TimeProvider.System);
         }
         else
         {
