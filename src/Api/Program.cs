@@ -3,14 +3,20 @@ using PvsFleet.Api;
 using PvsFleet.Api.Alerts;
 using PvsFleet.Api.Cli;
 using PvsFleet.Api.Data;
+using PvsFleet.Api.Embedded;
 using PvsFleet.Api.Ingest;
 using PvsFleet.Api.Live;
 using PvsFleet.Api.Operations;
 using PvsFleet.Api.Queries;
+using PvsFleet.Api.ScaleOut;
 using PvsFleet.Api.Security;
 using Scalar.AspNetCore;
 
-var builder = WebApplication.CreateBuilder(args);
+// `--demo`: the sample captures and a simulated storm replayed in a loop through an in-process collector.
+var demo = args.Contains("--demo");
+var builder = WebApplication.CreateBuilder(args.Where(a => a != "--demo").ToArray());
+if (demo)
+    builder.Configuration.AddInMemoryCollection([new("PvsFleet:Demo", "true")]);
 // `dotnet run` serves the Blazor client from the build output in every environment, not only Development;
 // a published app has no static web assets manifest and this does nothing.
 builder.WebHost.UseStaticWebAssets();
@@ -32,9 +38,13 @@ builder.Services.ConfigureHttpJsonOptions(o =>
 builder.Services.AddOpenApi();
 builder.Services.AddFleetStorage(builder.Configuration);
 builder.Services.AddFleetAuth();
-builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+builder.Services.AddSignalR()
+    .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()))
+    .AddFleetScaleOut(builder.Configuration);
 builder.Services.AddFleetAlerts();
 builder.Services.AddFleetOperations(builder.Configuration);
+if (EmbeddedCollector.IsWanted(builder.Configuration))
+    builder.Services.AddHostedService<EmbeddedCollector>();
 
 var app = builder.Build();
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using PvsFleet.Api.Data;
 using PvsFleet.Api.Live;
 using PvsFleet.Api.Operations;
+using PvsFleet.Api.ScaleOut;
 using PvsFleet.Contracts;
 using PvsFleet.Contracts.Live;
 using PvsFleet.Contracts.Queries;
@@ -18,7 +19,8 @@ namespace PvsFleet.Api.Alerts;
 /// </summary>
 public sealed class AlertEvaluator(
     IServiceScopeFactory scopes, TimeProvider clock, IOptionsMonitor<FleetOptions> options,
-    IHubContext<FleetHub, IFleetClient> hub, WebhookOutbox webhooks, FleetMetrics metrics, ILogger<AlertEvaluator> log)
+    IHubContext<FleetHub, IFleetClient> hub, WebhookOutbox webhooks, FleetMetrics metrics, AlertLeadership leadership,
+    ILogger<AlertEvaluator> log)
     : BackgroundService
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -32,7 +34,9 @@ public sealed class AlertEvaluator(
         {
             try
             {
-                await EvaluateAsync(stoppingToken);
+                // Several replicas share one database: only the holder of the lock evaluates, so no alert opens twice.
+                if (await leadership.TryLeadAsync(stoppingToken))
+                    await EvaluateAsync(stoppingToken);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {

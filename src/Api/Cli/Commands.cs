@@ -58,7 +58,7 @@ public static class Commands
     }
 
     /// <summary>Creates the site if needed and a collector with a new key; returns the key, which is never stored.</summary>
-    public static async Task<(Collector Collector, string Key)> CreateCollectorAsync(FleetDbContext db, string siteName, string name, DateTime now)
+    public static async Task<(Data.Collector Collector, string Key)> CreateCollectorAsync(FleetDbContext db, string siteName, string name, DateTime now)
     {
         var site = await db.Sites.SingleOrDefaultAsync(s => s.Name == siteName);
         if (site is null)
@@ -67,7 +67,7 @@ public static class Commands
             db.Sites.Add(site);
         }
         var key = CollectorKeys.NewKey();
-        var collector = new Collector
+        var collector = new Data.Collector
         {
             Site = site,
             Name = name,

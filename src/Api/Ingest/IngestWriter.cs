@@ -8,7 +8,7 @@ namespace PvsFleet.Api.Ingest;
 
 /// <summary>What one applied batch changed, for the live hub and the meters.</summary>
 public sealed record IngestApplied(
-    int Accepted, int Duplicates, long AcknowledgedThrough, Collector Collector, string Site,
+    int Accepted, int Duplicates, long AcknowledgedThrough, Data.Collector Collector, string Site,
     IReadOnlyList<BootSession> ChangedSessions, bool HeartbeatReceived, IReadOnlyDictionary<string, int> AcceptedByType);
 
 /// <summary>
@@ -110,7 +110,7 @@ public static class IngestWriter
     };
 
     private static BootSession? ApplySnapshot(
-        FleetDbContext db, Collector collector, SessionEvent e,
+        FleetDbContext db, Data.Collector collector, SessionEvent e,
         Dictionary<Guid, BootSession> sessions, Dictionary<string, Device> devices, DateTime now)
     {
         var snap = e.Session;

@@ -46,7 +46,7 @@ public static class PostgresIngestWriter
 
         // 1. Reads and locks. Every session the batch names is locked, a few more than the fresh events need when
         //    part of the batch is a re-send; their phases are guarded by the session lock (only this writer changes them).
-        var collector = new Collector { Name = "", KeyHash = "", KeyPrefix = "" };
+        var collector = new Data.Collector { Name = "", KeyHash = "", KeyPrefix = "" };
         string site;
         var known = new HashSet<long>();
         var sessions = new Dictionary<Guid, BootSession>();
