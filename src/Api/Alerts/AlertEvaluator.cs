@@ -96,12 +96,15 @@ public sealed class AlertEvaluator(
         {
             if (stuckOpen.ContainsKey(s.Id) || silent.Contains(s.CollectorId))
                 continue;
+            // A collector whose clock runs ahead (or a replay shifted to now) can report a phase that started "later"
+            // than this server's now: then the collector's own Stuck verdict is the evidence, not a negative duration.
             var seconds = (int)(now - s.PhaseStartedAt).TotalSeconds;
+            var evidence = seconds >= 0 ? $"no progress for {seconds} s" : "its collector reports no progress";
             opened.Add(new Alert
             {
                 Kind = AlertKind.StuckSession, State = AlertState.Open, SiteId = s.SiteId, SessionId = s.Id, Mac = s.Mac,
                 Phase = s.Phase, OpenedAt = now,
-                Message = string.Create(CultureInfo.InvariantCulture, $"{s.Mac} is stuck in {s.Phase} (no progress for {seconds} s)."),
+                Message = string.Create(CultureInfo.InvariantCulture, $"{s.Mac} is stuck in {s.Phase} ({evidence})."),
             });
         }
         foreach (var (sessionId, alert) in stuckOpen)
