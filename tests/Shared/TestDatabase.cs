@@ -1,6 +1,7 @@
+// Shared by the test projects that run the real API and collector as processes (linked, not copied).
 using Npgsql;
 
-namespace PvsFleet.CollectorAgent.Tests.Support;
+namespace PvsFleet.Tests.Processes;
 
 /// <summary>
 /// A fresh PostgreSQL database on the server named by PVSFLEET_TEST_POSTGRES, dropped afterwards. Without the
@@ -10,7 +11,7 @@ public sealed class TestDatabase : IAsyncDisposable
 {
     public const string Variable = "PVSFLEET_TEST_POSTGRES";
     private readonly string? server = Environment.GetEnvironmentVariable(Variable);
-    private readonly string name = "pvsfleet_agent_" + Guid.NewGuid().ToString("N")[..12];
+    private readonly string name = "pvsfleet_process_" + Guid.NewGuid().ToString("N")[..12];
 
     public TestDatabase()
     {
@@ -18,7 +19,7 @@ public sealed class TestDatabase : IAsyncDisposable
         {
             if (Ci.IsOn)
             {
-                throw new InvalidOperationException($"{Variable} is not set, and CI=true: the collector-to-API tests must run in CI.");
+                throw new InvalidOperationException($"{Variable} is not set, and CI=true: the tests that run the API as a process must run in CI.");
             }
 
             return;

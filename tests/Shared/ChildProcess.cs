@@ -1,7 +1,8 @@
+// Shared by the test projects that run the real API and collector as processes (linked, not copied).
 using System.Diagnostics;
 using System.Text;
 
-namespace PvsFleet.CollectorAgent.Tests.Support;
+namespace PvsFleet.Tests.Processes;
 
 /// <summary>A program of this repository run as a real process from the test's output folder, its output kept.</summary>
 public sealed class ChildProcess : IDisposable
