@@ -75,6 +75,7 @@ async Task Ingest(HttpClient http, string cs, int total)
     var inProcess = Environment.GetEnvironmentVariable("BENCH_CLIENT_IN_PROCESS") == "1";
     double seconds;
     CpuSample before, after;
+    GcSample? gcBefore = null, gcAfter = null;
     if (inProcess)
     {
         // The old way, for comparison: client and API share one process (and its CPU).
@@ -100,10 +101,12 @@ async Task Ingest(HttpClient http, string cs, int total)
         if (await child.StandardOutput.ReadLineAsync() != "ready")
             throw new InvalidOperationException("The ingest client did not start.");
         before = CpuSample.Take(child.Id);
+        gcBefore = GcSample.Take();
         await child.StandardInput.WriteLineAsync("go");
         await child.StandardInput.FlushAsync();
         var done = (await child.StandardOutput.ReadLineAsync())?.Split(' ') ?? throw new InvalidOperationException("The ingest client died.");
         after = CpuSample.Take(child.Id);
+        gcAfter = GcSample.Take();
         await child.WaitForExitAsync();
         if (child.ExitCode != 0 || done[0] != "done")
             throw new InvalidOperationException("The ingest client failed: " + string.Join(' ', done));
@@ -113,6 +116,8 @@ async Task Ingest(HttpClient http, string cs, int total)
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"http ingest: {sent:N0} events ({collectors} collectors x batches of {batchSize}, client {(inProcess ? "in the API process" : "in a separate process")}) in {seconds:F2} s = {sent / seconds:N0} events/s"));
     Console.WriteLine("  cpu during it: " + CpuSample.Describe(before, after, inProcess));
+    if (gcBefore is { } g0 && gcAfter is { } g1)
+        Console.WriteLine("  API process memory: " + GcSample.Describe(g0, g1, sent));
 
     if (Environment.GetEnvironmentVariable("BENCH_SKIP_PLAIN") == "1")
         return;
@@ -402,6 +407,17 @@ internal sealed record CpuSample(DateTime At, double Self, double Client, Dictio
             $"API process {api:F2} cores{(inProcess ? " (with the client)" : "")}, client {client:F2}, PostgreSQL {pg:F2}, " +
             $"anything else {Math.Max(0, machine - api - client - pg):F2}; machine busy {machine:F2} of {Environment.ProcessorCount} cores");
     }
+}
+
+/// <summary>The API process's allocations and GC pauses (the API runs in this process; the client is another one).</summary>
+internal readonly record struct GcSample(long Allocated, TimeSpan Paused, int Gen0, int Gen1, int Gen2)
+{
+    public static GcSample Take() => new(GC.GetTotalAllocatedBytes(precise: false), GC.GetTotalPauseDuration(),
+        GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+
+    public static string Describe(GcSample a, GcSample b, int events) => string.Create(CultureInfo.InvariantCulture,
+        $"{(b.Allocated - a.Allocated) / (double)events / 1024:F1} KB allocated per event, GC paused {(b.Paused - a.Paused).TotalMilliseconds:N0} ms, " +
+        $"collections gen0 {b.Gen0 - a.Gen0} / gen1 {b.Gen1 - a.Gen1} / gen2 {b.Gen2 - a.Gen2}");
 }
 
 /// <summary>Whole boots as a collector sends them: started, 4 × phaseEntered, ended; each with its snapshot.</summary>

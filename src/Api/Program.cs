@@ -27,6 +27,7 @@ if (!auth.IsConfigured)
     builder.WebHost.UseUrls(Listening.LocalhostOnly(builder.Configuration["urls"]));
 
 builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<IngestBatchReader>();
 builder.Services.AddProblemDetails();
 builder.Services.AddRequestDecompression();
 builder.Services.ConfigureHttpJsonOptions(o =>

@@ -187,6 +187,28 @@ public abstract class ApiTests<TApi>(TApi api) : ApiTestBase<TApi>(api) where TA
     }
 
     [SkippableFact]
+    public async Task Ingest_reads_type_anywhere_in_an_event_and_stores_each_event_exactly_as_sent()
+    {
+        SkipIfUnavailable();
+        var (client, site) = await NewCollectorAsync();
+        var ts = Api.Clock.GetUtcNow().AddMinutes(-1).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        var id = Guid.NewGuid();
+        // "type" last, odd spacing, an unknown property and non-ASCII text: the payload keeps all of it, byte for byte.
+        var started = $$"""{ "sequence": 1, "timestamp": "{{ts}}", "session": {"sessionId":"{{id}}","mac":"{{NewMac()}}","phase":"IpAcquisition","outcome":"InProgress","startedAt":"{{ts}}"}, "type": "sessionStarted" }""";
+        var heartbeat = $$"""{"type":"heartbeat","sequence":2,"timestamp":"{{ts}}","interface":"Ethernet — PVS","note":"ünïcode"}""";
+        using var content = new StringContent($$"""{"comment":"ignored","events":[{{started}},  {{heartbeat}}]}""", Encoding.UTF8, "application/json");
+        var response = await client.PostAsync("/api/v1/ingest", content);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+
+        var stored = await Api.WithDbAsync(db => db.Events
+            .Where(e => db.Collectors.Any(c => c.Id == e.CollectorId && c.Site.Name == site))
+            .OrderBy(e => e.Sequence).Select(e => e.Payload).ToListAsync());
+        Assert.Equal([started, heartbeat], stored);
+        Assert.Equal(BootPhase.IpAcquisition, await Api.WithDbAsync(db => db.Sessions.Where(s => s.Id == id).Select(s => s.Phase).SingleAsync()));
+        Assert.Equal("Ethernet — PVS", await Api.WithDbAsync(db => db.Collectors.Where(c => c.Site.Name == site).Select(c => c.Interface).SingleAsync()));
+    }
+
+    [SkippableFact]
     public async Task Ingest_rejects_oversized_wrongly_typed_and_corrupt_bodies()
     {
         SkipIfUnavailable();
@@ -532,6 +554,9 @@ public static class BadBatchData
         {
             { "not json", "{\"events\": [", 400 },
             { "no events", """{"events":[]}""", 400 },
+            { "events not an array", """{"events":{}}""", 400 },
+            { "null event", $$"""{"events":[{{Good(1)}},null]}""", 400 },
+            { "something after the batch", $$"""{"events":[{{Good(1)}}]} {}""", 400 },
             { "unknown type", $$"""{"events":[{{Good(1)}},{"type":"reboot","sequence":2,"timestamp":"{{ts}}"}]}""", 400 },
             { "missing session", $$"""{"events":[{"type":"sessionStarted","sequence":1,"timestamp":"{{ts}}"}]}""", 400 },
             { "bad mac", $$"""{"events":[{{Good(1)}},{"type":"sessionStarted","sequence":2,"timestamp":"{{ts}}","session":{{Session("52:54:00:zz:00:01")}}}]}""", 400 },

@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using PvsFleet.Api.Data;
@@ -144,7 +145,8 @@ public sealed class PostgresIngestTests(HistogramStatsPostgresApi api)
         await Assert.ThrowsAsync<PostgresException>(() => Api.WithDbAsync(async db =>
         {
             await using var tx = await db.Database.BeginTransactionAsync();
-            return await PostgresIngestWriter.ApplyAsync(db, collectorId, events, Api.Clock.GetUtcNow().UtcDateTime, ApiFactory.Json, default);
+            var received = events.Select(e => new ReceivedEvent(e, JsonSerializer.SerializeToUtf8Bytes(e, ApiFactory.Json))).ToList();
+            return await PostgresIngestWriter.ApplyAsync(db, collectorId, received, Api.Clock.GetUtcNow().UtcDateTime, default);
         }));
         Assert.Equal(counts, await CountsAsync());
         await AssertHistogramMatchesRowsAsync();

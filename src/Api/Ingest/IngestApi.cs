@@ -43,18 +43,17 @@ public static class IngestApi
     private sealed class BatchTooLargeException : Exception;
 
     public static async Task<Results<Ok<IngestResult>, ValidationProblem, ProblemHttpResult>> Ingest(
-        HttpContext http, FleetDbContext db, IOptions<FleetOptions> options, IOptions<JsonOptions> jsonOptions,
-        TimeProvider clock, IHubContext<FleetHub, IFleetClient> hub, FleetMetrics metrics, ILoggerFactory loggers,
+        HttpContext http, FleetDbContext db, IOptions<FleetOptions> options, IngestBatchReader reader, TimeProvider clock, IHubContext<FleetHub, IFleetClient> hub, FleetMetrics metrics, ILoggerFactory loggers,
         CancellationToken ct)
     {
         var limits = options.Value.Ingest;
-        var json = jsonOptions.Value.SerializerOptions;
         if (!http.Request.HasJsonContentType())
             return TypedResults.Problem("The batch is JSON: Content-Type: application/json.", statusCode: StatusCodes.Status415UnsupportedMediaType);
 
         // A batch is hundreds of kilobytes: read into a pooled buffer, because a fresh array of that size per request
         // is a large-object-heap allocation, and those forced gen-2 collections under load (seen in the profile).
         PooledBody body;
+        IngestApplied applied;
         try
         {
             body = await ReadBodyAsync(http.Request, limits.MaxBatchBytes, ct);
@@ -69,52 +68,45 @@ public static class IngestApi
             return TypedResults.Problem($"The body could not be decompressed: {ex.Message}", statusCode: StatusCodes.Status400BadRequest, title: "Bad encoding");
         }
 
-        IngestBatch? batch;
-        try
+        // The events' own bytes are stored as their payloads: the body stays rented until the batch is stored.
+        using (body)
         {
-            batch = JsonSerializer.Deserialize<IngestBatch>(body.Span, json);
-        }
-        catch (JsonException ex)
-        {
-            return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest, title: "Malformed batch");
-        }
-        catch (NotSupportedException ex)
-        {
-            return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest, title: "Malformed batch");
-        }
-        finally
-        {
-            body.Dispose();
-        }
-        if (batch is null)
-            return TypedResults.Problem("The body is empty or null.", statusCode: StatusCodes.Status400BadRequest, title: "Malformed batch");
-
-        var now = clock.GetUtcNow();
-        var errors = IngestValidator.Validate(batch, now, limits);
-        if (errors.Count > 0)
-        {
-            if (errors.TryGetValue("events", out var countError) && batch.Events?.Count > limits.MaxEventsPerBatch)
-                return TypedResults.Problem(countError[0], statusCode: StatusCodes.Status413PayloadTooLarge, title: "Batch too large");
-            return TypedResults.ValidationProblem(errors, title: "The batch is invalid; nothing was stored.");
-        }
-
-        var collectorId = int.Parse(http.User.FindFirst(AuthSetup.CollectorIdClaim)!.Value, CultureInfo.InvariantCulture);
-        IngestApplied applied;
-        // Two copies of a batch racing each other: the loser hits the unique (collector, sequence) index,
-        // rolls back, and on the retry finds every event known.
-        for (var attempt = 1; ; attempt++)
-        {
+            List<ReceivedEvent>? events;
             try
             {
-                applied = await ApplyInTransactionAsync(db, collectorId, batch.Events, now.UtcDateTime, json, ct);
-                break;
+                events = reader.Read(body.Memory);
             }
-            catch (Exception ex) when (attempt < 3 && ex is DbUpdateException or Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
+            catch (JsonException ex)
             {
-                var log = loggers.CreateLogger(typeof(IngestApi));
-                if (log.IsEnabled(LogLevel.Information))
-                    log.LogInformation(ex, "Ingest batch conflicted, retrying ({Attempt})", attempt);
-                db.ChangeTracker.Clear();
+                return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest, title: "Malformed batch");
+            }
+
+            var now = clock.GetUtcNow();
+            var errors = IngestValidator.Validate(events, now, limits);
+            if (errors.Count > 0)
+            {
+                if (errors.TryGetValue("events", out var countError) && events?.Count > limits.MaxEventsPerBatch)
+                    return TypedResults.Problem(countError[0], statusCode: StatusCodes.Status413PayloadTooLarge, title: "Batch too large");
+                return TypedResults.ValidationProblem(errors, title: "The batch is invalid; nothing was stored.");
+            }
+
+            var collectorId = int.Parse(http.User.FindFirst(AuthSetup.CollectorIdClaim)!.Value, CultureInfo.InvariantCulture);
+            // Two copies of a batch racing each other: the loser hits the unique (collector, sequence) index,
+            // rolls back, and on the retry finds every event known.
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    applied = await ApplyInTransactionAsync(db, collectorId, events!, now.UtcDateTime, ct);
+                    break;
+                }
+                catch (Exception ex) when (attempt < 3 && ex is DbUpdateException or Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
+                {
+                    var log = loggers.CreateLogger(typeof(IngestApi));
+                    if (log.IsEnabled(LogLevel.Information))
+                        log.LogInformation(ex, "Ingest batch conflicted, retrying ({Attempt})", attempt);
+                    db.ChangeTracker.Clear();
+                }
             }
         }
 
@@ -133,15 +125,15 @@ public static class IngestApi
     }
 
     private static async Task<IngestApplied> ApplyInTransactionAsync(
-        FleetDbContext db, int collectorId, IReadOnlyList<IngestEvent> events, DateTime now, JsonSerializerOptions json, CancellationToken ct)
+        FleetDbContext db, int collectorId, IReadOnlyList<ReceivedEvent> events, DateTime now, CancellationToken ct)
     {
         var strategy = db.Database.CreateExecutionStrategy();
         return await strategy.ExecuteAsync(async () =>
         {
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             var applied = db.IsPostgres
-                ? await PostgresIngestWriter.ApplyAsync(db, collectorId, events, now, json, ct)
-                : await IngestWriter.ApplyAsync(db, collectorId, events, now, json, ct);
+                ? await PostgresIngestWriter.ApplyAsync(db, collectorId, events, now, ct)
+                : await IngestWriter.ApplyAsync(db, collectorId, events, now, ct);
             await tx.CommitAsync(ct);
             return applied;
         });
@@ -168,7 +160,7 @@ public static class IngestApi
     {
         private byte[]? _buffer = buffer;
 
-        public ReadOnlySpan<byte> Span => _buffer.AsSpan(0, length);
+        public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, length);
 
         public void Dispose()
         {

@@ -5,12 +5,15 @@ using PvsFleet.Contracts.Ingest;
 
 namespace PvsFleet.Api.Ingest;
 
-/// <summary>Checks a whole batch before anything is stored; the errors use JSON paths of the request.</summary>
+/// <summary>
+/// Checks a whole batch before anything is stored; the errors use JSON paths of the request. The paths are written
+/// only when something is wrong: a valid batch of a thousand events should cost no strings at all.
+/// </summary>
 public static class IngestValidator
 {
     private static readonly DateTimeOffset Earliest = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    public static Dictionary<string, string[]> Validate(IngestBatch batch, DateTimeOffset now, IngestOptions options)
+    public static Dictionary<string, string[]> Validate(IReadOnlyList<ReceivedEvent>? events, DateTimeOffset now, IngestOptions options)
     {
         var errors = new Dictionary<string, List<string>>();
         void Error(string path, string message)
@@ -20,145 +23,148 @@ public static class IngestValidator
             list.Add(message);
         }
 
-        if (batch.Events is null || batch.Events.Count == 0)
+        if (events is null || events.Count == 0)
         {
             Error("events", "A batch carries at least one event.");
             return Flatten(errors);
         }
-        if (batch.Events.Count > options.MaxEventsPerBatch)
+        if (events.Count > options.MaxEventsPerBatch)
         {
             Error("events", $"A batch carries at most {options.MaxEventsPerBatch} events.");
             return Flatten(errors);
         }
 
         var latest = now + options.MaxClockSkew;
-        var sequences = new HashSet<long>();
-        for (var i = 0; i < batch.Events.Count; i++)
+        var sequences = new HashSet<long>(events.Count);
+        for (var i = 0; i < events.Count; i++)
         {
-            var p = $"events[{i}]";
-            var e = batch.Events[i];
-            if (e is null)
-            {
-                Error(p, "An event may not be null.");
-                continue;
-            }
+            var e = events[i].Event;
             if (e.Sequence < 1)
-                Error($"{p}.sequence", "Sequence numbers start at 1.");
+                Error(At(i, ".sequence"), "Sequence numbers start at 1.");
             else if (!sequences.Add(e.Sequence))
-                Error($"{p}.sequence", $"Sequence {e.Sequence} appears twice in the batch.");
-            CheckTime(e.Timestamp, $"{p}.timestamp");
+                Error(At(i, ".sequence"), $"Sequence {e.Sequence} appears twice in the batch.");
+            if (!InRange(e.Timestamp))
+                TimeError(At(i, ".timestamp"));
 
             switch (e)
             {
                 case PhaseEnteredEvent pe:
-                    CheckPhase(pe.Phase, $"{p}.phase");
+                    if (!Enum.IsDefined(pe.Phase))
+                        PhaseError(At(i, ".phase"));
                     break;
                 case RetriesEvent re:
-                    CheckPhase(re.Phase, $"{p}.phase");
+                    if (!Enum.IsDefined(re.Phase))
+                        PhaseError(At(i, ".phase"));
                     if (re.Count < 0)
-                        Error($"{p}.count", "Retries cannot be negative.");
+                        Error(At(i, ".count"), "Retries cannot be negative.");
                     break;
                 case IssueEvent ie:
-                    CheckPhase(ie.Phase, $"{p}.phase");
+                    if (!Enum.IsDefined(ie.Phase))
+                        PhaseError(At(i, ".phase"));
                     if (!Enum.IsDefined(ie.Kind))
-                        Error($"{p}.kind", "Unknown issue kind.");
+                        Error(At(i, ".kind"), "Unknown issue kind.");
                     if (ie.Detail is { Length: > 512 })
-                        Error($"{p}.detail", "At most 512 characters.");
+                        Error(At(i, ".detail"), "At most 512 characters.");
                     if (ie.Hint is { Length: > 512 })
-                        Error($"{p}.hint", "At most 512 characters.");
+                        Error(At(i, ".hint"), "At most 512 characters.");
                     break;
                 case SessionEndedEvent se:
                     if (!Enum.IsDefined(se.Outcome) || se.Outcome == BootOutcome.InProgress)
-                        Error($"{p}.outcome", "An ended session is Booted, Failed or Stuck.");
+                        Error(At(i, ".outcome"), "An ended session is Booted, Failed or Stuck.");
                     break;
                 case CollectorHeartbeatEvent hb:
                     if (hb.PacketsReceived < 0 || hb.PacketsDropped < 0 || hb.InterfaceDropped < 0 || hb.ActiveSessions < 0 || hb.SpooledEvents < 0)
-                        Error(p, "Capture counters cannot be negative.");
+                        Error(At(i), "Capture counters cannot be negative.");
                     if (hb.Interface is { Length: > 200 })
-                        Error($"{p}.interface", "At most 200 characters.");
+                        Error(At(i, ".interface"), "At most 200 characters.");
                     if (hb.Version is { Length: > 100 })
-                        Error($"{p}.version", "At most 100 characters.");
+                        Error(At(i, ".version"), "At most 100 characters.");
                     break;
             }
 
             if (e is SessionEvent s)
-                CheckSession(s.Session, $"{p}.session");
+                CheckSession(s.Session, i);
         }
         return Flatten(errors);
 
-        void CheckTime(DateTimeOffset t, string path)
-        {
-            if (t < Earliest || t > latest)
-                Error(path, "Timestamp out of range (before 2000 or ahead of the server's clock).");
-        }
+        bool InRange(DateTimeOffset t) => t >= Earliest && t <= latest;
+        void TimeError(string path) => Error(path, "Timestamp out of range (before 2000 or ahead of the server's clock).");
+        void PhaseError(string path) => Error(path, "Unknown phase.");
 
-        void CheckPhase(BootPhase phase, string path)
-        {
-            if (!Enum.IsDefined(phase))
-                Error(path, "Unknown phase.");
-        }
-
-        void CheckSession(SessionSnapshot? s, string p)
+        void CheckSession(SessionSnapshot? s, int i)
         {
             if (s is null)
             {
-                Error(p, "A session event carries its session.");
+                Error(At(i, ".session"), "A session event carries its session.");
                 return;
             }
             if (s.SessionId == Guid.Empty)
-                Error($"{p}.sessionId", "The session id is a non-empty GUID.");
-            if (!Macs.TryNormalize(s.Mac, out _))
-                Error($"{p}.mac", "A MAC address looks like 52:54:00:00:00:01.");
-            CheckAddress(s.Ip, $"{p}.ip");
-            CheckAddress(s.Servers?.Dhcp, $"{p}.servers.dhcp");
-            CheckAddress(s.Servers?.Tftp, $"{p}.servers.tftp");
-            CheckAddress(s.Servers?.Pvs, $"{p}.servers.pvs");
+                Error(At(i, ".session.sessionId"), "The session id is a non-empty GUID.");
+            if (!Macs.IsValid(s.Mac))
+                Error(At(i, ".session.mac"), "A MAC address looks like 52:54:00:00:00:01.");
+            if (!IsAddress(s.Ip))
+                AddressError(At(i, ".session.ip"));
+            if (!IsAddress(s.Servers?.Dhcp))
+                AddressError(At(i, ".session.servers.dhcp"));
+            if (!IsAddress(s.Servers?.Tftp))
+                AddressError(At(i, ".session.servers.tftp"));
+            if (!IsAddress(s.Servers?.Pvs))
+                AddressError(At(i, ".session.servers.pvs"));
             if (!Enum.IsDefined(s.Firmware))
-                Error($"{p}.firmware", "Unknown firmware.");
-            CheckPhase(s.Phase, $"{p}.phase");
+                Error(At(i, ".session.firmware"), "Unknown firmware.");
+            if (!Enum.IsDefined(s.Phase))
+                PhaseError(At(i, ".session.phase"));
             if (!Enum.IsDefined(s.Outcome))
-                Error($"{p}.outcome", "Unknown outcome.");
+                Error(At(i, ".session.outcome"), "Unknown outcome.");
             if (s.BootFile is { Length: > 256 })
-                Error($"{p}.bootFile", "At most 256 characters.");
+                Error(At(i, ".session.bootFile"), "At most 256 characters.");
             if (s.HostName is { Length: > 255 })
-                Error($"{p}.hostName", "At most 255 characters.");
-            CheckTime(s.StartedAt, $"{p}.startedAt");
+                Error(At(i, ".session.hostName"), "At most 255 characters.");
+            if (!InRange(s.StartedAt))
+                TimeError(At(i, ".session.startedAt"));
             if (s.EndedAt is { } ended)
             {
-                CheckTime(ended, $"{p}.endedAt");
+                if (!InRange(ended))
+                    TimeError(At(i, ".session.endedAt"));
                 if (ended < s.StartedAt)
-                    Error($"{p}.endedAt", "A session cannot end before it started.");
+                    Error(At(i, ".session.endedAt"), "A session cannot end before it started.");
             }
             var phases = s.Phases ?? [];
-            var seen = new HashSet<BootPhase>();
+            var seen = 0;
             for (var j = 0; j < phases.Count; j++)
             {
                 var t = phases[j];
-                var tp = $"{p}.phases[{j}]";
                 if (t is null)
                 {
-                    Error(tp, "A phase may not be null.");
+                    Error(PhaseAt(i, j), "A phase may not be null.");
                     continue;
                 }
-                CheckPhase(t.Phase, $"{tp}.phase");
-                if (!seen.Add(t.Phase))
-                    Error($"{tp}.phase", "Each phase appears at most once.");
-                CheckTime(t.StartedAt, $"{tp}.startedAt");
+                if (!Enum.IsDefined(t.Phase))
+                    PhaseError(PhaseAt(i, j, ".phase"));
+                else if ((seen & (1 << (int)t.Phase)) != 0)
+                    Error(PhaseAt(i, j, ".phase"), "Each phase appears at most once.");
+                else
+                    seen |= 1 << (int)t.Phase;
+                if (!InRange(t.StartedAt))
+                    TimeError(PhaseAt(i, j, ".startedAt"));
                 if (t.StartedAt < s.StartedAt)
-                    Error($"{tp}.startedAt", "A phase cannot start before its session.");
+                    Error(PhaseAt(i, j, ".startedAt"), "A phase cannot start before its session.");
                 if (t.EndedAt is { } end && end < t.StartedAt)
-                    Error($"{tp}.endedAt", "A phase cannot end before it started.");
+                    Error(PhaseAt(i, j, ".endedAt"), "A phase cannot end before it started.");
                 if (t.Retries < 0)
-                    Error($"{tp}.retries", "Retries cannot be negative.");
+                    Error(PhaseAt(i, j, ".retries"), "Retries cannot be negative.");
             }
         }
 
-        void CheckAddress(string? address, string path)
-        {
-            if (address is not null && (address.Length > 45 || !IPAddress.TryParse(address, out _)))
-                Error(path, "Not an IP address.");
-        }
+        void AddressError(string path) => Error(path, "Not an IP address.");
     }
+
+    private static bool IsAddress(string? address) => address is null || (address.Length <= 45 && IPAddress.IsValid(address));
+
+    private static string At(int i, string rest = "") => string.Create(CultureInfo.InvariantCulture, $"events[{i}]{rest}");
+
+    private static string PhaseAt(int i, int j, string rest = "") =>
+        string.Create(CultureInfo.InvariantCulture, $"events[{i}].session.phases[{j}]{rest}");
 
     private static Dictionary<string, string[]> Flatten(Dictionary<string, List<string>> errors) =>
         errors.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray());
@@ -169,10 +175,20 @@ public static class Macs
 {
     public static bool TryNormalize(string? text, out string mac)
     {
-        mac = "";
+        Span<char> buffer = stackalloc char[17];
+        mac = TryFormat(text, buffer) ? (buffer.SequenceEqual(text) ? text! : new string(buffer)) : "";
+        return mac.Length != 0;
+    }
+
+    public static bool IsValid(string? text) => TryFormat(text, stackalloc char[17]);
+
+    public static string Normalize(string text) =>
+        TryNormalize(text, out var mac) ? mac : throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"Not a MAC address: {text}"));
+
+    private static bool TryFormat(string? text, Span<char> buffer)
+    {
         if (text is null || text.Length != 17)
             return false;
-        Span<char> buffer = stackalloc char[17];
         for (var i = 0; i < 17; i++)
         {
             var c = text[i];
@@ -189,10 +205,6 @@ public static class Macs
                 buffer[i] = char.ToLowerInvariant(c);
             }
         }
-        mac = new string(buffer);
         return true;
     }
-
-    public static string Normalize(string text) =>
-        TryNormalize(text, out var mac) ? mac : throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"Not a MAC address: {text}"));
 }

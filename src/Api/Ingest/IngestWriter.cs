@@ -1,4 +1,4 @@
-using System.Text.Json;
+using System.Text;
 using Microsoft.EntityFrameworkCore;
 using PvsFleet.Api.Data;
 using PvsFleet.Contracts;
@@ -20,9 +20,10 @@ public sealed record IngestApplied(
 public static class IngestWriter
 {
     public static async Task<IngestApplied> ApplyAsync(
-        FleetDbContext db, int collectorId, IReadOnlyList<IngestEvent> events, DateTime now,
-        JsonSerializerOptions json, CancellationToken ct)
+        FleetDbContext db, int collectorId, IReadOnlyList<ReceivedEvent> received, DateTime now, CancellationToken ct)
     {
+        var events = received.Select(r => r.Event).ToList();
+        var payloads = received.ToDictionary(r => r.Event.Sequence, r => r.Json);
         var collector = await db.Collectors.Include(c => c.Site).SingleAsync(c => c.Id == collectorId, ct);
         long min = long.MaxValue, max = long.MinValue;
         foreach (var e in events)
@@ -68,7 +69,7 @@ public static class IngestWriter
                     Timestamp = e.Timestamp.UtcDateTime,
                     SessionId = (e as SessionEvent)?.Session.SessionId,
                     ReceivedAt = now,
-                    Payload = JsonSerializer.Serialize(e, json),
+                    Payload = Encoding.UTF8.GetString(payloads[e.Sequence].Span),
                 });
 
                 switch (e)

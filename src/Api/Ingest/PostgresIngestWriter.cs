@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using NpgsqlTypes;
@@ -30,13 +29,12 @@ public static class PostgresIngestWriter
         """;
 
     public static async Task<IngestApplied> ApplyAsync(
-        FleetDbContext db, int collectorId, IReadOnlyList<IngestEvent> events, DateTime now,
-        JsonSerializerOptions json, CancellationToken ct)
+        FleetDbContext db, int collectorId, IReadOnlyList<ReceivedEvent> events, DateTime now, CancellationToken ct)
     {
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         long min = long.MaxValue, max = long.MinValue;
         var sessionIds = new HashSet<Guid>();
-        foreach (var e in events)
+        foreach (var (e, _) in events)
         {
             min = Math.Min(min, e.Sequence);
             max = Math.Max(max, e.Sequence);
@@ -113,24 +111,17 @@ public static class PostgresIngestWriter
         var before = sessions.ToDictionary(kv => kv.Key, kv => Contributions(kv.Value));
 
         // 2. The batch in memory, in sequence order, with the same merge as the EF path.
-        var fresh = events.Where(e => !known.Contains(e.Sequence)).OrderBy(e => e.Sequence).ToList();
+        var fresh = events.Where(r => !known.Contains(r.Event.Sequence)).OrderBy(r => r.Event.Sequence).ToList();
         collector.LastSeenAt = now;
-        var rows = new List<IngestedEvent>(fresh.Count);
         var changed = new Dictionary<Guid, BootSession>();
         var devices = new Dictionary<string, Device>(StringComparer.Ordinal);
         var touchedPhases = new HashSet<(Guid, BootPhase)>();
         var byType = new Dictionary<string, int>();
         var heartbeat = false;
-        foreach (var e in fresh)
+        foreach (var (e, _) in fresh)
         {
             var type = IngestWriter.TypeName(e);
             byType[type] = byType.GetValueOrDefault(type) + 1;
-            rows.Add(new IngestedEvent
-            {
-                CollectorId = collectorId, Sequence = e.Sequence, Type = type, Timestamp = e.Timestamp.UtcDateTime,
-                SessionId = (e as SessionEvent)?.Session.SessionId, ReceivedAt = now,
-                Payload = JsonSerializer.Serialize(e, json),
-            });
             switch (e)
             {
                 case CollectorHeartbeatEvent hb:
@@ -169,10 +160,10 @@ public static class PostgresIngestWriter
             }
         }
         if (fresh.Count > 0)
-            collector.LastSequence = Math.Max(collector.LastSequence, fresh[^1].Sequence);
+            collector.LastSequence = Math.Max(collector.LastSequence, fresh[^1].Event.Sequence);
 
         // 3. Raw events by binary COPY: they are most of the rows.
-        await CopyEventsAsync(connection, rows, ct);
+        await CopyEventsAsync(connection, collectorId, fresh, now, ct);
 
         // 4. Everything else in one round trip.
         await using (var write = new NpgsqlBatch(connection))
@@ -219,25 +210,27 @@ public static class PostgresIngestWriter
         PvsServer = r.IsDBNull(18) ? null : r.GetString(18), LastSequence = r.GetInt64(19), UpdatedAt = r.GetDateTime(20),
     };
 
-    private static async Task CopyEventsAsync(NpgsqlConnection connection, List<IngestedEvent> rows, CancellationToken ct)
+    // The payload is the event's JSON as the collector sent it, written as UTF-8 without passing through a string.
+    private static async Task CopyEventsAsync(
+        NpgsqlConnection connection, int collectorId, List<ReceivedEvent> rows, DateTime now, CancellationToken ct)
     {
         if (rows.Count == 0)
             return;
         await using var writer = await connection.BeginBinaryImportAsync(
             """COPY "Events" ("CollectorId", "Sequence", "Type", "Timestamp", "SessionId", "ReceivedAt", "Payload") FROM STDIN (FORMAT BINARY)""", ct);
-        foreach (var e in rows)
+        foreach (var (e, json) in rows)
         {
             await writer.StartRowAsync(ct);
-            await writer.WriteAsync(e.CollectorId, NpgsqlDbType.Integer, ct);
+            await writer.WriteAsync(collectorId, NpgsqlDbType.Integer, ct);
             await writer.WriteAsync(e.Sequence, NpgsqlDbType.Bigint, ct);
-            await writer.WriteAsync(e.Type, NpgsqlDbType.Varchar, ct);
-            await writer.WriteAsync(e.Timestamp, NpgsqlDbType.TimestampTz, ct);
-            if (e.SessionId is { } id)
-                await writer.WriteAsync(id, NpgsqlDbType.Uuid, ct);
+            await writer.WriteAsync(IngestWriter.TypeName(e), NpgsqlDbType.Varchar, ct);
+            await writer.WriteAsync(e.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz, ct);
+            if (e is SessionEvent se)
+                await writer.WriteAsync(se.Session.SessionId, NpgsqlDbType.Uuid, ct);
             else
                 await writer.WriteNullAsync(ct);
-            await writer.WriteAsync(e.ReceivedAt, NpgsqlDbType.TimestampTz, ct);
-            await writer.WriteAsync(e.Payload, NpgsqlDbType.Text, ct);
+            await writer.WriteAsync(now, NpgsqlDbType.TimestampTz, ct);
+            await writer.WriteAsync(json, NpgsqlDbType.Text, ct);
         }
         await writer.CompleteAsync(ct);
     }
