@@ -95,7 +95,8 @@ async Task Ingest(HttpClient http, string cs, int total)
         };
         if (!Environment.ProcessPath!.EndsWith("PvsFleet.Bench", StringComparison.Ordinal))
             psi.ArgumentList.Add(typeof(IngestClient).Assembly.Location);
-        foreach (var a in new[] { "ingest-client", http.BaseAddress!.ToString(), perCollector.ToString(CultureInfo.InvariantCulture), batchSize.ToString(CultureInfo.InvariantCulture), string.Join(',', keys) })
+        var warmup = int.Parse(Environment.GetEnvironmentVariable("BENCH_WARMUP") ?? "10000", CultureInfo.InvariantCulture) / batchSize * batchSize;
+        foreach (var a in new[] { "ingest-client", http.BaseAddress!.ToString(), perCollector.ToString(CultureInfo.InvariantCulture), batchSize.ToString(CultureInfo.InvariantCulture), string.Join(',', keys), warmup.ToString(CultureInfo.InvariantCulture) })
             psi.ArgumentList.Add(a);
         using var child = Process.Start(psi)!;
         if (await child.StandardOutput.ReadLineAsync() != "ready")
@@ -326,7 +327,12 @@ internal static class IngestClient
         var batchSize = int.Parse(args[3], CultureInfo.InvariantCulture);
         var keys = args[4].Split(',');
         var json = new JsonSerializerOptions(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
-        var bodies = keys.Select((_, c) => Batches.Make(c, perCollector, batchSize).Select(b => JsonSerializer.SerializeToUtf8Bytes(b, json)).ToList()).ToList();
+        var warmup = int.Parse(args[5], CultureInfo.InvariantCulture);
+        var bodies = keys.Select((_, c) => Batches.Make(c, warmup + perCollector, batchSize).Select(b => JsonSerializer.SerializeToUtf8Bytes(b, json)).ToList()).ToList();
+        // Sustained throughput: the first batches (sequences before the measured ones) warm up the API's JIT and pools.
+        var warmBatches = warmup / batchSize;
+        await Task.WhenAll(keys.Select((key, c) => PostAllAsync(url, key, bodies[c][..warmBatches])));
+        bodies = [.. bodies.Select(b => b[warmBatches..])];
         Console.WriteLine("ready");
         if (Console.ReadLine() != "go")
             return 1;
@@ -410,14 +416,14 @@ internal sealed record CpuSample(DateTime At, double Self, double Client, Dictio
 }
 
 /// <summary>The API process's allocations and GC pauses (the API runs in this process; the client is another one).</summary>
-internal readonly record struct GcSample(long Allocated, TimeSpan Paused, int Gen0, int Gen1, int Gen2)
+internal readonly record struct GcSample(long Allocated, TimeSpan Paused, int Gen0, int Gen1, int Gen2, TimeSpan Jit)
 {
     public static GcSample Take() => new(GC.GetTotalAllocatedBytes(precise: false), GC.GetTotalPauseDuration(),
-        GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+        GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), System.Runtime.JitInfo.GetCompilationTime());
 
     public static string Describe(GcSample a, GcSample b, int events) => string.Create(CultureInfo.InvariantCulture,
         $"{(b.Allocated - a.Allocated) / (double)events / 1024:F1} KB allocated per event, GC paused {(b.Paused - a.Paused).TotalMilliseconds:N0} ms, " +
-        $"collections gen0 {b.Gen0 - a.Gen0} / gen1 {b.Gen1 - a.Gen1} / gen2 {b.Gen2 - a.Gen2}");
+        $"collections gen0 {b.Gen0 - a.Gen0} / gen1 {b.Gen1 - a.Gen1} / gen2 {b.Gen2 - a.Gen2}, JIT {(b.Jit - a.Jit).TotalMilliseconds:N0} ms");
 }
 
 /// <summary>Whole boots as a collector sends them: started, 4 × phaseEntered, ended; each with its snapshot.</summary>

@@ -258,9 +258,9 @@ public abstract class ApiTests<TApi>(TApi api) : ApiTestBase<TApi>(api) where TA
         // Events 2 and 3 are lost; 4 arrives before 1.
         await IngestOkAsync(client, [reads]);
         await IngestOkAsync(client, [started]);
-        var session = await Api.WithDbAsync(db => db.Sessions.Include(s => s.Phases).SingleAsync(s => s.Id == boot.Id));
+        var session = await Api.WithDbAsync(db => db.Sessions.SingleAsync(s => s.Id == boot.Id));
         Assert.Equal(BootPhase.SingleReadMode, session.Phase);
-        Assert.Equal(4, session.Phases.Count);
+        Assert.Equal(4, await Api.WithDbAsync(db => db.SessionPhases.CountAsync(p => p.SessionId == boot.Id)));
         Assert.Equal(4, session.LastSequence);
     }
 

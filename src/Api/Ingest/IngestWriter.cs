@@ -52,7 +52,12 @@ public static class IngestWriter
             var macs = fresh.OfType<SessionEvent>().Select(e => Macs.Normalize(e.Session.Mac)).Distinct().ToList();
             var sessions = sessionIds.Count == 0
                 ? []
-                : await db.Sessions.Include(s => s.Phases).Where(s => sessionIds.Contains(s.Id)).ToDictionaryAsync(s => s.Id, ct);
+                : await db.Sessions.Where(s => sessionIds.Contains(s.Id)).ToDictionaryAsync(s => s.Id, ct);
+            if (sessions.Count > 0)
+            {
+                foreach (var phase in await db.SessionPhases.Where(p => sessionIds.Contains(p.SessionId)).ToListAsync(ct))
+                    sessions[phase.SessionId].Phases.Add(phase);
+            }
             var devices = macs.Count == 0
                 ? []
                 : await db.Devices.Where(d => macs.Contains(d.Mac)).ToDictionaryAsync(d => d.Mac, StringComparer.Ordinal, ct);
@@ -138,6 +143,11 @@ public static class IngestWriter
         }
 
         Merge(session, device, collector.SiteId, snap, e.Sequence, at, now);
+        foreach (var phase in session.Phases)
+        {
+            if (db.Entry(phase).State == EntityState.Detached)
+                db.SessionPhases.Add(phase);
+        }
         return session;
     }
 

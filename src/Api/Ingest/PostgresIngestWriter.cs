@@ -67,6 +67,9 @@ public static class PostgresIngestWriter
                 SELECT "SessionId", "Phase", "SiteId", "SessionStartedAt", "StartedAt", "EndedAt", "DurationMs", "Retries"
                 FROM "SessionPhases" WHERE "SessionId" = ANY($1)
                 """, P(ids)));
+            // Prepared: the statements are the same every batch, and Npgsql keeps them prepared on the pooled connection,
+            // so PostgreSQL parses and plans them once instead of once per batch.
+            await read.PrepareAsync(ct);
             await using var r = await read.ExecuteReaderAsync(ct);
             if (!await r.ReadAsync(ct))
                 throw new InvalidOperationException($"Collector {collectorId} is gone.");
@@ -193,6 +196,7 @@ public static class PostgresIngestWriter
                 """, P(collectorId), P(now), P(collector.LastSequence), P(collector.Interface), P(collector.Version),
                 P(collector.PacketsReceived), P(collector.PacketsDropped), P(collector.InterfaceDropped), P(collector.ActiveSessions),
                 P(collector.SpooledEvents)));
+            await write.PrepareAsync(ct);
             await write.ExecuteNonQueryAsync(ct);
         }
 

@@ -123,16 +123,17 @@ public static class FleetQueries
 
     private static async Task<Results<Ok<SessionDetail>, NotFound>> Session(Guid id, FleetDbContext db, CancellationToken ct)
     {
-        var session = await db.Sessions.AsNoTracking().Include(s => s.Phases).SingleOrDefaultAsync(s => s.Id == id, ct);
+        var session = await db.Sessions.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id, ct);
         if (session is null)
             return TypedResults.NotFound();
+        var phases = await db.SessionPhases.AsNoTracking().Where(p => p.SessionId == id).OrderBy(p => p.Phase).ToListAsync(ct);
         var site = await db.Sites.AsNoTracking().Where(s => s.Id == session.SiteId).Select(s => s.Name).SingleAsync(ct);
         var timeline = await db.Events.AsNoTracking().Where(e => e.SessionId == id)
             .OrderBy(e => e.Timestamp).ThenBy(e => e.Sequence)
             .Select(e => new TimelineEntry(e.Sequence, e.Type, e.Timestamp, e.Payload)).ToListAsync(ct);
         return TypedResults.Ok(new SessionDetail(
-            ToView.Compile()(session), site,
-            [.. session.Phases.OrderBy(p => p.Phase).Select(p => new PhaseView(p.Phase, p.StartedAt, p.EndedAt, p.DurationMs, p.Retries))],
+            ToViewCompiled(session), site,
+            [.. phases.Select(p => new PhaseView(p.Phase, p.StartedAt, p.EndedAt, p.DurationMs, p.Retries))],
             timeline));
     }
 
@@ -180,6 +181,8 @@ public static class FleetQueries
     private static readonly System.Linq.Expressions.Expression<Func<BootSession, SessionView>> ToView = s => new SessionView(
         s.Id, s.Mac, s.Ip, s.HostName, s.Firmware, s.BootFile, s.Phase, s.Outcome, s.StartedAt, s.EndedAt, s.DurationMs,
         s.TotalRetries, s.DhcpServer, s.TftpServer, s.PvsServer);
+
+    private static readonly Func<BootSession, SessionView> ToViewCompiled = ToView.Compile();
 
     private static string Iso(DateTime t) => t.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
 

@@ -156,8 +156,6 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("CollectorId");
-
                     b.HasIndex("StartedAt");
 
                     b.HasIndex("DeviceId", "StartedAt");
@@ -362,6 +360,8 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
 
                     b.HasIndex("ReceivedAt");
 
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("ReceivedAt"), "brin");
+
                     b.HasIndex("CollectorId", "Sequence")
                         .IsUnique();
 
@@ -442,22 +442,10 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
 
             modelBuilder.Entity("PvsFleet.Api.Data.BootSession", b =>
                 {
-                    b.HasOne("PvsFleet.Api.Data.Collector", null)
-                        .WithMany()
-                        .HasForeignKey("CollectorId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-
                     b.HasOne("PvsFleet.Api.Data.Device", "Device")
                         .WithMany()
                         .HasForeignKey("DeviceId")
                         .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-
-                    b.HasOne("PvsFleet.Api.Data.Site", null)
-                        .WithMany()
-                        .HasForeignKey("SiteId")
-                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
 
                     b.Navigation("Device");
@@ -483,29 +471,6 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                         .IsRequired();
 
                     b.Navigation("Site");
-                });
-
-            modelBuilder.Entity("PvsFleet.Api.Data.IngestedEvent", b =>
-                {
-                    b.HasOne("PvsFleet.Api.Data.Collector", null)
-                        .WithMany()
-                        .HasForeignKey("CollectorId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("PvsFleet.Api.Data.SessionPhase", b =>
-                {
-                    b.HasOne("PvsFleet.Api.Data.BootSession", null)
-                        .WithMany("Phases")
-                        .HasForeignKey("SessionId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("PvsFleet.Api.Data.BootSession", b =>
-                {
-                    b.Navigation("Phases");
                 });
 #pragma warning restore 612, 618
         }

@@ -149,8 +149,6 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("CollectorId");
-
                     b.HasIndex("StartedAt");
 
                     b.HasIndex("DeviceId", "StartedAt");
@@ -319,7 +317,8 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ReceivedAt");
+                    b.HasIndex("ReceivedAt")
+                        .HasAnnotation("Npgsql:IndexMethod", "brin");
 
                     b.HasIndex("CollectorId", "Sequence")
                         .IsUnique();
@@ -399,22 +398,10 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
 
             modelBuilder.Entity("PvsFleet.Api.Data.BootSession", b =>
                 {
-                    b.HasOne("PvsFleet.Api.Data.Collector", null)
-                        .WithMany()
-                        .HasForeignKey("CollectorId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-
                     b.HasOne("PvsFleet.Api.Data.Device", "Device")
                         .WithMany()
                         .HasForeignKey("DeviceId")
                         .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-
-                    b.HasOne("PvsFleet.Api.Data.Site", null)
-                        .WithMany()
-                        .HasForeignKey("SiteId")
-                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
 
                     b.Navigation("Device");
@@ -440,29 +427,6 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                         .IsRequired();
 
                     b.Navigation("Site");
-                });
-
-            modelBuilder.Entity("PvsFleet.Api.Data.IngestedEvent", b =>
-                {
-                    b.HasOne("PvsFleet.Api.Data.Collector", null)
-                        .WithMany()
-                        .HasForeignKey("CollectorId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("PvsFleet.Api.Data.SessionPhase", b =>
-                {
-                    b.HasOne("PvsFleet.Api.Data.BootSession", null)
-                        .WithMany("Phases")
-                        .HasForeignKey("SessionId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("PvsFleet.Api.Data.BootSession", b =>
-                {
-                    b.Navigation("Phases");
                 });
 #pragma warning restore 612, 618
         }
