@@ -53,7 +53,7 @@ finally
             await Exec(server, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
             break;
         }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege && attempt < 30)
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege && attempt < 300)
         {
             await Task.Delay(1000);
         }
@@ -115,7 +115,7 @@ async Task Ingest(HttpClient http, string cs, int total)
     }
     var sent = perCollector * collectors;
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"http ingest: {sent:N0} events ({collectors} collectors x batches of {batchSize}, client {(inProcess ? "in the API process" : "in a separate process")}) in {seconds:F2} s = {sent / seconds:N0} events/s"));
+        $"http ingest: {sent:N0} events ({collectors} collectors x batches of {batchSize}, {(Batches.Storm ? "storm order" : "whole boots")}, client {(inProcess ? "in the API process" : "in a separate process")}) in {seconds:F2} s = {sent / seconds:N0} events/s"));
     Console.WriteLine("  cpu during it: " + CpuSample.Describe(before, after, inProcess));
     if (gcBefore is { } g0 && gcAfter is { } g1)
         Console.WriteLine("  API process memory: " + GcSample.Describe(g0, g1, sent));
@@ -429,6 +429,9 @@ internal readonly record struct GcSample(long Allocated, TimeSpan Paused, int Ge
 /// <summary>Whole boots as a collector sends them: started, 4 × phaseEntered, ended; each with its snapshot.</summary>
 internal static class Batches
 {
+/// <summary><c>BENCH_ORDER=storm</c>: events in time order across boots; otherwise each boot's six events are together.</summary>
+public static bool Storm => Environment.GetEnvironmentVariable("BENCH_ORDER") == "storm";
+
 public static List<IngestBatch> Make(int collector, int events, int batchSize)
 {
     var all = new List<IngestEvent>(events);
@@ -456,6 +459,13 @@ public static List<IngestBatch> Make(int collector, int events, int batchSize)
             all.Add(new PhaseEnteredEvent { Sequence = seq++, Timestamp = at, Phase = (BootPhase)p, Session = Snap((BootPhase)p, BootOutcome.InProgress) });
         }
         all.Add(new SessionEndedEvent { Sequence = seq++, Timestamp = t0.AddSeconds(12), Outcome = BootOutcome.Booted, Session = Snap(BootPhase.BniStack, BootOutcome.Booted) });
+    }
+    if (Storm)
+    {
+        // As a collector sends a boot storm: in time order, so a batch holds one or two events of each of hundreds of
+        // boots and every boot is written again in each of its batches (the harder case for the database).
+        seq = 1;
+        all = [.. all.OrderBy(e => e.Timestamp).ThenBy(e => e.Sequence).Select(e => e with { Sequence = seq++ })];
     }
     return [.. all.Take(events).Chunk(batchSize).Select(c => new IngestBatch { Events = c })];
 }

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using PvsFleet.Contracts;
 
 namespace PvsFleet.Api.Data.Configurations;
 
@@ -35,8 +36,13 @@ internal sealed class DeviceConfiguration : IEntityTypeConfiguration<Device>
         b.Property(x => x.LastIp).HasMaxLength(45);
         b.Property(x => x.HostName).HasMaxLength(255);
         b.HasIndex(x => x.Mac).IsUnique();
-        b.HasIndex(x => new { x.SiteId, x.CurrentPhase, x.CurrentOutcome });
+        // Every event rewrites its device (phase, last seen). Indexes that leave the phase out let PostgreSQL update the
+        // row in place (a HOT update: no new index entries) while its page has room, which the fill factor keeps.
+        b.HasIndex(x => x.SiteId);
+        // The live counts per site: only devices whose latest boot is unfinished.
+        b.HasIndex(x => x.SiteId, "IX_Devices_Unfinished").HasFilter($"\"CurrentOutcome\" IN ({(int)BootOutcome.InProgress}, {(int)BootOutcome.Stuck})");
         b.HasIndex(x => x.HostName);
+        b.HasStorageParameter("fillfactor", 80);
         b.HasOne(x => x.Site).WithMany().HasForeignKey(x => x.SiteId).OnDelete(DeleteBehavior.Restrict);
     }
 }
@@ -58,8 +64,10 @@ internal sealed class BootSessionConfiguration : IEntityTypeConfiguration<BootSe
         b.HasIndex(x => new { x.SiteId, x.StartedAt });
         b.HasIndex(x => x.StartedAt);
         b.HasIndex(x => new { x.DeviceId, x.StartedAt });
-        // Serves the alert evaluator: the few sessions that are not finished.
-        b.HasIndex(x => new { x.Outcome, x.Phase });
+        // Serves the alert evaluator: the few sessions that are not finished or failed. Not the phase, which changes with
+        // every event: see Devices on HOT updates.
+        b.HasIndex(x => x.Outcome, "IX_Sessions_NotBooted").HasFilter($"\"Outcome\" <> {(int)BootOutcome.Booted}");
+        b.HasStorageParameter("fillfactor", 80);
         // No foreign keys to Sites and Collectors, from phases to sessions, or on Events: the ingest is the only writer
         // of these rows, takes site and collector from the collector row it has locked, writes a session before its
         // phases in one transaction, and nothing is ever deleted but raw events (collector keys are revoked). PostgreSQL
@@ -75,6 +83,8 @@ internal sealed class SessionPhaseConfiguration : IEntityTypeConfiguration<Sessi
     public void Configure(EntityTypeBuilder<SessionPhase> b)
     {
         b.HasKey(x => new { x.SessionId, x.Phase });
+        // A phase row is written when the phase starts and again when it ends: room for the second write on the page.
+        b.HasStorageParameter("fillfactor", 80);
         b.HasIndex(x => new { x.SiteId, x.SessionStartedAt });
         b.HasIndex(x => x.SessionStartedAt);
     }

@@ -153,11 +153,14 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
 
                     b.HasIndex("DeviceId", "StartedAt");
 
-                    b.HasIndex("Outcome", "Phase");
-
                     b.HasIndex("SiteId", "StartedAt");
 
+                    b.HasIndex(new[] { "Outcome" }, "IX_Sessions_NotBooted")
+                        .HasFilter("\"Outcome\" <> 1");
+
                     b.ToTable("Sessions", (string)null);
+
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 80);
                 });
 
             modelBuilder.Entity("PvsFleet.Api.Data.Collector", b =>
@@ -280,9 +283,14 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                     b.HasIndex("Mac")
                         .IsUnique();
 
-                    b.HasIndex("SiteId", "CurrentPhase", "CurrentOutcome");
+                    b.HasIndex("SiteId");
+
+                    b.HasIndex(new[] { "SiteId" }, "IX_Devices_Unfinished")
+                        .HasFilter("\"CurrentOutcome\" IN (0, 3)");
 
                     b.ToTable("Devices");
+
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 80);
                 });
 
             modelBuilder.Entity("PvsFleet.Api.Data.IngestedEvent", b =>
@@ -361,6 +369,8 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                     b.HasIndex("SiteId", "SessionStartedAt");
 
                     b.ToTable("SessionPhases");
+
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 80);
                 });
 
             modelBuilder.Entity("PvsFleet.Api.Data.Site", b =>
