@@ -45,8 +45,10 @@ finally
 {
     NpgsqlConnection.ClearAllPools();
     // An autovacuum worker on the fresh database may still be at work (after the bulk load), and only a superuser
-    // may end it: wait for it rather than fail.
-    for (var attempt = 1; ; attempt++)
+    // may end it: wait for it rather than fail. BENCH_KEEP_DB=1 keeps the database for a look with psql.
+    if (Environment.GetEnvironmentVariable("BENCH_KEEP_DB") == "1")
+        Console.WriteLine($"kept database {database}");
+    for (var attempt = 1; Environment.GetEnvironmentVariable("BENCH_KEEP_DB") != "1"; attempt++)
     {
         try
         {
@@ -72,53 +74,38 @@ async Task Ingest(HttpClient http, string cs, int total)
         keys.Add((await created.Content.ReadFromJsonAsync<CreatedCollector>(json))!.Key);
     }
     var perCollector = total / collectors;
-    var inProcess = Environment.GetEnvironmentVariable("BENCH_CLIENT_IN_PROCESS") == "1";
     double seconds;
     CpuSample before, after;
-    GcSample? gcBefore = null, gcAfter = null;
-    if (inProcess)
+    GcSample gcBefore, gcAfter;
+    // The client is a child process: it builds and serializes every batch before the clock starts, then only sends.
+    var psi = new ProcessStartInfo(Environment.ProcessPath!)
     {
-        // The old way, for comparison: client and API share one process (and its CPU).
-        var bodies = keys.Select((_, c) => Batches.Make(c, perCollector, batchSize).Select(b => JsonSerializer.SerializeToUtf8Bytes(b, json)).ToList()).ToList();
-        before = CpuSample.Take(null);
-        var sw0 = Stopwatch.StartNew();
-        await Task.WhenAll(keys.Select((key, c) => IngestClient.PostAllAsync(http.BaseAddress!, key, bodies[c])));
-        seconds = sw0.Elapsed.TotalSeconds;
-        after = CpuSample.Take(null);
-    }
-    else
-    {
-        // The client is a child process: it builds and serializes every batch before the clock starts, then only sends.
-        var psi = new ProcessStartInfo(Environment.ProcessPath!)
-        {
-            RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false,
-        };
-        if (!Environment.ProcessPath!.EndsWith("PvsFleet.Bench", StringComparison.Ordinal))
-            psi.ArgumentList.Add(typeof(IngestClient).Assembly.Location);
-        var warmup = int.Parse(Environment.GetEnvironmentVariable("BENCH_WARMUP") ?? "10000", CultureInfo.InvariantCulture) / batchSize * batchSize;
-        foreach (var a in new[] { "ingest-client", http.BaseAddress!.ToString(), perCollector.ToString(CultureInfo.InvariantCulture), batchSize.ToString(CultureInfo.InvariantCulture), string.Join(',', keys), warmup.ToString(CultureInfo.InvariantCulture) })
-            psi.ArgumentList.Add(a);
-        using var child = Process.Start(psi)!;
-        if (await child.StandardOutput.ReadLineAsync() != "ready")
-            throw new InvalidOperationException("The ingest client did not start.");
-        before = CpuSample.Take(child.Id);
-        gcBefore = GcSample.Take();
-        await child.StandardInput.WriteLineAsync("go");
-        await child.StandardInput.FlushAsync();
-        var done = (await child.StandardOutput.ReadLineAsync())?.Split(' ') ?? throw new InvalidOperationException("The ingest client died.");
-        after = CpuSample.Take(child.Id);
-        gcAfter = GcSample.Take();
-        await child.WaitForExitAsync();
-        if (child.ExitCode != 0 || done[0] != "done")
-            throw new InvalidOperationException("The ingest client failed: " + string.Join(' ', done));
-        seconds = double.Parse(done[1], CultureInfo.InvariantCulture);
-    }
+        RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false,
+    };
+    if (!Environment.ProcessPath!.EndsWith("PvsFleet.Bench", StringComparison.Ordinal))
+        psi.ArgumentList.Add(typeof(IngestClient).Assembly.Location);
+    var warmup = int.Parse(Environment.GetEnvironmentVariable("BENCH_WARMUP") ?? "600000", CultureInfo.InvariantCulture) / collectors / batchSize * batchSize;
+    foreach (var a in new[] { "ingest-client", http.BaseAddress!.ToString(), perCollector.ToString(CultureInfo.InvariantCulture), batchSize.ToString(CultureInfo.InvariantCulture), string.Join(',', keys), warmup.ToString(CultureInfo.InvariantCulture) })
+        psi.ArgumentList.Add(a);
+    using var child = Process.Start(psi)!;
+    if (await child.StandardOutput.ReadLineAsync() != "ready")
+        throw new InvalidOperationException("The ingest client did not start.");
+    before = CpuSample.Take(child.Id);
+    gcBefore = GcSample.Take();
+    await child.StandardInput.WriteLineAsync("go");
+    await child.StandardInput.FlushAsync();
+    var done = (await child.StandardOutput.ReadLineAsync())?.Split(' ') ?? throw new InvalidOperationException("The ingest client died.");
+    after = CpuSample.Take(child.Id);
+    gcAfter = GcSample.Take();
+    await child.WaitForExitAsync();
+    if (child.ExitCode != 0 || done[0] != "done")
+        throw new InvalidOperationException("The ingest client failed: " + string.Join(' ', done));
+    seconds = double.Parse(done[1], CultureInfo.InvariantCulture);
     var sent = perCollector * collectors;
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"http ingest: {sent:N0} events ({collectors} collectors x batches of {batchSize}, {(Batches.Storm ? "storm order" : "whole boots")}, client {(inProcess ? "in the API process" : "in a separate process")}) in {seconds:F2} s = {sent / seconds:N0} events/s"));
-    Console.WriteLine("  cpu during it: " + CpuSample.Describe(before, after, inProcess));
-    if (gcBefore is { } g0 && gcAfter is { } g1)
-        Console.WriteLine("  API process memory: " + GcSample.Describe(g0, g1, sent));
+        $"http ingest: {sent:N0} events ({collectors} collectors x batches of {batchSize}, {(Batches.Storm ? "storm order" : "whole boots")}, client in a separate process, after {warmup * collectors:N0} warm-up events) in {seconds:F2} s = {sent / seconds:N0} events/s"));
+    Console.WriteLine("  cpu during it: " + CpuSample.Describe(before, after));
+    Console.WriteLine("  API process: " + GcSample.Describe(gcBefore, gcAfter, sent));
 
     if (Environment.GetEnvironmentVariable("BENCH_SKIP_PLAIN") == "1")
         return;
@@ -150,7 +137,7 @@ async Task Ingest(HttpClient http, string cs, int total)
             });
             if (e is SessionStartedEvent s)
             {
-                var device = new Device { Mac = s.Session.Mac.Replace("52:54", "52:55", StringComparison.Ordinal), SiteId = siteId, FirstSeenAt = DateTime.UtcNow, LastSeenAt = DateTime.UtcNow };
+                var device = new Device { Mac = string.Concat("52:55", s.Session.Mac.AsSpan(5)), SiteId = siteId, FirstSeenAt = DateTime.UtcNow, LastSeenAt = DateTime.UtcNow };
                 db.Devices.Add(device);
                 db.Sessions.Add(new BootSession
                 {
@@ -401,7 +388,7 @@ internal sealed record CpuSample(DateTime At, double Self, double Client, Dictio
         }
     }
 
-    public static string Describe(CpuSample a, CpuSample b, bool inProcess)
+    public static string Describe(CpuSample a, CpuSample b)
     {
         var s = (b.At - a.At).TotalSeconds;
         var machine = (b.MachineBusy - a.MachineBusy) / s;
@@ -410,7 +397,7 @@ internal sealed record CpuSample(DateTime At, double Self, double Client, Dictio
         // Per backend: one that ended in between is not counted, one that started counts from zero.
         var pg = b.Postgres.Sum(kv => kv.Value - a.Postgres.GetValueOrDefault(kv.Key)) / s;
         return string.Create(CultureInfo.InvariantCulture,
-            $"API process {api:F2} cores{(inProcess ? " (with the client)" : "")}, client {client:F2}, PostgreSQL {pg:F2}, " +
+            $"API process {api:F2} cores, client {client:F2}, PostgreSQL {pg:F2}, " +
             $"anything else {Math.Max(0, machine - api - client - pg):F2}; machine busy {machine:F2} of {Environment.ProcessorCount} cores");
     }
 }
