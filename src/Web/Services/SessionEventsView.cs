@@ -14,6 +14,9 @@ public sealed record RetryMark(DateTime At, BootPhase Phase, int Count);
 /// <summary>Reads what the waterfall and the problem list need from a session's stored events.</summary>
 public static class SessionEventsView
 {
+    // The payload is the event's JSON as the collector sent it, where "type" need not come first.
+    private static readonly JsonSerializerOptions PayloadJson = new(FleetApi.Json) { AllowOutOfOrderMetadataProperties = true };
+
     public static List<Problem> Problems(IEnumerable<TimelineEntry> timeline) =>
         [.. Read<IssueEvent>(timeline, "issue").Select(e => new Problem(e.At, e.Event.Kind, e.Event.Phase, e.Event.Detail,
             string.IsNullOrWhiteSpace(e.Event.Hint) ? Format.FallbackHint(e.Event.Kind, e.Event.Phase) : e.Event.Hint))];
@@ -28,10 +31,10 @@ public static class SessionEventsView
             T? e;
             try
             {
-                // The payload is the event as the API stored it; read as the base type the discriminator picks the kind.
-                e = JsonSerializer.Deserialize<IngestEvent>(entry.Payload, FleetApi.Json) as T;
+                // Read as the base type, so that the discriminator picks the kind.
+                e = JsonSerializer.Deserialize<IngestEvent>(entry.Payload, PayloadJson) as T;
             }
-            catch (JsonException)
+            catch (Exception ex) when (ex is JsonException or NotSupportedException)
             {
                 e = null;
             }
