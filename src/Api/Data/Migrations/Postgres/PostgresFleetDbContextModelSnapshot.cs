@@ -156,18 +156,16 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("StartedAt");
-
                     b.HasIndex("DeviceId", "StartedAt");
 
-                    b.HasIndex("SiteId", "StartedAt");
+                    b.HasIndex("StartedAt", "SiteId");
 
                     b.HasIndex(new[] { "Outcome" }, "IX_Sessions_NotBooted")
                         .HasFilter("\"Outcome\" <> 1");
 
                     b.ToTable("Sessions", (string)null);
 
-                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 80);
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
                 });
 
             modelBuilder.Entity("PvsFleet.Api.Data.Collector", b =>
@@ -296,12 +294,9 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
 
                     b.HasIndex("SiteId");
 
-                    b.HasIndex(new[] { "SiteId" }, "IX_Devices_Unfinished")
-                        .HasFilter("\"CurrentOutcome\" IN (0, 3)");
-
                     b.ToTable("Devices");
 
-                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 80);
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
                 });
 
             modelBuilder.Entity("PvsFleet.Api.Data.DurationHistogramBin", b =>
@@ -406,13 +401,11 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
 
                     b.HasKey("SessionId", "Phase");
 
-                    b.HasIndex("SessionStartedAt");
-
-                    b.HasIndex("SiteId", "SessionStartedAt");
+                    b.HasIndex("Phase", "SessionStartedAt", "SiteId");
 
                     b.ToTable("SessionPhases");
 
-                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 80);
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
                 });
 
             modelBuilder.Entity("PvsFleet.Api.Data.Site", b =>
