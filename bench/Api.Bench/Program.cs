@@ -141,7 +141,7 @@ async Task Ingest(HttpClient http, string cs, int total)
                 db.Devices.Add(device);
                 db.Sessions.Add(new BootSession
                 {
-                    Id = Guid.NewGuid(), Device = device, Mac = device.Mac, SiteId = siteId, CollectorId = collectorId,
+                    Id = Guid.CreateVersion7(), Device = device, Mac = device.Mac, SiteId = siteId, CollectorId = collectorId,
                     StartedAt = s.Session.StartedAt.UtcDateTime, PhaseStartedAt = s.Session.StartedAt.UtcDateTime,
                 });
             }
@@ -429,8 +429,8 @@ public static List<IngestBatch> Make(int collector, int events, int batchSize)
     {
         var mac = $"52:54:{collector:x2}:{(device >> 16) & 0xff:x2}:{(device >> 8) & 0xff:x2}:{device & 0xff:x2}";
         device++;
-        var id = Guid.NewGuid();
         var t0 = start.AddMilliseconds(device);
+        var id = Guid.CreateVersion7(t0); // as the collector makes them: time-ordered
         var phases = new List<PhaseTiming> { new() { Phase = BootPhase.IpAcquisition, StartedAt = t0 } };
         SessionSnapshot Snap(BootPhase phase, BootOutcome outcome) => new()
         {

