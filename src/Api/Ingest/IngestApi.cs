@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -43,8 +42,8 @@ public static class IngestApi
     private sealed class BatchTooLargeException : Exception;
 
     public static async Task<Results<Ok<IngestResult>, ValidationProblem, ProblemHttpResult>> Ingest(
-        HttpContext http, FleetDbContext db, IOptions<FleetOptions> options, IngestBatchReader reader, TimeProvider clock, IHubContext<FleetHub, IFleetClient> hub, FleetMetrics metrics, ILoggerFactory loggers,
-        CancellationToken ct)
+        HttpContext http, FleetDbContext db, IOptions<FleetOptions> options, IngestBatchReader reader, TimeProvider clock,
+        IHubContext<FleetHub, IFleetClient> hub, FleetMetrics metrics, ILoggerFactory loggers, CancellationToken ct)
     {
         var limits = options.Value.Ingest;
         if (!http.Request.HasJsonContentType())

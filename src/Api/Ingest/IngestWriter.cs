@@ -23,7 +23,6 @@ public static class IngestWriter
         FleetDbContext db, int collectorId, IReadOnlyList<ReceivedEvent> received, DateTime now, CancellationToken ct)
     {
         var events = received.Select(r => r.Event).ToList();
-        var payloads = received.ToDictionary(r => r.Event.Sequence, r => r.Json);
         var collector = await db.Collectors.Include(c => c.Site).SingleAsync(c => c.Id == collectorId, ct);
         long min = long.MaxValue, max = long.MinValue;
         foreach (var e in events)
@@ -38,7 +37,8 @@ public static class IngestWriter
             .Select(e => e.Sequence)
             .ToListAsync(ct);
         var knownSet = known.ToHashSet();
-        var fresh = events.Where(e => !knownSet.Contains(e.Sequence)).OrderBy(e => e.Sequence).ToList();
+        var freshReceived = received.Where(r => !knownSet.Contains(r.Event.Sequence)).OrderBy(r => r.Event.Sequence).ToList();
+        var fresh = freshReceived.ConvertAll(r => r.Event);
 
         collector.LastSeenAt = now;
         var changed = new Dictionary<Guid, BootSession>();
@@ -62,7 +62,7 @@ public static class IngestWriter
                 ? []
                 : await db.Devices.Where(d => macs.Contains(d.Mac)).ToDictionaryAsync(d => d.Mac, StringComparer.Ordinal, ct);
 
-            foreach (var e in fresh)
+            foreach (var (e, json) in freshReceived)
             {
                 var type = TypeName(e);
                 byType[type] = byType.GetValueOrDefault(type) + 1;
@@ -74,7 +74,7 @@ public static class IngestWriter
                     Timestamp = e.Timestamp.UtcDateTime,
                     SessionId = (e as SessionEvent)?.Session.SessionId,
                     ReceivedAt = now,
-                    Payload = Encoding.UTF8.GetString(payloads[e.Sequence].Span),
+                    Payload = Encoding.UTF8.GetString(json.Span),
                 });
 
                 switch (e)

@@ -18,8 +18,8 @@ namespace PvsFleet.Api.Ingest;
 /// racing the original) run one after the other, and the second finds its events known. Sessions and their phases
 /// belong to one collector, so that lock also guards them: they are read without locks of their own (a row lock is a
 /// write to the row's page, once per session and batch). Devices may cross collectors (a device moving between sites)
-/// and are written in MAC order so that two transactions cannot deadlock on them. The duration histogram is keyed by collector too.
-/// Anything that fails rolls the whole batch back with the caller's transaction.
+/// and are written in MAC order so that two transactions cannot deadlock on them. The duration histogram is keyed by
+/// collector too. Anything that fails rolls the whole batch back with the caller's transaction.
 /// </remarks>
 public static class PostgresIngestWriter
 {
