@@ -241,6 +241,17 @@ public abstract class ApiTests<TApi>(TApi api) : ApiTestBase<TApi>(api) where TA
         var bad = await client.PostAsync("/api/v1/ingest", corrupt);
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Equal("application/problem+json", bad.Content.Headers.ContentType?.MediaType);
+
+        // Events are stored as sent, as text: a byte that is not UTF-8 (here in a property the API does not read) must
+        // be refused before it reaches the database.
+        var ts = Api.Clock.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        var bytes = Encoding.UTF8.GetBytes($$"""{"events":[{"type":"heartbeat","sequence":1,"timestamp":"{{ts}}","note":"#"}]}""");
+        bytes[Array.IndexOf(bytes, (byte)'#')] = 0xC3;
+        using var notUtf8 = new ByteArrayContent(bytes);
+        notUtf8.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        var refused = await client.PostAsync("/api/v1/ingest", notUtf8);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("UTF-8", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(before, await EventCountAsync());
     }
 

@@ -64,6 +64,34 @@ public sealed class PostgresIngestTests(HistogramStatsPostgresApi api)
     }
 
     [SkippableFact]
+    public async Task A_phase_row_is_written_again_only_when_it_changed()
+    {
+        SkipIfUnavailable();
+        var (client, _) = await NewCollectorAsync();
+        // Ticks below a microsecond: PostgreSQL keeps microseconds, and the comparison must not see those as a change.
+        var start = Api.Clock.GetUtcNow().AddMinutes(-20).AddTicks(7);
+        var boot = new Boot(NewMac(), start);
+        await IngestOkAsync(client, [boot.Started(1), boot.Enter(2, BootPhase.BootstrapDownload, start.AddSeconds(2).AddTicks(3))]);
+        var ipBefore = await RowVersionAsync(boot.Id, BootPhase.IpAcquisition);
+        var downloadBefore = await RowVersionAsync(boot.Id, BootPhase.BootstrapDownload);
+
+        // The next snapshot repeats IP acquisition unchanged and ends the download.
+        await IngestOkAsync(client, [boot.Enter(3, BootPhase.PvsLogon, start.AddSeconds(5))]);
+
+        Assert.Equal(ipBefore, await RowVersionAsync(boot.Id, BootPhase.IpAcquisition));
+        Assert.NotEqual(downloadBefore, await RowVersionAsync(boot.Id, BootPhase.BootstrapDownload));
+        Assert.Equal(3, await Api.WithDbAsync(db => db.SessionPhases.CountAsync(p => p.SessionId == boot.Id)));
+        var download = await Api.WithDbAsync(db => db.SessionPhases
+            .Where(p => p.SessionId == boot.Id && p.Phase == BootPhase.BootstrapDownload).Select(p => p.DurationMs).SingleAsync());
+        Assert.Equal(3_000, download!.Value, 0.01);
+    }
+
+    // The transaction that last wrote the row.
+    private Task<string> RowVersionAsync(Guid session, BootPhase phase) => Api.WithDbAsync(db => db.Database
+        .SqlQuery<string>($"""SELECT xmin::text AS "Value" FROM "SessionPhases" WHERE "SessionId" = {session} AND "Phase" = {(int)phase}""")
+        .SingleAsync());
+
+    [SkippableFact]
     public async Task Older_snapshot_does_not_overwrite_newer_session_phases_or_device()
     {
         SkipIfUnavailable();

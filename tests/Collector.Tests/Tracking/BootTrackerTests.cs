@@ -1,6 +1,7 @@
 using PvsFleet.Collector.Analysis;
 using PvsFleet.Collector.Decoding;
 using PvsFleet.Collector.Tests.Support;
+using PvsFleet.Collector.Tracking;
 using PvsFleet.Contracts;
 
 namespace PvsFleet.Collector.Tests.Tracking;
@@ -15,6 +16,19 @@ public class BootTrackerTests
     }
 
     private static PhaseReport Phase(SessionReport session, BootPhase phase) => session.Phases.Single(p => p.Name == phase);
+
+    [Fact]
+    public void Session_ids_are_time_ordered_uuids()
+    {
+        // The API indexes sessions by id: ids that grow with time are appended to those indexes instead of scattered.
+        var mac = MacAddress.Parse("52:54:00:00:00:01");
+        var first = new BootSession(mac, DateTime.UtcNow).Id;
+        Thread.Sleep(2);
+        var second = new BootSession(mac, DateTime.UtcNow).Id;
+
+        Assert.Equal(7, first.Version);
+        Assert.True(string.CompareOrdinal(first.ToString(), second.ToString()) < 0, $"{first} then {second}");
+    }
 
     [Fact]
     public void Discover_retries_are_counted_and_duplicate_offers_are_not()
