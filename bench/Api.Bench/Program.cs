@@ -74,9 +74,6 @@ async Task Ingest(HttpClient http, string cs, int total)
         keys.Add((await created.Content.ReadFromJsonAsync<CreatedCollector>(json))!.Key);
     }
     var perCollector = total / collectors;
-    double seconds;
-    CpuSample before, after;
-    GcSample gcBefore, gcAfter;
     // The client is a child process: it builds and serializes every batch before the clock starts, then only sends.
     var psi = new ProcessStartInfo(Environment.ProcessPath!)
     {
@@ -90,17 +87,17 @@ async Task Ingest(HttpClient http, string cs, int total)
     using var child = Process.Start(psi)!;
     if (await child.StandardOutput.ReadLineAsync() != "ready")
         throw new InvalidOperationException("The ingest client did not start.");
-    before = CpuSample.Take(child.Id);
-    gcBefore = GcSample.Take();
+    var before = CpuSample.Take(child.Id);
+    var gcBefore = GcSample.Take();
     await child.StandardInput.WriteLineAsync("go");
     await child.StandardInput.FlushAsync();
     var done = (await child.StandardOutput.ReadLineAsync())?.Split(' ') ?? throw new InvalidOperationException("The ingest client died.");
-    after = CpuSample.Take(child.Id);
-    gcAfter = GcSample.Take();
+    var after = CpuSample.Take(child.Id);
+    var gcAfter = GcSample.Take();
     await child.WaitForExitAsync();
     if (child.ExitCode != 0 || done[0] != "done")
         throw new InvalidOperationException("The ingest client failed: " + string.Join(' ', done));
-    seconds = double.Parse(done[1], CultureInfo.InvariantCulture);
+    var seconds = double.Parse(done[1], CultureInfo.InvariantCulture);
     var sent = perCollector * collectors;
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"http ingest: {sent:N0} events ({collectors} collectors x batches of {batchSize}, {(Batches.Storm ? "storm order" : "whole boots")}, client in a separate process, after {warmup * collectors:N0} warm-up events) in {seconds:F2} s = {sent / seconds:N0} events/s"));
@@ -354,7 +351,7 @@ internal sealed record CpuSample(DateTime At, double Self, double Client, Dictio
 {
     private static readonly double Tick = 1.0 / 100; // USER_HZ
 
-    public static CpuSample Take(int? client)
+    public static CpuSample Take(int client)
     {
         double Proc(int pid)
         {
@@ -379,7 +376,7 @@ internal sealed record CpuSample(DateTime At, double Self, double Client, Dictio
         var cpu = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8)
             .Select(x => long.Parse(x, CultureInfo.InvariantCulture) * Tick).ToArray();
         var idle = cpu[3] + cpu[4];
-        return new CpuSample(DateTime.UtcNow, Proc(Environment.ProcessId), client is { } c ? Proc(c) : 0, postgres, cpu.Sum() - idle, cpu.Sum());
+        return new CpuSample(DateTime.UtcNow, Proc(Environment.ProcessId), Proc(client), postgres, cpu.Sum() - idle, cpu.Sum());
     }
 
     private static string SafeRead(string path)

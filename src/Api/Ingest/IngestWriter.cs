@@ -22,10 +22,9 @@ public static class IngestWriter
     public static async Task<IngestApplied> ApplyAsync(
         FleetDbContext db, int collectorId, IReadOnlyList<ReceivedEvent> received, DateTime now, CancellationToken ct)
     {
-        var events = received.Select(r => r.Event).ToList();
         var collector = await db.Collectors.Include(c => c.Site).SingleAsync(c => c.Id == collectorId, ct);
         long min = long.MaxValue, max = long.MinValue;
-        foreach (var e in events)
+        foreach (var (e, _) in received)
         {
             min = Math.Min(min, e.Sequence);
             max = Math.Max(max, e.Sequence);
@@ -37,8 +36,7 @@ public static class IngestWriter
             .Select(e => e.Sequence)
             .ToListAsync(ct);
         var knownSet = known.ToHashSet();
-        var freshReceived = received.Where(r => !knownSet.Contains(r.Event.Sequence)).OrderBy(r => r.Event.Sequence).ToList();
-        var fresh = freshReceived.ConvertAll(r => r.Event);
+        var fresh = received.Where(r => !knownSet.Contains(r.Event.Sequence)).OrderBy(r => r.Event.Sequence).ToList();
 
         collector.LastSeenAt = now;
         var changed = new Dictionary<Guid, BootSession>();
@@ -48,8 +46,9 @@ public static class IngestWriter
 
         if (fresh.Count > 0)
         {
-            var sessionIds = fresh.OfType<SessionEvent>().Select(e => e.Session.SessionId).Distinct().ToList();
-            var macs = fresh.OfType<SessionEvent>().Select(e => Macs.Normalize(e.Session.Mac)).Distinct().ToList();
+            var snapshots = fresh.Select(r => r.Event).OfType<SessionEvent>().Select(e => e.Session).ToList();
+            var sessionIds = snapshots.Select(s => s.SessionId).Distinct().ToList();
+            var macs = snapshots.Select(s => Macs.Normalize(s.Mac)).Distinct().ToList();
             var sessions = sessionIds.Count == 0
                 ? []
                 : await db.Sessions.Where(s => sessionIds.Contains(s.Id)).ToDictionaryAsync(s => s.Id, ct);
@@ -62,7 +61,7 @@ public static class IngestWriter
                 ? []
                 : await db.Devices.Where(d => macs.Contains(d.Mac)).ToDictionaryAsync(d => d.Mac, StringComparer.Ordinal, ct);
 
-            foreach (var (e, json) in freshReceived)
+            foreach (var (e, json) in fresh)
             {
                 var type = TypeName(e);
                 byType[type] = byType.GetValueOrDefault(type) + 1;
@@ -95,12 +94,12 @@ public static class IngestWriter
                         break;
                 }
             }
-            collector.LastSequence = Math.Max(collector.LastSequence, fresh[^1].Sequence);
+            collector.LastSequence = Math.Max(collector.LastSequence, fresh[^1].Event.Sequence);
         }
 
         db.Events.AddRange(copy);
         await db.SaveChangesAsync(ct);
-        return new IngestApplied(fresh.Count, events.Count - fresh.Count, max, collector, collector.Site.Name,
+        return new IngestApplied(fresh.Count, received.Count - fresh.Count, max, collector, collector.Site.Name,
             [.. changed.Values], heartbeat, byType);
     }
 
