@@ -23,4 +23,10 @@ public enum BootIssueKind
 
     /// <summary>Many retransmits in one phase: typically Large Send Offload or a lossy path.</summary>
     RetransmitStorm,
+
+    /// <summary>The device repeated its DISCOVER because every offer it got lacked PXE boot information.</summary>
+    NoPxeOffer,
+
+    /// <summary>The device restarted PXE while the bootstrap streamed the vDisk: the hand-off to BNIStack failed (a boot loop).</summary>
+    BootLoop,
 }

@@ -106,7 +106,7 @@ public sealed class AgentOptions
     public sealed class PortSettings
     {
         public ushort Logon { get; set; } = 6910;
-        public ushort StreamFirst { get; set; } = 6890;
+        public ushort StreamFirst { get; set; } = 6910;
         public ushort StreamLast { get; set; } = 6930;
         public List<ushort> TwoStageBoot { get; set; } = [6969, 2071];
     }

@@ -38,6 +38,12 @@ public sealed record SessionReport(
     public string? TftpServer { get; init; }
     public string? PvsServer { get; init; }
 
+    /// <summary>True when the capture shows this boot only from a later phase (it began before the recording).</summary>
+    public bool JoinedMidBoot { get; init; }
+
+    /// <summary>How many boots in a row of this device, this one included, restarted PXE while streaming; 0 when it did not loop.</summary>
+    public int LoopCount { get; init; }
+
     /// <summary>The newest TFTP transfer of the bootstrap; null when none started.</summary>
     public BootstrapReport? Bootstrap { get; init; }
 }

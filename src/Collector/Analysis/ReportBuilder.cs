@@ -51,6 +51,8 @@ public sealed class ReportBuilder
             DhcpServer = Address(session.DhcpServer),
             TftpServer = Address(session.TftpServer),
             PvsServer = Address(session.PvsServer),
+            JoinedMidBoot = session.JoinedMidBoot,
+            LoopCount = session.LoopCount,
             Bootstrap = session.Bootstrap is { } t
                 ? new BootstrapReport(t.BlocksReceived, t.BlockSize, t.WindowSize, t.TransferSize, session.BootstrapComplete)
                 : null,

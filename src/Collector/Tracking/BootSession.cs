@@ -19,18 +19,22 @@ public sealed class BootSession
     private int recentPayloadNext;
     private int recentPayloadFilled;
 
-    internal BootSession(MacAddress mac, DateTime start)
+    /// <param name="firstPhase">IpAcquisition for a boot seen from its first DISCOVER; a later phase for a boot the
+    /// collector joined mid-way (it started while the device was already past DHCP): the phases before it were not seen.</param>
+    internal BootSession(MacAddress mac, DateTime start, BootPhase firstPhase = BootPhase.IpAcquisition)
     {
         Mac = mac;
         Start = start;
         LastProgress = start;
         LastActivity = start;
+        JoinedMidBoot = firstPhase != BootPhase.IpAcquisition;
         for (var i = 0; i < phases.Length; i++)
         {
             phases[i].Phase = (BootPhase)i;
         }
 
-        EnterPhase(BootPhase.IpAcquisition, start);
+        Phase = firstPhase;
+        EnterPhase(firstPhase, start);
     }
 
     /// <summary>
@@ -48,6 +52,12 @@ public sealed class BootSession
     public uint PvsServer { get; internal set; }
 
     public DateTime Start { get; }
+
+    /// <summary>True when the collector first saw this boot past DHCP (TFTP of a bootstrap, or PVS traffic): it has no earlier phases.</summary>
+    public bool JoinedMidBoot { get; }
+
+    /// <summary>How many boots in a row of this device, this one included, restarted PXE while streaming; 0 when it did not loop.</summary>
+    public int LoopCount { get; internal set; }
     public DateTime? End { get; private set; }
     public BootPhase Phase { get; private set; }
     public BootOutcome Outcome { get; private set; }
@@ -71,8 +81,23 @@ public sealed class BootSession
     internal ushort LastClientSecs;
     internal byte LastClientHops;
     internal uint LastClientRelay;
-    internal bool Offered;
     internal bool AddressAcknowledged;
+
+    // What the DHCP servers offered: a PXE client ignores offers without boot information and asks again.
+    internal bool PxeOfferSeen;
+    internal bool NoPxeOfferReported;
+    internal uint[]? PlainOfferServers;
+
+    // Boot server discovery on UDP 4011: the device's REQUEST to a proxyDHCP server, and whether it answered.
+    internal uint ProxyServer;
+    internal bool ProxyAnswered;
+    internal int ProxyRequests;
+
+    // The read transaction on the Stream Service: the device's request that a burst of large datagrams answers.
+    internal DateTime? PendingRequestAt;
+    internal bool ServerSpokeSinceDevice = true;
+    internal ushort LastRequestPort;
+    internal int LastRequestLength;
 
     internal TftpTransfer Transfer;
 
@@ -107,16 +132,42 @@ public sealed class BootSession
         Progress(at);
     }
 
-    /// <summary>Moves the boundary between the current phase and the one before it (a proxyDHCP ACK after the address ACK).</summary>
-    internal void MovePhaseStart(DateTime at)
+    /// <summary>Remembers an offer without PXE boot information from <paramref name="server"/> (up to three servers).</summary>
+    internal void AddPlainOffer(uint server)
     {
-        if (Phase == BootPhase.IpAcquisition)
+        PlainOfferServers ??= new uint[3];
+        for (var i = 0; i < PlainOfferServers.Length; i++)
         {
-            return;
+            if (PlainOfferServers[i] == server)
+            {
+                return;
+            }
+
+            if (PlainOfferServers[i] == 0)
+            {
+                PlainOfferServers[i] = server;
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Notes a device datagram to the Stream Service. Returns true when it re-sends the outstanding request: in
+    /// SingleReadMode one I/O is outstanding at a time, so a second request of the same size to the same port with no
+    /// server datagram in between is the same request sent again. Any other request opens a new transaction.
+    /// </summary>
+    internal bool NoteStreamRequest(DateTime at, ushort serverPort, int length)
+    {
+        var resent = !ServerSpokeSinceDevice && serverPort == LastRequestPort && length == LastRequestLength;
+        if (!resent || PendingRequestAt is null)
+        {
+            PendingRequestAt = at;
         }
 
-        phases[(int)Phase].Start = at;
-        phases[(int)Phase - 1].End = at;
+        ServerSpokeSinceDevice = false;
+        LastRequestPort = serverPort;
+        LastRequestLength = length;
+        return resent;
     }
 
     /// <summary>Returns how long the boot had not moved before this progress.</summary>

@@ -21,6 +21,10 @@ public sealed class BootTracker
     private readonly Dictionary<MacAddress, BootSession> sessionsByMac = [];
     private readonly Dictionary<uint, BootSession> sessionsByIp = [];
     private readonly List<BootSession> sweep = [];
+
+    // For boots joined mid-way: the MAC an ARP or DHCP frame showed for an address, and devices' PXE restarts while streaming.
+    private readonly Dictionary<uint, MacAddress> macsByIp = [];
+    private readonly Dictionary<MacAddress, int> loopsByMac = [];
     private readonly byte[] pxeVendorPrefix;
 
     public BootTracker(TrackerOptions options, Action<BootSession, SessionChange> observer)
@@ -48,9 +52,10 @@ public sealed class BootTracker
 
         if (ethernet.EtherType == EthernetFrame.EtherTypeArp)
         {
-            if (ArpPacket.TryParse(ethernet.Payload, out _))
+            if (ArpPacket.TryParse(ethernet.Payload, out var arp))
             {
                 Counters.Arp++;
+                LearnAddress(arp.SenderIp, arp.SenderMac);
             }
             else
             {
@@ -94,10 +99,10 @@ public sealed class BootTracker
             return;
         }
 
-        ProcessUdp(at, in ip, in udp);
+        ProcessUdp(at, in ip, in udp, ethernet.Source);
     }
 
-    private void ProcessUdp(DateTime at, in Ipv4Packet ip, in UdpDatagram udp)
+    private void ProcessUdp(DateTime at, in Ipv4Packet ip, in UdpDatagram udp, MacAddress linkSource)
     {
         var src = udp.SourcePort;
         var dst = udp.DestinationPort;
@@ -118,10 +123,10 @@ public sealed class BootTracker
 
         if (dst == TftpPort)
         {
-            if (TftpPacket.TryParse(udp.Payload, out var request))
+            if (TftpPacket.TryParse(udp.Payload, out var packet))
             {
                 Counters.Tftp++;
-                OnTftpRequest(at, ip.Source, ip.Destination, src, in request);
+                OnTftpToPort69(at, in ip, src, in packet, linkSource);
             }
             else
             {
@@ -139,6 +144,10 @@ public sealed class BootTracker
         else if (sessionsByIp.TryGetValue(ip.Destination, out session))
         {
             OnServerPacket(at, session, ip.Source, src, dst, udp.Payload);
+        }
+        else if (options.Ports.IsStreamService(dst) && TryJoinMidBoot(at, ip.Source, linkSource, BootPhase.PvsLogon, out session))
+        {
+            OnDevicePacket(at, session, ip.Destination, src, dst, udp.Payload);
         }
         else if (options.Ports.Classify(dst) != PvsPortKind.None || options.Ports.Classify(src) != PvsPortKind.None)
         {
@@ -161,7 +170,8 @@ public sealed class BootTracker
 
         if (dhcp.Op == DhcpMessage.OpRequest)
         {
-            OnDhcpFromClient(at, in udp, in dhcp);
+            LearnAddress(dhcp.ClientAddress, dhcp.ClientMac);
+            OnDhcpFromClient(at, in ip, in udp, in dhcp);
         }
         else
         {
@@ -169,7 +179,7 @@ public sealed class BootTracker
         }
     }
 
-    private void OnDhcpFromClient(DateTime at, in UdpDatagram udp, in DhcpMessage dhcp)
+    private void OnDhcpFromClient(DateTime at, in Ipv4Packet ip, in UdpDatagram udp, in DhcpMessage dhcp)
     {
         var type = dhcp.Options.MessageType;
         var isPxe = dhcp.Options.VendorClass.StartsWith(pxeVendorPrefix);
@@ -183,9 +193,9 @@ public sealed class BootTracker
             {
                 session.LastActivity = at;
                 session.HostName ??= Text(dhcp.Options.HostName);
-                session.EnterPhase(BootPhase.BniStack, at);
+                Enter(session, BootPhase.BniStack, at);
                 session.MarkBooted();
-                Notify(session, SessionChange.PhaseEntered);
+                loopsByMac.Remove(session.Mac);
                 Notify(session, SessionChange.OutcomeChanged);
             }
             else if (session is not null && session.Phase == BootPhase.BniStack)
@@ -215,12 +225,29 @@ public sealed class BootTracker
                 return;
             }
 
-            session = StartSession(dhcp.ClientMac, at);
+            session = StartSession(dhcp.ClientMac, at, BootPhase.IpAcquisition);
         }
-        else if (session.Phase == BootPhase.IpAcquisition && type == session.LastClientMessage
-            && udp.DestinationPort != ProxyDhcpPort)
+        else if (udp.DestinationPort == ProxyDhcpPort && type == DhcpMessageType.Request)
+        {
+            // Boot server discovery: the REQUEST after the address REQUEST is a new step, its repeat a retry.
+            if (++session.ProxyRequests > 1 && !session.ProxyAnswered)
+            {
+                CountRetry(session, at);
+            }
+        }
+        else if (session.Phase == BootPhase.IpAcquisition && type == session.LastClientMessage)
         {
             CountRetry(session, at);
+            if (type == DhcpMessageType.Discover && session is { PxeOfferSeen: false, NoPxeOfferReported: false, PlainOfferServers: { } plain })
+            {
+                session.NoPxeOfferReported = true;
+                AddIssue(session, IssueCatalog.NoPxeOffer(at, plain));
+            }
+        }
+
+        if (udp.DestinationPort == ProxyDhcpPort && type == DhcpMessageType.Request && session.Phase == BootPhase.IpAcquisition)
+        {
+            session.ProxyServer = ip.Destination;
         }
 
         session.LastActivity = at;
@@ -251,7 +278,12 @@ public sealed class BootTracker
 
     private void OnDhcpFromServer(DateTime at, in Ipv4Packet ip, in UdpDatagram udp, in DhcpMessage dhcp)
     {
-        if (!sessionsByMac.TryGetValue(dhcp.ClientMac, out var session))
+        if (dhcp.Options.MessageType == DhcpMessageType.Ack)
+        {
+            LearnAddress(dhcp.YourAddress, dhcp.ClientMac);
+        }
+
+        if (!sessionsByMac.TryGetValue(dhcp.ClientMac, out var session) || session.Phase != BootPhase.IpAcquisition)
         {
             return;
         }
@@ -259,42 +291,54 @@ public sealed class BootTracker
         var server = dhcp.Options.ServerIdentifier != 0 ? dhcp.Options.ServerIdentifier : ip.Source;
         switch (dhcp.Options.MessageType)
         {
-            case DhcpMessageType.Offer when session.Phase == BootPhase.IpAcquisition:
+            case DhcpMessageType.Offer:
                 session.LastActivity = at;
-                TakeBootFile(session, in dhcp);
-                if (!session.Offered && dhcp.YourAddress != 0)
+                if (!HasPxeBootInformation(in dhcp))
                 {
-                    session.Offered = true;
-                    session.DhcpServer = server;
+                    // A PXE client ignores it and asks again: not progress, but the evidence when it never gets another.
+                    session.AddPlainOffer(server);
+                    break;
+                }
+
+                TakeBootFile(session, in dhcp);
+                if (!session.PxeOfferSeen)
+                {
+                    session.PxeOfferSeen = true;
+                    session.DhcpServer = dhcp.YourAddress != 0 ? server : session.DhcpServer;
                     Progress(session, at);
                 }
 
                 break;
 
-            case DhcpMessageType.Ack when session.Phase == BootPhase.IpAcquisition && dhcp.YourAddress != 0:
+            case DhcpMessageType.Ack when udp.SourcePort == ProxyDhcpPort || (dhcp.YourAddress == 0 && session.AddressAcknowledged):
+                // proxyDHCP's answer on 4011 completes the address exchange; the bootstrap download begins with the RRQ.
+                session.LastActivity = at;
+                session.ProxyAnswered = true;
+                TakeBootFile(session, in dhcp);
+                Progress(session, at);
+                break;
+
+            case DhcpMessageType.Ack when dhcp.YourAddress != 0:
                 session.LastActivity = at;
                 TakeBootFile(session, in dhcp);
                 session.AddressAcknowledged = true;
                 session.DhcpServer = server;
                 Assign(session, dhcp.YourAddress);
-                session.EnterPhase(BootPhase.BootstrapDownload, at);
-                Notify(session, SessionChange.PhaseEntered);
-                break;
-
-            case DhcpMessageType.Ack when udp.SourcePort == ProxyDhcpPort
-                && session.Phase == BootPhase.BootstrapDownload && !session.TransferStarted:
-                // proxyDHCP on 4011 completes the address exchange: it still belongs to IpAcquisition.
-                session.LastActivity = at;
-                TakeBootFile(session, in dhcp);
-                session.MovePhaseStart(at);
                 Progress(session, at);
                 break;
 
-            case DhcpMessageType.Nak when session.Phase == BootPhase.IpAcquisition:
+            case DhcpMessageType.Nak:
                 Fail(session, at, IssueCatalog.DhcpNak(at, server));
                 break;
         }
     }
+
+    /// <summary>What makes an offer usable to a PXE client: PXEClient (option 60), a boot file, a next server, or PXE options (43).</summary>
+    private bool HasPxeBootInformation(in DhcpMessage dhcp) =>
+        dhcp.Options.VendorClass.StartsWith(pxeVendorPrefix)
+        || !dhcp.BootFileName.IsEmpty
+        || dhcp.ServerAddress != 0
+        || !dhcp.Options.VendorSpecific.IsEmpty;
 
     private static void TakeBootFile(BootSession session, in DhcpMessage dhcp)
     {
@@ -328,10 +372,34 @@ public sealed class BootTracker
 
     // ---------------------------------------------------------------- TFTP
 
-    private void OnTftpRequest(DateTime at, uint client, uint server, ushort clientPort, in TftpPacket request)
+    /// <summary>
+    /// A packet to UDP 69: a read request, or — with a server that answers from port 69 instead of a new TID port —
+    /// the client's ACKs and errors of the transfer on its client port.
+    /// </summary>
+    private void OnTftpToPort69(DateTime at, in Ipv4Packet ip, ushort clientPort, in TftpPacket packet, MacAddress linkSource)
     {
-        if (request.Opcode != TftpOpcode.ReadRequest || !sessionsByIp.TryGetValue(client, out var session)
-            || session.Phase > BootPhase.BootstrapDownload)
+        sessionsByIp.TryGetValue(ip.Source, out var session);
+        if (packet.Opcode == TftpOpcode.ReadRequest)
+        {
+            if (session is null
+                && (!options.IsBootstrapFile(packet.FileName)
+                    || !TryJoinMidBoot(at, ip.Source, linkSource, BootPhase.BootstrapDownload, out session)))
+            {
+                return;
+            }
+
+            OnTftpRequest(at, session, ip.Destination, clientPort, in packet);
+        }
+        else if (session is not null && session.Transfer.Matches(clientPort))
+        {
+            session.LastActivity = at;
+            OnTftp(at, session, fromDevice: true, ip.Destination, TftpPort, in packet);
+        }
+    }
+
+    private void OnTftpRequest(DateTime at, BootSession session, uint server, ushort clientPort, in TftpPacket request)
+    {
+        if (session.Phase > BootPhase.BootstrapDownload)
         {
             return;
         }
@@ -339,8 +407,7 @@ public sealed class BootTracker
         session.LastActivity = at;
         if (session.Phase == BootPhase.IpAcquisition)
         {
-            session.EnterPhase(BootPhase.BootstrapDownload, at);
-            Notify(session, SessionChange.PhaseEntered);
+            Enter(session, BootPhase.BootstrapDownload, at);
         }
 
         if (session.Transfer.Matches(clientPort) && !session.Transfer.Answered)
@@ -349,6 +416,7 @@ public sealed class BootTracker
             return;
         }
 
+        // A first read, or a new RRQ from the same client port once the server had answered: the transfer restarts.
         session.Transfer = TftpTransfer.Start(clientPort, server);
         session.TransferStarted = true;
         session.BootstrapComplete = false;
@@ -357,15 +425,8 @@ public sealed class BootTracker
         Progress(session, at);
     }
 
-    private void OnTftp(DateTime at, BootSession session, bool fromDevice, uint peer, ushort peerPort, ReadOnlySpan<byte> payload)
+    private void OnTftp(DateTime at, BootSession session, bool fromDevice, uint peer, ushort peerPort, in TftpPacket packet)
     {
-        if (!TftpPacket.TryParse(payload, out var packet))
-        {
-            Counters.Malformed++;
-            return;
-        }
-
-        Counters.Tftp++;
         ref var transfer = ref session.Transfer;
         switch (packet.Opcode)
         {
@@ -401,8 +462,7 @@ public sealed class BootTracker
                 {
                     session.BootstrapComplete = true;
                     transfer.Active = false;
-                    session.EnterPhase(BootPhase.PvsLogon, at);
-                    Notify(session, SessionChange.PhaseEntered);
+                    Enter(session, BootPhase.PvsLogon, at);
                 }
 
                 break;
@@ -422,6 +482,18 @@ public sealed class BootTracker
         }
     }
 
+    private void OnTftpDatagram(DateTime at, BootSession session, bool fromDevice, uint peer, ushort peerPort, ReadOnlySpan<byte> payload)
+    {
+        if (!TftpPacket.TryParse(payload, out var packet))
+        {
+            Counters.Malformed++;
+            return;
+        }
+
+        Counters.Tftp++;
+        OnTftp(at, session, fromDevice, peer, peerPort, in packet);
+    }
+
     // ---------------------------------------------------------------- PVS and TFTP data ports
 
     private void OnDevicePacket(DateTime at, BootSession session, uint server, ushort devicePort, ushort serverPort, ReadOnlySpan<byte> payload)
@@ -429,7 +501,7 @@ public sealed class BootTracker
         session.LastActivity = at;
         if (session.Transfer.Matches(devicePort))
         {
-            OnTftp(at, session, fromDevice: true, server, serverPort, payload);
+            OnTftpDatagram(at, session, fromDevice: true, server, serverPort, payload);
             return;
         }
 
@@ -440,46 +512,39 @@ public sealed class BootTracker
         }
 
         Counters.Pvs++;
-        var phaseBefore = session.Phase;
-        switch (kind)
+        var retry = session.IsRepeatedPayload(serverPort, payload);
+        if (kind == PvsPortKind.TwoStageBoot)
         {
-            case PvsPortKind.TwoStageBoot when session.Phase <= BootPhase.BootstrapDownload:
-                if (session.Phase == BootPhase.IpAcquisition)
-                {
-                    session.EnterPhase(BootPhase.BootstrapDownload, at);
-                }
-
-                break;
-            case PvsPortKind.Logon when session.Phase < BootPhase.PvsLogon:
-                session.EnterPhase(BootPhase.PvsLogon, at);
-                break;
-            case PvsPortKind.Stream:
-                session.LastStreamActivity = at;
-                if (session.Phase < BootPhase.SingleReadMode)
-                {
-                    session.EnterPhase(BootPhase.SingleReadMode, at);
-                }
-
-                break;
+            if (session.Phase == BootPhase.IpAcquisition)
+            {
+                Enter(session, BootPhase.BootstrapDownload, at);
+            }
         }
-
-        if (kind is PvsPortKind.Logon or PvsPortKind.Stream)
+        else
         {
+            // Logon and streaming share the Stream Service's ports: the phase follows the traffic (see OnServerPacket).
             session.PvsServer = server;
+            if (session.Phase < BootPhase.PvsLogon)
+            {
+                Enter(session, BootPhase.PvsLogon, at);
+            }
+
+            if (session.Phase >= BootPhase.SingleReadMode)
+            {
+                session.LastStreamActivity = at;
+            }
+
+            var resent = session.NoteStreamRequest(at, serverPort, payload.Length);
+            retry |= resent && session.Phase == BootPhase.SingleReadMode;
         }
 
-        if (session.IsRepeatedPayload(serverPort, payload))
+        if (retry)
         {
             CountRetry(session, at);
         }
         else
         {
             Progress(session, at);
-        }
-
-        if (session.Phase != phaseBefore)
-        {
-            Notify(session, SessionChange.PhaseEntered);
         }
     }
 
@@ -488,26 +553,78 @@ public sealed class BootTracker
         session.LastActivity = at;
         if (session.Transfer.Matches(devicePort))
         {
-            OnTftp(at, session, fromDevice: false, server, serverPort, payload);
+            OnTftpDatagram(at, session, fromDevice: false, server, serverPort, payload);
             return;
         }
 
-        if (options.Ports.Classify(serverPort) == PvsPortKind.Stream)
+        if (!options.Ports.IsStreamService(serverPort))
         {
-            Counters.Pvs++;
+            return;
+        }
+
+        Counters.Pvs++;
+        session.ServerSpokeSinceDevice = true;
+        if (session.Phase == BootPhase.PvsLogon && payload.Length >= options.ReadDataMinPayload)
+        {
+            // vDisk data answers the first read: SingleReadMode began with the request it answers; what came before was the logon.
+            Enter(session, BootPhase.SingleReadMode, session.PendingRequestAt ?? at);
+        }
+
+        if (session.Phase >= BootPhase.SingleReadMode)
+        {
             session.LastStreamActivity = at;
         }
     }
 
     // ---------------------------------------------------------------- session life
 
-    private BootSession StartSession(MacAddress mac, DateTime at)
+    private BootSession StartSession(MacAddress mac, DateTime at, BootPhase firstPhase)
     {
-        var session = new BootSession(mac, at);
+        var session = new BootSession(mac, at, firstPhase);
         sessionsByMac[mac] = session;
         Counters.PeakSessionsInFlight = Math.Max(Counters.PeakSessionsInFlight, sessionsByMac.Count);
         Notify(session, SessionChange.Started);
         return session;
+    }
+
+    /// <summary>
+    /// A boot already past DHCP when the collector started (or restarted): a session from this frame, in the phase its
+    /// traffic implies. The device's MAC is the one an ARP or DHCP frame showed for the address, else the frame's link-layer
+    /// source — which on a routed segment is the router, so a MAC that already boots at another address is not taken.
+    /// </summary>
+    private bool TryJoinMidBoot(DateTime at, uint address, MacAddress linkSource, BootPhase phase, out BootSession session)
+    {
+        session = null!;
+        if (!options.JoinMidBoot || address == 0)
+        {
+            return false;
+        }
+
+        var mac = macsByIp.TryGetValue(address, out var learned) ? learned : linkSource;
+        if (mac == default || sessionsByMac.ContainsKey(mac))
+        {
+            return false;
+        }
+
+        session = StartSession(mac, at, phase);
+        Assign(session, address);
+        Counters.JoinedMidBoot++;
+        return true;
+    }
+
+    private void LearnAddress(uint address, MacAddress mac)
+    {
+        if (address == 0 || mac == default)
+        {
+            return;
+        }
+
+        if (macsByIp.Count >= options.MaxLearnedAddresses && !macsByIp.ContainsKey(address))
+        {
+            macsByIp.Clear();
+        }
+
+        macsByIp[address] = mac;
     }
 
     private void Assign(BootSession session, uint address)
@@ -521,6 +638,27 @@ public sealed class BootTracker
 
         // A stale owner of the address (a device that left without a trace) loses it to the newest lease.
         sessionsByIp[address] = session;
+    }
+
+    /// <summary>
+    /// Moves the session into <paramref name="phase"/>. A pause longer than the threshold of the phase being left is
+    /// a Stall too: the commonest ones (waiting for the logon server, for the first read) end with a phase change.
+    /// </summary>
+    private void Enter(BootSession session, BootPhase phase, DateTime at)
+    {
+        var pause = at - session.LastProgress;
+        if (pause > options.StuckThreshold(session.Phase))
+        {
+            AddIssue(session, IssueCatalog.Stall(at, session.Phase, pause));
+        }
+
+        var wasStuck = session.Outcome == BootOutcome.Stuck;
+        session.EnterPhase(phase, at);
+        Notify(session, SessionChange.PhaseEntered);
+        if (wasStuck)
+        {
+            Notify(session, SessionChange.OutcomeChanged);
+        }
     }
 
     private void Progress(BootSession session, DateTime at)
@@ -560,6 +698,21 @@ public sealed class BootTracker
         {
             session.Settle();
             End(session);
+            return;
+        }
+
+        if (session.Phase == BootPhase.SingleReadMode)
+        {
+            // The bootstrap streamed, Windows started loading, and the device came back to PXE: a boot loop.
+            if (loopsByMac.Count >= options.MaxLearnedAddresses && !loopsByMac.ContainsKey(session.Mac))
+            {
+                loopsByMac.Clear();
+            }
+
+            var loops = loopsByMac.GetValueOrDefault(session.Mac) + 1;
+            loopsByMac[session.Mac] = loops;
+            session.LoopCount = loops;
+            Fail(session, at, IssueCatalog.BootLoop(at, loops));
             return;
         }
 
@@ -612,7 +765,7 @@ public sealed class BootTracker
                     session.MarkStuck();
                     // Dated when the threshold ran out, not when the sweep noticed: the same moment live and offline.
                     var stuckSince = session.LastProgress + options.StuckThreshold(session.Phase);
-                    AddIssue(session, IssueCatalog.Stuck(stuckSince, session.Phase, now - session.LastProgress));
+                    AddIssue(session, IssueCatalog.Stuck(stuckSince, session, now - session.LastProgress));
                     Notify(session, SessionChange.OutcomeChanged);
                 }
 

@@ -38,10 +38,46 @@ internal static class IssueCatalog
             _ => "the device rebooted while streaming: check the vDisk, the NIC driver and the console of the device",
         });
 
-    public static BootIssue Stuck(DateTime at, BootPhase phase, TimeSpan silence) => new(
-        BootIssueKind.Stuck, at, phase,
-        $"no progress for {silence.TotalSeconds:0.#} s in {phase}",
-        HintFor(phase));
+    public static BootIssue BootLoop(DateTime at, int loops) => new(
+        BootIssueKind.BootLoop, at, BootPhase.SingleReadMode,
+        loops > 1
+            ? $"the device restarted PXE while streaming through UNDI, {loops} boots in a row: the hand-off to BNIStack fails"
+            : "the device restarted PXE while streaming through UNDI: the hand-off to BNIStack failed",
+        "Windows lost the PVS network stack as it loaded: check that no NIC driver or VM tools (VMware Tools, Xen/Citrix tools) replaced the NIC the vDisk was built with, "
+        + "remove hidden (ghost) NICs from the vDisk, and look for STOP 0x7B on the console");
+
+    public static BootIssue NoPxeOffer(DateTime at, IReadOnlyList<uint> servers) => new(
+        BootIssueKind.NoPxeOffer, at, BootPhase.IpAcquisition,
+        $"only offers without PXE boot information, from {Servers(servers)}: the device asks again",
+        "no PXE answer reaches the device: check the PVS PXE service (or DHCP options 66/67 and 60 PXEClient on the DHCP server) and, on routed subnets, an IP helper towards the PXE server");
+
+    public static BootIssue Stuck(DateTime at, BootSession session, TimeSpan silence)
+    {
+        var phase = session.Phase;
+        var seconds = silence.TotalSeconds.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture);
+        if (phase == BootPhase.IpAcquisition && session.ProxyServer != 0 && !session.ProxyAnswered)
+        {
+            return new(BootIssueKind.Stuck, at, phase,
+                $"proxyDHCP server {Ipv4Address.Format(session.ProxyServer)} did not answer the device's boot-server REQUEST on UDP 4011 (no progress for {seconds} s in {phase})",
+                "check the PXE service on that server is running and that UDP 4011 reaches it (firewall, IP helper); the device has an address but no bootstrap to load");
+        }
+
+        if (phase == BootPhase.IpAcquisition && !session.PxeOfferSeen && session.PlainOfferServers is { } plain)
+        {
+            return new(BootIssueKind.Stuck, at, phase,
+                $"only offers without PXE boot information, from {Servers(plain)} (no progress for {seconds} s in {phase})",
+                "no PXE answer reaches the device: check the PVS PXE service (or DHCP options 66/67 and 60 PXEClient) and, on routed subnets, an IP helper towards the PXE server");
+        }
+
+        if (phase == BootPhase.IpAcquisition && session.AddressAcknowledged)
+        {
+            return new(BootIssueKind.Stuck, at, phase,
+                $"the device got its address but never asked for the bootstrap (no progress for {seconds} s in {phase})",
+                "check the boot file and next server the DHCP or PXE answer names (options 66/67), and that TFTP (UDP 69) is reachable");
+        }
+
+        return new(BootIssueKind.Stuck, at, phase, $"no progress for {seconds} s in {phase}", HintFor(phase));
+    }
 
     public static BootIssue Stall(DateTime at, BootPhase phase, TimeSpan pause) => new(
         BootIssueKind.Stall, at, phase,
@@ -59,10 +95,13 @@ internal static class IssueCatalog
     {
         BootPhase.IpAcquisition => "no usable DHCP answer: check the scope, IP helpers on the router for routed subnets, and the PXE service / option 60",
         BootPhase.BootstrapDownload => "TFTP stalled: check the TFTP service, UDP 69 and its data ports through firewalls, and the block size against the MTU",
-        BootPhase.PvsLogon => "no logon: check the Stream Service is running, UDP 6910 is reachable, and the device is in a collection",
+        BootPhase.PvsLogon => "no logon or no first read: check the Stream Service is running, UDP 6910–6930 are reachable, and the device is in a collection",
         BootPhase.SingleReadMode => "streaming through UNDI stalled: check vDisk store access and Large Send Offload; a hang just before Windows loads points at BNIStack (VMware/Xen tools, antivirus filter drivers)",
         _ => "check the device's console",
     };
+
+    private static string Servers(IReadOnlyList<uint> servers) =>
+        string.Join(", ", servers.Where(s => s != 0).Select(Ipv4Address.Format));
 
     private static string Describe(string? file) => file is null ? "the bootstrap" : $"file {file}";
 }

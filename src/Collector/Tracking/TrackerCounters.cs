@@ -16,6 +16,9 @@ public sealed class TrackerCounters
     /// <summary>Boot traffic of an address no active session owns (a capture that began mid-boot, an evicted session).</summary>
     public long Unattributed { get; internal set; }
 
+    /// <summary>Boots first seen past DHCP (bootstrap TFTP or PVS traffic), which got a session marked as joined mid-boot.</summary>
+    public long JoinedMidBoot { get; internal set; }
+
     /// <summary>The most boot sessions tracked at one moment: what the tracker's memory had to hold.</summary>
     public int PeakSessionsInFlight { get; internal set; }
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using PvsFleet.Collector.Decoding;
 using PvsFleet.Contracts;
 
@@ -26,6 +27,24 @@ public sealed class TrackerOptions
     /// <summary>This many retransmits within one phase raise a RetransmitStorm issue.</summary>
     public int RetransmitStormThreshold { get; init; } = 20;
 
+    /// <summary>
+    /// Bootstrap file names (compared without case, after the last '/' or '\'): a TFTP read of one of them from a device
+    /// the collector has not seen DHCP for is a boot joined mid-way. Other TFTP transfers (switch configs, WRQs) are not boots.
+    /// </summary>
+    public IReadOnlyList<string> BootstrapFileNames { get; init; } = ["ARDBP32.bin", "pvsnbpx64.efi", "TSBBDM.BIN", "TSBBDM.efi"];
+
+    /// <summary>Whether a boot first seen past DHCP (bootstrap TFTP or PVS traffic) becomes a session, marked as joined.</summary>
+    public bool JoinMidBoot { get; init; } = true;
+
+    /// <summary>
+    /// A server datagram on a stream port with at least this much payload is vDisk data: the first one answers the
+    /// first read, which starts SingleReadMode. Logon replies are a few hundred bytes; read data is up to 1464 at the default MTU.
+    /// </summary>
+    public int ReadDataMinPayload { get; init; } = 1024;
+
+    /// <summary>At most this many IP → MAC pairs learned from ARP and DHCP are kept for joins; the table starts over when full.</summary>
+    public int MaxLearnedAddresses { get; init; } = 65_536;
+
     public TimeSpan StuckThreshold(BootPhase phase) => phase switch
     {
         BootPhase.IpAcquisition => IpAcquisitionThreshold,
@@ -34,6 +53,22 @@ public sealed class TrackerOptions
         BootPhase.SingleReadMode => SingleReadModeThreshold,
         _ => TimeSpan.MaxValue,
     };
+
+    /// <summary>True when <paramref name="path"/> names one of <see cref="BootstrapFileNames"/>.</summary>
+    public bool IsBootstrapFile(ReadOnlySpan<byte> path)
+    {
+        var slash = path.LastIndexOfAny((byte)'/', (byte)'\\');
+        var name = slash >= 0 ? path[(slash + 1)..] : path;
+        foreach (var bootstrap in BootstrapFileNames)
+        {
+            if (name.Length == bootstrap.Length && Ascii.EqualsIgnoreCase(name, bootstrap))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     public void Validate()
     {
@@ -44,6 +79,11 @@ public sealed class TrackerOptions
             {
                 throw new ArgumentException($"The stuck threshold for {phase} must be positive.");
             }
+        }
+
+        if (ReadDataMinPayload < 1 || MaxLearnedAddresses < 1)
+        {
+            throw new ArgumentException("The read-data size and the learned-address limit must be positive.");
         }
 
         if (BniStackSettleTime <= TimeSpan.Zero || EvictStuckAfter <= TimeSpan.Zero || RetransmitStormThreshold < 1)

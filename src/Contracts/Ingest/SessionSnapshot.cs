@@ -27,8 +27,14 @@ public sealed record SessionSnapshot
     /// <summary>Where the session stands.</summary>
     public required BootOutcome Outcome { get; init; }
 
-    /// <summary>When the session started (the first DHCPDISCOVER), UTC.</summary>
+    /// <summary>When the session started (the first DHCPDISCOVER, or the first frame seen of a boot joined mid-way), UTC.</summary>
     public required DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>True when the collector first saw this boot past DHCP (it started or restarted mid-boot): earlier phases are missing.</summary>
+    public bool JoinedMidBoot { get; init; }
+
+    /// <summary>How many boots in a row of this device, this one included, restarted PXE while streaming (a boot loop); 0 otherwise.</summary>
+    public int LoopCount { get; init; }
 
     /// <summary>When the session ended, if it has, UTC.</summary>
     public DateTimeOffset? EndedAt { get; init; }

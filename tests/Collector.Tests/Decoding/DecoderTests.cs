@@ -311,8 +311,10 @@ public class PvsPortTests
 {
     [Theory]
     [InlineData(6910, PvsPortKind.Logon)]
-    [InlineData(6890, PvsPortKind.Stream)]
+    [InlineData(6911, PvsPortKind.Stream)]
     [InlineData(6930, PvsPortKind.Stream)]
+    [InlineData(6890, PvsPortKind.None)]   // server-to-server
+    [InlineData(6909, PvsPortKind.None)]
     [InlineData(6931, PvsPortKind.None)]
     [InlineData(6969, PvsPortKind.TwoStageBoot)]
     [InlineData(2071, PvsPortKind.TwoStageBoot)]

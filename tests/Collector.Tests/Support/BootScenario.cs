@@ -124,9 +124,9 @@ internal sealed class BootScenario
 
     public BootScenario Logon(int sequence, ushort devicePort = 6901) => DeviceUdp(devicePort, 6910, Payload(0x10, sequence, 120));
 
-    public BootScenario Read(int sequence, ushort devicePort = 6901, ushort streamPort = 6895) => DeviceUdp(devicePort, streamPort, Payload(0x20, sequence, 64));
+    public BootScenario Read(int sequence, ushort devicePort = 6901, ushort streamPort = 6915) => DeviceUdp(devicePort, streamPort, Payload(0x20, sequence, 64));
 
-    public BootScenario Burst(int sequence, ushort devicePort = 6901, ushort streamPort = 6895) => ServerUdp(streamPort, devicePort, Payload(0x21, sequence, 1464));
+    public BootScenario Burst(int sequence, ushort devicePort = 6901, ushort streamPort = 6915) => ServerUdp(streamPort, devicePort, Payload(0x21, sequence, 1464));
 
     private static byte[] Payload(byte kind, int sequence, int length)
     {

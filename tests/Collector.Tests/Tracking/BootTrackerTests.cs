@@ -35,13 +35,14 @@ public class BootTrackerTests
     {
         var scenario = new BootScenario()
             .At(0).Discover(7).At(1).Discover(7, secs: 1).At(3).Discover(7, secs: 3)
-            .At(3.5).Offer(7).At(3.51).Offer(7).At(3.6).Request(7).At(3.7).Ack(7).At(3.71).Ack(7);
+            .At(3.5).Offer(7).At(3.51).Offer(7).At(3.6).Request(7).At(3.7).Ack(7).At(3.71).Ack(7)
+            .At(3.8).ReadRequest(2070, "ARDBP32.bin");
 
         var session = Only(scenario.Run());
 
         Assert.Equal(2, Phase(session, BootPhase.IpAcquisition).Retries);
         Assert.Equal(scenario.Time(0), session.Start);
-        Assert.Equal(scenario.Time(3.7), Phase(session, BootPhase.IpAcquisition).End);
+        Assert.Equal(scenario.Time(3.8), Phase(session, BootPhase.IpAcquisition).End);
         Assert.Equal("10.1.1.156", session.Ip);
         Assert.Equal(BootPhase.BootstrapDownload, session.Phase);
         Assert.Equal(BootOutcome.InProgress, session.Outcome);
@@ -67,7 +68,8 @@ public class BootTrackerTests
         Assert.Equal(0, Phase(session, BootPhase.IpAcquisition).Retries);
         Assert.Equal(Firmware.Uefi, session.Firmware);
         Assert.Equal("pvsnbpx64.efi", session.BootFile);
-        Assert.Equal(scenario.Time(0.5), Phase(session, BootPhase.IpAcquisition).End);
+        Assert.Equal("10.1.1.156", session.Ip);
+        Assert.Equal(BootPhase.IpAcquisition, session.Phase); // until the bootstrap's first RRQ
     }
 
     [Fact]
@@ -83,8 +85,8 @@ public class BootTrackerTests
 
         var session = Only(scenario.Run());
 
-        Assert.Equal(scenario.Time(1.1), Phase(session, BootPhase.IpAcquisition).End);
-        Assert.Equal(scenario.Time(1.1), Phase(session, BootPhase.BootstrapDownload).Start);
+        Assert.Equal(scenario.Time(2), Phase(session, BootPhase.IpAcquisition).End);
+        Assert.Equal(scenario.Time(2), Phase(session, BootPhase.BootstrapDownload).Start);
         Assert.Equal(0, Phase(session, BootPhase.IpAcquisition).Retries);
         Assert.Equal(BootPhase.PvsLogon, session.Phase);
     }
@@ -223,7 +225,7 @@ public class BootTrackerTests
         Assert.Equal(BootIssueKind.PxeRestarted, issue.Kind);
         Assert.Equal("bootstrap downloaded but the device restarted PXE", issue.Detail);
         Assert.Equal(scenario.Time(5), sessions[1].Start);
-        Assert.Equal(BootPhase.BootstrapDownload, sessions[1].Phase);
+        Assert.Equal(BootPhase.IpAcquisition, sessions[1].Phase);
     }
 
     [Fact]
