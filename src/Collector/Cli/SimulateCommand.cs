@@ -15,9 +15,12 @@ internal static class SimulateCommand
         var singleRead = new Option<int>("--single-read-ios") { Description = "Read I/Os per device through UNDI", DefaultValueFactory = _ => 40 };
         var bniStack = new Option<int>("--bnistack-ios") { Description = "Read I/Os per device through BNIStack", DefaultValueFactory = _ => 120 };
         var stagger = new Option<double>("--stagger") { Description = "Seconds over which devices power on", DefaultValueFactory = _ => 60 };
+        var port69 = new Option<double>("--port69-share") { Description = "Share of devices whose TFTP server answers from port 69 (0–1)", DefaultValueFactory = _ => 0.1 };
+        var loginPort = new Option<double>("--login-port-streaming-share") { Description = "Share of devices that stream on the login port 6910 (0–1)", DefaultValueFactory = _ => 0.25 };
+        var joined = new Option<double>("--joined-share") { Description = "Share of healthy devices already booting when the recording starts (0–1)", DefaultValueFactory = _ => 0 };
         var command = new Command("simulate", "Write a realistic PVS boot storm as pcapng, with its ground truth")
         {
-            devices, output, seed, failures, singleRead, bniStack, stagger,
+            devices, output, seed, failures, singleRead, bniStack, stagger, port69, loginPort, joined,
         };
         command.SetAction(parse =>
         {
@@ -30,6 +33,9 @@ internal static class SimulateCommand
                 SingleReadIos = parse.GetValue(singleRead),
                 BniStackIos = parse.GetValue(bniStack),
                 StaggerSeconds = parse.GetValue(stagger),
+                Port69TftpShare = parse.GetValue(port69),
+                LoginPortStreamingShare = parse.GetValue(loginPort),
+                JoinedShare = parse.GetValue(joined),
             };
             try
             {

@@ -167,12 +167,17 @@ public static class BootStormSimulator
             throw new ArgumentOutOfRangeException(nameof(options), "FailureShare must be between 0 and 1");
         if (options.RelayedShare is < 0 or > 1 || double.IsNaN(options.RelayedShare))
             throw new ArgumentOutOfRangeException(nameof(options), "RelayedShare must be between 0 and 1");
+        foreach (var (share, name) in new[] { (options.Port69TftpShare, nameof(options.Port69TftpShare)),
+                     (options.LoginPortStreamingShare, nameof(options.LoginPortStreamingShare)), (options.JoinedShare, nameof(options.JoinedShare)) })
+        {
+            if (share is < 0 or > 1 || double.IsNaN(share))
+                throw new ArgumentOutOfRangeException(nameof(options), $"{name} must be between 0 and 1");
+        }
+
         if (string.IsNullOrWhiteSpace(options.OutputPath))
             throw new ArgumentException("OutputPath is required", nameof(options));
         options.Tracker.Validate();
         var ports = options.Tracker.Ports;
-        if (ports.StreamPortFirst == ports.StreamPortLast && ports.StreamPortFirst == ports.LogonPort)
-            throw new ArgumentException("the stream port range needs a port other than the login port", nameof(options));
         if (options.BniStackTargetPorts.Count == 0)
             throw new ArgumentException("at least one BNIStack target port is required", nameof(options));
     }

@@ -26,4 +26,10 @@ public enum InjectedFailure
 
     /// <summary>After the bootstrap download the device starts PXE again: first session Failed (PxeRestarted), second boots.</summary>
     PxeRestart,
+
+    /// <summary>The proxyDHCP server never answers the boot-server REQUEST on UDP 4011; re-sent, then silence (Stuck in IpAcquisition).</summary>
+    ProxyUnanswered,
+
+    /// <summary>The device restarts PXE twice while streaming through UNDI (Failed, BootLoop, 1 then 2 in a row), then boots.</summary>
+    BootLoop,
 }

@@ -24,8 +24,10 @@ internal sealed class SessionRecorder
         phases.Add(new PhaseEntry(BootPhase.IpAcquisition, start));
     }
 
-    public long Start { get; }
-    public Firmware Firmware { get; }
+    public long Start { get; private set; }
+    public Firmware Firmware { get; private set; }
+    public bool JoinedMidBoot { get; private set; }
+    public int LoopCount { get; set; }
     public string? Ip { get; set; }
     public string? BootFile { get; set; }
     public string? HostName { get; set; }
@@ -47,6 +49,27 @@ internal sealed class SessionRecorder
         Progress(at);
         if (phase == BootPhase.BniStack)
             outcome = BootOutcome.Booted;
+    }
+
+    /// <summary>
+    /// The recording begins here, in <paramref name="phase"/>: what came before is not on the wire, so the tracker joins the
+    /// boot from this frame knowing nothing DHCP told (firmware, DHCP server) and none of the earlier phases or retries.
+    /// </summary>
+    public void JoinAt(BootPhase phase, long at)
+    {
+        Start = at;
+        LastProgress = at;
+        JoinedMidBoot = true;
+        Firmware = Firmware.Unknown;
+        DhcpServer = null;
+        if (phase > BootPhase.BootstrapDownload)
+        {
+            BootFile = null;
+            TftpServer = null;
+        }
+
+        phases.Clear();
+        phases.Add(new PhaseEntry(phase, at));
     }
 
     public void Retry() => phases[^1].Retries++;
@@ -104,6 +127,8 @@ internal sealed class SessionRecorder
             DhcpServer = DhcpServer,
             TftpServer = TftpServer,
             PvsServer = PvsServer,
+            JoinedMidBoot = JoinedMidBoot,
+            LoopCount = LoopCount,
         };
     }
 

@@ -28,6 +28,9 @@ internal sealed partial class SimulatedDevice
     private readonly int[] waveSequences = new int[4];
     private readonly int[] wavePorts = new int[4];
     private readonly int streamPort;
+    private readonly bool tftpFromPort69;
+    private readonly JoinPoint joinPoint;
+    private bool recording;
 
     private SessionRecorder session = null!;
     private long now;
@@ -41,6 +44,7 @@ internal sealed partial class SimulatedDevice
     {
         now = StartMicros;
         var restartAfterBootstrap = Failure == InjectedFailure.PxeRestart;
+        var loopsLeft = Failure == InjectedFailure.BootLoop ? 2 : 0;
         while (true)
         {
             BeginSession();
@@ -50,35 +54,59 @@ internal sealed partial class SimulatedDevice
                 yield break;
             foreach (var frame in DownloadBootstrap())
                 yield return frame;
-            if (halted || !restartAfterBootstrap)
+            if (halted)
+                yield break;
+            if (restartAfterBootstrap)
+            {
+                // The downloaded bootstrap never takes over (bad NBP, firmware quirk): PXE starts over, new transaction.
+                restartAfterBootstrap = false;
+                now += Between(1 * S, 4 * S);
+                continue;
+            }
+
+            foreach (var frame in LogOn())
+                yield return frame;
+            if (halted)
+                yield break;
+            foreach (var frame in StreamSingleReads(loopsLeft > 0))
+                yield return frame;
+            if (halted)
+                yield break;
+            if (loopsLeft == 0)
                 break;
 
-            // The downloaded bootstrap never takes over (bad NBP, firmware quirk): PXE starts over, new transaction.
-            restartAfterBootstrap = false;
+            // Windows starts loading, loses the PVS network stack (a replaced NIC driver) and the machine resets to PXE.
+            loopsLeft--;
             now += Between(1 * S, 4 * S);
         }
 
-        if (halted)
-            yield break;
-        foreach (var frame in LogOn())
-            yield return frame;
-        if (halted)
-            yield break;
-        foreach (var frame in StreamSingleReads())
-            yield return frame;
-        if (halted)
-            yield break;
         foreach (var frame in RenewLeaseFromWindows())
             yield return frame;
         foreach (var frame in StreamThroughBniStack())
             yield return frame;
     }
 
+    /// <summary>A device already booting when the recording starts: from here on its frames are on the wire.</summary>
+    private void StartRecording(BootPhase phase)
+    {
+        recording = true;
+        session.JoinAt(phase, now);
+    }
+
     private void BeginSession()
     {
-        // A DISCOVER after a completed bootstrap download ends the previous session (tracker rule: PxeRestarted).
-        if (sessions.Count > 0 && session.IsOpen)
+        // A DISCOVER after a completed bootstrap download ends the previous session (tracker rule: PxeRestarted),
+        // and one while streaming through UNDI is a boot loop, counted per device until a boot gets through.
+        if (sessions.Count > 0 && session.IsOpen && session.Phase == BootPhase.SingleReadMode)
+        {
+            session.LoopCount = sessions.Count(s => s.LoopCount > 0) + 1;
+            session.Fail(BootIssueKind.BootLoop, now, "PXE started again while streaming through UNDI");
+        }
+        else if (sessions.Count > 0 && session.IsOpen)
+        {
             session.Fail(BootIssueKind.PxeRestarted, now, "PXE started again after the bootstrap download");
+        }
+
         session = new SessionRecorder(now, Firmware);
         sessions.Add(session);
         pxeXid = NextXid();
@@ -112,6 +140,8 @@ internal sealed partial class SimulatedDevice
         now += Between(200 * Ms, 1200 * Ms);
         session.Progress(now);
         session.DhcpServer = SimulatedNetwork.ServerAddress;
+        session.BootFile = BootstrapFile.For(Firmware).Name;      // the offer names the boot file and next server
+        session.TftpServer = SimulatedNetwork.ServerAddress;
         foreach (var frame in FromServer(DhcpMessage.PxeOffer))
             yield return frame;
         if (Chance(0.08))
@@ -135,26 +165,37 @@ internal sealed partial class SimulatedDevice
         }
 
         now += Between(2 * Ms, 30 * Ms);
-        var addressAcknowledged = now;
         session.Progress(now);
         session.Ip = IpText;
         foreach (var frame in FromServer(DhcpMessage.PxeAck))
             yield return frame;
 
-        var acquired = addressAcknowledged;
-        if (!Routed && Chance(0.15))
+        if (Failure == InjectedFailure.ProxyUnanswered || (!Routed && Chance(0.15)))
         {
-            // Boot server discovery on UDP 4011 belongs to IpAcquisition: its ACK ends the phase.
+            // Boot server discovery on UDP 4011 belongs to IpAcquisition; the bootstrap download begins with the RRQ.
             now += Between(5 * Ms, 50 * Ms);
             foreach (var frame in FromClient(DhcpMessage.ProxyRequest, SecondsSince(first)))
                 yield return frame;
+            if (Failure == InjectedFailure.ProxyUnanswered)
+            {
+                // Nobody answers on 4011: the ROM asks again with PXE's backoff, then gives up.
+                foreach (var after in new[] { 4 * S, 8 * S, 16 * S })
+                {
+                    now += after + Between(0, 50 * Ms);
+                    session.Retry();
+                    foreach (var frame in FromClient(DhcpMessage.ProxyRequest, SecondsSince(first)))
+                        yield return frame;
+                }
+
+                halted = true;
+                yield break;
+            }
+
             now += Between(2 * Ms, 20 * Ms);
-            acquired = now;
+            session.Progress(now);
             foreach (var frame in FromServer(DhcpMessage.ProxyAck))
                 yield return frame;
         }
-
-        session.EnterPhase(BootPhase.BootstrapDownload, acquired);
     }
 
     private IEnumerable<PlannedFrame> DownloadBootstrap()
@@ -164,6 +205,10 @@ internal sealed partial class SimulatedDevice
         session.TftpServer = SimulatedNetwork.ServerAddress;
         var clientPort = 2070 + random.Next(0, 400);
         now += Between(5 * Ms, 60 * Ms);
+        if (joinPoint == JoinPoint.BootstrapRequest && sessions.Count == 1)
+            StartRecording(BootPhase.BootstrapDownload);
+        else
+            session.EnterPhase(BootPhase.BootstrapDownload, now);
 
         if (Firmware == Firmware.Uefi)
         {
@@ -270,6 +315,8 @@ internal sealed partial class SimulatedDevice
             yield break;
         }
 
+        if (joinPoint == JoinPoint.Logon)
+            StartRecording(BootPhase.PvsLogon);
         for (var step = 0; step < LogonRequestLengths.Length; step++)
         {
             if (step > 0)
@@ -280,9 +327,11 @@ internal sealed partial class SimulatedDevice
         }
     }
 
-    private IEnumerable<PlannedFrame> StreamSingleReads()
+    /// <param name="loops">The boot ends in a PXE restart after a part of its reads (InjectedFailure.BootLoop).</param>
+    private IEnumerable<PlannedFrame> StreamSingleReads(bool loops)
     {
-        var ios = options.SingleReadIos;
+        var ios = loops ? Math.Max(1, options.SingleReadIos / 2) : options.SingleReadIos;
+        var joinAt = joinPoint == JoinPoint.SingleRead ? ios / 2 : -1;
         var stallAt = Failure == InjectedFailure.SingleReadStall ? (ios <= 1 ? 0 : random.Next(Math.Max(1, ios / 4), ios)) : -1;
         var port = options.BootstrapTargetPort;
         now += Between(20 * Ms, 200 * Ms);
@@ -291,8 +340,18 @@ internal sealed partial class SimulatedDevice
             if (io > 0)
                 now += Between(100 * Ms, 400 * Ms);
             var sequence = nextIoSequence++;
-            if (io == 0)
+            if (io == joinAt)
+            {
+                // Joined on a read: the tracker sees the logon phase begin and end at this request, which the data answers.
+                StartRecording(BootPhase.PvsLogon);
                 session.EnterPhase(BootPhase.SingleReadMode, now);
+            }
+            else if (io == 0 && io != stallAt)
+            {
+                // SingleReadMode begins with the first read that vDisk data answers; an unanswered one leaves the device in PvsLogon.
+                session.EnterPhase(BootPhase.SingleReadMode, now);
+            }
+
             yield return StreamRead(port, sequence);
 
             if (io == stallAt)
@@ -480,6 +539,9 @@ internal sealed partial class SimulatedDevice
 
     private uint NextXid() => (uint)random.NextInt64(1, uint.MaxValue);
 
-    /// <summary>TFTP servers answer from a fresh ephemeral port (the server TID), far from the PVS port range.</summary>
-    private int NextServerTid() => random.Next(49152, 65536);
+    /// <summary>
+    /// TFTP servers answer from a fresh ephemeral port (the server TID), far from the PVS port range — or, some of them,
+    /// from port 69 itself.
+    /// </summary>
+    private int NextServerTid() => tftpFromPort69 ? TftpPort : random.Next(49152, 65536);
 }

@@ -1,4 +1,3 @@
-using PvsFleet.Collector.Decoding;
 using PvsFleet.Contracts;
 
 namespace PvsFleet.Collector.Simulation;
@@ -36,7 +35,12 @@ internal sealed partial class SimulatedDevice
         Firmware = random.Next(2) == 0 ? Firmware.Bios : Firmware.Uefi;
         HostName = $"VDA-{index + 1:D4}";
         clientUuid = CreateUuid(index);
-        streamPort = PickStreamPort(random, options.Tracker.Ports);
+        streamPort = PickStreamPort(random, options);
+        tftpFromPort69 = random.NextDouble() < options.Port69TftpShare;
+        joinPoint = failure == InjectedFailure.None && !routed && random.NextDouble() < options.JoinedShare
+            ? (JoinPoint)random.Next(1, 4)
+            : JoinPoint.None;
+        recording = joinPoint == JoinPoint.None;
         script = Script().GetEnumerator();
     }
 
@@ -58,8 +62,14 @@ internal sealed partial class SimulatedDevice
     /// <summary>Advances to the next frame; false when the device has gone quiet for good.</summary>
     public bool MoveNext()
     {
-        if (!script.MoveNext())
-            return false;
+        // A device joined mid-boot plays its script from the start, but the frames before its join point are not recorded.
+        do
+        {
+            if (!script.MoveNext())
+                return false;
+        }
+        while (!recording);
+
         if (script.Current.Micros < lastFrameMicros)
             throw new InvalidOperationException($"device {MacText} planned a frame before its previous one");
         lastFrameMicros = script.Current.Micros;
@@ -88,13 +98,26 @@ internal sealed partial class SimulatedDevice
         return uuid;
     }
 
-    private static int PickStreamPort(Random random, PvsPorts ports)
+    /// <summary>The login server keeps some devices on its own port and hands the others another stream port.</summary>
+    private static int PickStreamPort(Random random, SimulationOptions options)
     {
+        var ports = options.Tracker.Ports;
+        if (random.NextDouble() < options.LoginPortStreamingShare || ports.StreamPortFirst == ports.StreamPortLast)
+            return ports.LogonPort;
         while (true)
         {
             var port = random.Next(ports.StreamPortFirst, ports.StreamPortLast + 1);
             if (port != ports.LogonPort)
                 return port;
         }
+    }
+
+    /// <summary>Where the recording of a device already booting begins.</summary>
+    private enum JoinPoint
+    {
+        None,
+        BootstrapRequest,
+        Logon,
+        SingleRead,
     }
 }

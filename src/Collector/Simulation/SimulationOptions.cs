@@ -32,6 +32,18 @@ public sealed record SimulationOptions
     /// <summary>Share of devices on a routed subnet whose DHCP goes through a relay (giaddr).</summary>
     public double RelayedShare { get; init; } = 0.1;
 
+    /// <summary>Share of devices whose TFTP server answers from port 69 itself instead of a new TID port.</summary>
+    public double Port69TftpShare { get; init; } = 0.1;
+
+    /// <summary>Share of devices the login server keeps on its own port (6910) for streaming instead of handing out another.</summary>
+    public double LoginPortStreamingShare { get; init; } = 0.25;
+
+    /// <summary>
+    /// Share of healthy devices already booting when the recording starts: their frames before a join point (the bootstrap's
+    /// RRQ, the logon, or a read while streaming) are not written, and the truth is a session joined mid-boot.
+    /// </summary>
+    public double JoinedShare { get; init; }
+
     /// <summary>
     /// The tracker configuration the truth is written for: its server ports and stuck thresholds decide what the
     /// storm looks like on the wire and what the tracker must conclude from it.

@@ -95,6 +95,7 @@ public sealed class BootSession
 
     // The read transaction on the Stream Service: the device's request that a burst of large datagrams answers.
     internal DateTime? PendingRequestAt;
+    internal int PendingRequestRetries;
     internal bool ServerSpokeSinceDevice = true;
     internal ushort LastRequestPort;
     internal int LastRequestLength;
@@ -162,6 +163,7 @@ public sealed class BootSession
         if (!resent || PendingRequestAt is null)
         {
             PendingRequestAt = at;
+            PendingRequestRetries = 0;
         }
 
         ServerSpokeSinceDevice = false;
@@ -188,6 +190,20 @@ public sealed class BootSession
     }
 
     internal int AddRetry() => ++phases[(int)Phase].Retries;
+
+    /// <summary>Retries counted in the phase before that belong to the one just entered (a read re-sent before data answered it).</summary>
+    internal void MoveRetriesIntoCurrentPhase(int retries)
+    {
+        if (Phase == BootPhase.IpAcquisition || retries <= 0)
+        {
+            return;
+        }
+
+        ref var previous = ref phases[(int)Phase - 1];
+        var moved = Math.Min(retries, previous.Retries);
+        previous.Retries -= moved;
+        phases[(int)Phase].Retries += moved;
+    }
 
     internal void MarkBooted() => Outcome = BootOutcome.Booted;
 

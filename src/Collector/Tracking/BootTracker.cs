@@ -293,7 +293,7 @@ public sealed class BootTracker
         {
             case DhcpMessageType.Offer:
                 session.LastActivity = at;
-                if (!HasPxeBootInformation(in dhcp))
+                if (!HasPxeBootInformation(in dhcp, server))
                 {
                     // A PXE client ignores it and asks again: not progress, but the evidence when it never gets another.
                     session.AddPlainOffer(server);
@@ -313,9 +313,18 @@ public sealed class BootTracker
             case DhcpMessageType.Ack when udp.SourcePort == ProxyDhcpPort || (dhcp.YourAddress == 0 && session.AddressAcknowledged):
                 // proxyDHCP's answer on 4011 completes the address exchange; the bootstrap download begins with the RRQ.
                 session.LastActivity = at;
-                session.ProxyAnswered = true;
                 TakeBootFile(session, in dhcp);
-                Progress(session, at);
+                if (!session.ProxyAnswered)
+                {
+                    session.ProxyAnswered = true;
+                    Progress(session, at);
+                }
+
+                break;
+
+            case DhcpMessageType.Ack when dhcp.YourAddress != 0 && session.AddressAcknowledged && dhcp.YourAddress == session.Ip:
+                // The same ACK again: the relay's copy on the client segment, or a duplicated reply. Not progress.
+                session.LastActivity = at;
                 break;
 
             case DhcpMessageType.Ack when dhcp.YourAddress != 0:
@@ -333,12 +342,15 @@ public sealed class BootTracker
         }
     }
 
-    /// <summary>What makes an offer usable to a PXE client: PXEClient (option 60), a boot file, a next server, or PXE options (43).</summary>
-    private bool HasPxeBootInformation(in DhcpMessage dhcp) =>
+    /// <summary>
+    /// What makes an offer usable to a PXE client: PXEClient (option 60), a boot file, PXE options (43), or a next server
+    /// other than the offering server itself — many routers and small DHCP servers fill siaddr with their own address.
+    /// </summary>
+    private bool HasPxeBootInformation(in DhcpMessage dhcp, uint server) =>
         dhcp.Options.VendorClass.StartsWith(pxeVendorPrefix)
         || !dhcp.BootFileName.IsEmpty
-        || dhcp.ServerAddress != 0
-        || !dhcp.Options.VendorSpecific.IsEmpty;
+        || !dhcp.Options.VendorSpecific.IsEmpty
+        || (dhcp.ServerAddress != 0 && dhcp.ServerAddress != server);
 
     private static void TakeBootFile(BootSession session, in DhcpMessage dhcp)
     {
@@ -536,6 +548,10 @@ public sealed class BootTracker
 
             var resent = session.NoteStreamRequest(at, serverPort, payload.Length);
             retry |= resent && session.Phase == BootPhase.SingleReadMode;
+            if (retry)
+            {
+                session.PendingRequestRetries++;
+            }
         }
 
         if (retry)
@@ -568,6 +584,7 @@ public sealed class BootTracker
         {
             // vDisk data answers the first read: SingleReadMode began with the request it answers; what came before was the logon.
             Enter(session, BootPhase.SingleReadMode, session.PendingRequestAt ?? at);
+            session.MoveRetriesIntoCurrentPhase(session.PendingRequestRetries);
         }
 
         if (session.Phase >= BootPhase.SingleReadMode)

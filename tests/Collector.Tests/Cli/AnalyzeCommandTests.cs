@@ -18,7 +18,7 @@ public class AnalyzeCommandTests
         Assert.Contains(lines, l => l.Contains("Failed (PvsLogon)", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("Stuck (PvsLogon)", StringComparison.Ordinal));
         Assert.Contains("bootstrap downloaded but the device restarted PXE", result.Stdout, StringComparison.Ordinal);
-        Assert.Contains("→ no logon: check the Stream Service", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("→ no logon or no first read: check the Stream Service", result.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

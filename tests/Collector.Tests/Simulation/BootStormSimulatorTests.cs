@@ -137,6 +137,21 @@ public sealed class BootStormSimulatorTests : IClassFixture<SimulationOutput>
             Assert.True(session.Phases[^1].Retries > 0, "a storm device retransmits in BNIStack");
         }
 
+        foreach (var device in injected[InjectedFailure.ProxyUnanswered])
+        {
+            var session = AssertSingle(device, BootOutcome.Stuck, BootPhase.IpAcquisition);
+            Assert.Equal(3, session.Phases[0].Retries);
+            Assert.NotNull(session.Ip);
+        }
+
+        foreach (var device in injected[InjectedFailure.BootLoop])
+        {
+            Assert.Equal(3, device.Sessions.Count);
+            Assert.Equal([1, 2, 0], device.Sessions.Select(s => s.LoopCount));
+            Assert.All(device.Sessions.Take(2), s => Assert.Equal((BootOutcome.Failed, BootPhase.SingleReadMode, BootIssueKind.BootLoop), (s.Outcome, s.Phase, Assert.Single(s.Issues).Kind)));
+            Assert.Equal(BootOutcome.Booted, device.Sessions[2].Outcome);
+        }
+
         foreach (var device in injected[InjectedFailure.PxeRestart])
         {
             Assert.Equal(2, device.Sessions.Count);
@@ -157,12 +172,13 @@ public sealed class BootStormSimulatorTests : IClassFixture<SimulationOutput>
         var byFailure = result.Injected.GroupBy(i => i.Failure).ToDictionary(g => g.Key, g => g.Count());
         int Count(InjectedFailure kind) => byFailure.GetValueOrDefault(kind);
 
-        Assert.Equal(result.Truth.Devices.Count + Count(InjectedFailure.PxeRestart), sessions.Length);
-        Assert.Equal(Count(InjectedFailure.None) + Count(InjectedFailure.RetransmitStorm) + Count(InjectedFailure.PxeRestart),
+        Assert.Equal(result.Truth.Devices.Count + Count(InjectedFailure.PxeRestart) + (2 * Count(InjectedFailure.BootLoop)), sessions.Length);
+        Assert.Equal(Count(InjectedFailure.None) + Count(InjectedFailure.RetransmitStorm) + Count(InjectedFailure.PxeRestart) + Count(InjectedFailure.BootLoop),
             sessions.Count(s => s.Outcome == BootOutcome.Booted));
-        Assert.Equal(Count(InjectedFailure.BootstrapNotFound) + Count(InjectedFailure.PxeRestart), sessions.Count(s => s.Outcome == BootOutcome.Failed));
+        Assert.Equal(Count(InjectedFailure.BootstrapNotFound) + Count(InjectedFailure.PxeRestart) + (2 * Count(InjectedFailure.BootLoop)),
+            sessions.Count(s => s.Outcome == BootOutcome.Failed));
         Assert.Equal(Count(InjectedFailure.NoDhcpOffer) + Count(InjectedFailure.TftpTimeout) + Count(InjectedFailure.LogonTimeout)
-            + Count(InjectedFailure.SingleReadStall), sessions.Count(s => s.Outcome == BootOutcome.Stuck));
+            + Count(InjectedFailure.SingleReadStall) + Count(InjectedFailure.ProxyUnanswered), sessions.Count(s => s.Outcome == BootOutcome.Stuck));
         Assert.DoesNotContain(sessions, s => s.Outcome == BootOutcome.InProgress);
     }
 

@@ -10,7 +10,7 @@ namespace PvsFleet.Collector.Tests.Simulation;
 /// <summary>The tracker, reading a simulated storm, must tell exactly the story the simulator wrote down.</summary>
 public sealed class SimulateAnalyzeAgreementTests(SimulationOutput output) : IClassFixture<SimulationOutput>
 {
-    private static readonly BootIssueKind[] TruthKinds = [BootIssueKind.TftpError, BootIssueKind.PxeRestarted, BootIssueKind.DhcpNak, BootIssueKind.Stuck];
+    private static readonly BootIssueKind[] TruthKinds = [BootIssueKind.TftpError, BootIssueKind.PxeRestarted, BootIssueKind.DhcpNak, BootIssueKind.Stuck, BootIssueKind.BootLoop];
 
     [Fact]
     public void Analyze_agrees_with_the_truth_of_a_1000_device_storm()
@@ -29,11 +29,29 @@ public sealed class SimulateAnalyzeAgreementTests(SimulationOutput output) : ICl
     }
 
     [Fact]
+    public void Analyze_agrees_on_a_recording_that_starts_mid_boot()
+    {
+        // A third of the healthy devices were already booting: their recording begins at the bootstrap's RRQ, the logon or a read.
+        var storm = output.SmallStorm("agreement-joined", devices: 300, seed: 77) with { JoinedShare = 0.35, Port69TftpShare = 0.3 };
+        var result = BootStormSimulator.Run(storm);
+
+        var report = new CaptureAnalyzer(new TrackerOptions()).Analyze([result.CapturePath]);
+
+        AssertAgrees(result.Truth, report);
+        var joined = report.Devices.SelectMany(d => d.Sessions).Where(s => s.JoinedMidBoot).ToList();
+        Assert.True(joined.Count >= 50, $"{joined.Count} sessions joined mid-boot");
+        Assert.Contains(joined, s => s.Phases[0].Name == BootPhase.BootstrapDownload);
+        Assert.Contains(joined, s => s.Phases[0].Name == BootPhase.PvsLogon && s.Phases[0].End == s.Phases[0].Start);
+        Assert.All(joined, s => Assert.Equal(BootOutcome.Booted, s.Outcome));
+    }
+
+    [Fact]
     public void Simulate_and_analyze_commands_agree_through_their_files()
     {
         var capture = Path.Combine(output.Folder, "cli.pcapng");
         var simulate = CollectorProcess.Run("simulate", "--devices", "40", "--out", capture, "--seed", "5",
-            "--single-read-ios", "5", "--bnistack-ios", "5", "--stagger", "10");
+            "--single-read-ios", "5", "--bnistack-ios", "5", "--stagger", "10",
+            "--port69-share", "0.5", "--login-port-streaming-share", "0.5", "--joined-share", "0.3");
         Assert.Equal(0, simulate.ExitCode);
 
         var analyze = CollectorProcess.Run("analyze", "--json", capture);
@@ -69,16 +87,20 @@ public sealed class SimulateAnalyzeAgreementTests(SimulationOutput output) : ICl
                 var where = $"{expected.Mac} session at {want.Start:O}";
                 Assert.True(Same(want, got), $"{where}: analyze {Describe(got)}\n truth {Describe(want)}");
                 Assert.True(want.Phases.SequenceEqual(got.Phases), $"{where}: phases\n analyze {string.Join("; ", got.Phases)}\n truth {string.Join("; ", want.Phases)}");
-                Assert.Equal(TruthIssues(want), TruthIssues(got));
+                Assert.True(TruthIssues(want).SequenceEqual(TruthIssues(got)),
+                    $"{where}: issues\n analyze {string.Join("; ", TruthIssues(got).Select(i => $"{i.Item1} {i.Item2:O}"))}\n truth {string.Join("; ", TruthIssues(want).Select(i => $"{i.Item1} {i.Item2:O}"))}");
             }
         }
     }
 
     private static bool Same(SessionReport a, SessionReport b) =>
         a.Ip == b.Ip && a.Firmware == b.Firmware && a.BootFile == b.BootFile && a.Start == b.Start && a.End == b.End
-        && a.Outcome == b.Outcome && a.Phase == b.Phase;
+        && a.Outcome == b.Outcome && a.Phase == b.Phase && a.JoinedMidBoot == b.JoinedMidBoot && a.LoopCount == b.LoopCount
+        && a.DhcpServer == b.DhcpServer && a.TftpServer == b.TftpServer && a.PvsServer == b.PvsServer && a.HostName == b.HostName;
 
-    private static string Describe(SessionReport s) => $"{s.Ip} {s.Firmware} {s.BootFile} {s.Start:O}–{s.End:O} {s.Outcome} in {s.Phase}";
+    private static string Describe(SessionReport s) =>
+        $"{s.Ip} {s.Firmware} {s.BootFile} {s.Start:O}–{s.End:O} {s.Outcome} in {s.Phase} joined={s.JoinedMidBoot} loops={s.LoopCount} "
+        + $"dhcp={s.DhcpServer} tftp={s.TftpServer} pvs={s.PvsServer} host={s.HostName}";
 
     /// <summary>The verdicts the simulator knows (it leaves retransmit-storm judgement to the tracker), with their times.</summary>
     private static List<(BootIssueKind, DateTime)> TruthIssues(SessionReport session) =>

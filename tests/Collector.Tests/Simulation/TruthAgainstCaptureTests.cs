@@ -32,9 +32,9 @@ public sealed class TruthAgainstCaptureTests : IClassFixture<SimulationOutput>
                 {
                     Predicate<WireFrame> marks = phase.Name switch
                     {
-                        BootPhase.BootstrapDownload => f => f.IsDhcp(5, device.Mac),
+                        BootPhase.BootstrapDownload => f => f.SourceIp == session.Ip && f.DestinationPort == 69 && f.TftpOpcode == 1,
                         BootPhase.PvsLogon => f => f.SourceIp == session.Ip && f.TftpOpcode == 4,
-                        BootPhase.SingleReadMode => f => f.SourceIp == session.Ip && f.DestinationPort is >= 6890 and <= 6930 and not 6910,
+                        BootPhase.SingleReadMode => f => f.SourceIp == session.Ip && f.DestinationPort is >= 6910 and <= 6930,
                         _ => f => f.IsDhcp(3, device.Mac) && f.VendorClass == "MSFT 5.0",
                     };
                     Assert.Contains(frames[phase.Start], marks);
@@ -43,7 +43,7 @@ public sealed class TruthAgainstCaptureTests : IClassFixture<SimulationOutput>
                 if (session.Outcome == BootOutcome.Failed && session.Issues[0].Kind == BootIssueKind.TftpError)
                     Assert.Contains(frames[session.End!.Value], f => f.DestinationIp == session.Ip && f.TftpOpcode == 5);
                 if (session.Outcome == BootOutcome.Booted)
-                    Assert.Contains(frames[session.End!.Value], f => f.SourceIp == session.Ip && f.DestinationPort is >= 6890 and <= 6930);
+                    Assert.Contains(frames[session.End!.Value], f => f.SourceIp == session.Ip && f.DestinationPort is >= 6910 and <= 6930);
             }
         }
     }
