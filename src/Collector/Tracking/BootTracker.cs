@@ -480,8 +480,11 @@ public sealed class BootTracker
                 break;
 
             case TftpOpcode.Error when fromDevice:
+                // A client that asked for tsize and aborts once the OACK told it is probing the size: normal, whatever the
+                // code (UEFI firmware sends 8, some Intel BIOS ROMs 0).
+                var sizeProbe = transfer.BlocksReceived == 0 && transfer.TransferSize is not null;
                 transfer.Active = false;
-                if (packet.ErrorCode != TftpPacket.ErrorOptionNegotiation)
+                if (packet.ErrorCode != TftpPacket.ErrorOptionNegotiation && !sizeProbe)
                 {
                     AddIssue(session, IssueCatalog.TftpClientAbort(at, session.BootFile, packet.ErrorCode, Text(packet.ErrorMessage) ?? ""));
                 }
