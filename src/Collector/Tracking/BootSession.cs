@@ -96,6 +96,11 @@ public sealed class BootSession
     // The read transaction on the Stream Service: the device's request that a burst of large datagrams answers.
     internal DateTime? PendingRequestAt;
     internal int PendingRequestRetries;
+    internal int RequestsSinceServerSpoke;
+    internal DateTime LastRequestAt;
+
+    /// <summary>Below this, a second request of the same size is another I/O, not the first one sent again.</summary>
+    private static readonly TimeSpan MinimumResendInterval = TimeSpan.FromMilliseconds(250);
     internal bool ServerSpokeSinceDevice = true;
     internal ushort LastRequestPort;
     internal int LastRequestLength;
@@ -159,12 +164,17 @@ public sealed class BootSession
     /// </summary>
     internal bool NoteStreamRequest(DateTime at, ushort serverPort, int length)
     {
-        var resent = !ServerSpokeSinceDevice && serverPort == LastRequestPort && length == LastRequestLength;
+        // A re-send waits for the read timeout (5 s, doubling); same-size requests microseconds apart are concurrent I/O.
+        var resent = !ServerSpokeSinceDevice && serverPort == LastRequestPort && length == LastRequestLength
+            && at - LastRequestAt >= MinimumResendInterval;
+        LastRequestAt = at;
         if (!resent || PendingRequestAt is null)
         {
             PendingRequestAt = at;
             PendingRequestRetries = 0;
         }
+
+        RequestsSinceServerSpoke = ServerSpokeSinceDevice ? 1 : resent ? RequestsSinceServerSpoke : RequestsSinceServerSpoke + 1;
 
         ServerSpokeSinceDevice = false;
         LastRequestPort = serverPort;

@@ -16,6 +16,9 @@ public sealed class BootTracker
     private const ushort ProxyDhcpPort = 4011;
     private const ushort TftpPort = 69;
 
+    /// <summary>Distinct device requests with no server datagram between them: in SingleReadMode at most two (the ack, the next read).</summary>
+    private const int ConcurrentRequests = 3;
+
     private readonly TrackerOptions options;
     private readonly Action<BootSession, SessionChange> observer;
     private readonly Dictionary<MacAddress, BootSession> sessionsByMac = [];
@@ -25,6 +28,9 @@ public sealed class BootTracker
     // For boots joined mid-way: the MAC an ARP or DHCP frame showed for an address, and devices' PXE restarts while streaming.
     private readonly Dictionary<uint, MacAddress> macsByIp = [];
     private readonly Dictionary<MacAddress, int> loopsByMac = [];
+
+    // Addresses of devices that booted: Windows keeps streaming its vDisk for as long as it runs, which is no new boot.
+    private readonly HashSet<uint> bootedAddresses = [];
     private readonly byte[] pxeVendorPrefix;
 
     public BootTracker(TrackerOptions options, Action<BootSession, SessionChange> observer)
@@ -555,6 +561,15 @@ public sealed class BootTracker
             {
                 session.PendingRequestRetries++;
             }
+
+            if (session is { JoinedMidBoot: true, Phase: BootPhase.SingleReadMode, RequestsSinceServerSpoke: >= ConcurrentRequests })
+            {
+                // Several I/Os outstanding at once: only Windows' BNIStack driver does that, so a boot joined after its
+                // DHCP marker has booted — it must not end as stuck in SingleReadMode when its streaming settles.
+                Enter(session, BootPhase.BniStack, at);
+                session.MarkBooted();
+                Notify(session, SessionChange.OutcomeChanged);
+            }
         }
 
         if (retry)
@@ -585,7 +600,9 @@ public sealed class BootTracker
         session.ServerSpokeSinceDevice = true;
         if (session.Phase == BootPhase.PvsLogon && payload.Length >= options.ReadDataMinPayload)
         {
-            // vDisk data answers the first read: SingleReadMode began with the request it answers; what came before was the logon.
+            // vDisk data answers the first read: SingleReadMode began with the request it answers; what came before was the
+            // logon. The data moves the boot on, so a long wait for it is a stall of the logon phase.
+            Progress(session, at);
             Enter(session, BootPhase.SingleReadMode, session.PendingRequestAt ?? at);
             session.MoveRetriesIntoCurrentPhase(session.PendingRequestRetries);
         }
@@ -616,6 +633,11 @@ public sealed class BootTracker
     {
         session = null!;
         if (!options.JoinMidBoot || address == 0)
+        {
+            return false;
+        }
+
+        if (bootedAddresses.Contains(address))
         {
             return false;
         }
@@ -655,6 +677,7 @@ public sealed class BootTracker
         }
 
         session.Ip = address;
+        bootedAddresses.Remove(address);
 
         // A stale owner of the address (a device that left without a trace) loses it to the newest lease.
         sessionsByIp[address] = session;
@@ -751,6 +774,16 @@ public sealed class BootTracker
     private void End(BootSession session)
     {
         sessionsByMac.Remove(session.Mac);
+        if (session.Outcome == BootOutcome.Booted && session.Ip != 0)
+        {
+            if (bootedAddresses.Count >= options.MaxLearnedAddresses)
+            {
+                bootedAddresses.Clear();
+            }
+
+            bootedAddresses.Add(session.Ip);
+        }
+
         if (session.Ip != 0 && sessionsByIp.TryGetValue(session.Ip, out var owner) && owner == session)
         {
             sessionsByIp.Remove(session.Ip);
@@ -772,7 +805,8 @@ public sealed class BootTracker
         {
             if (session.Outcome == BootOutcome.Booted)
             {
-                var lastStream = session.LastStreamActivity ?? session[BootPhase.BniStack].Start;
+                var bniStackStart = session[BootPhase.BniStack].Start;
+                var lastStream = session.LastStreamActivity is { } last && last > bniStackStart ? last : bniStackStart;
                 if (now - lastStream > options.BniStackSettleTime)
                 {
                     sweep.Add(session);

@@ -49,7 +49,7 @@ internal static class IssueCatalog
     public static BootIssue NoPxeOffer(DateTime at, IReadOnlyList<uint> servers) => new(
         BootIssueKind.NoPxeOffer, at, BootPhase.IpAcquisition,
         $"only offers without PXE boot information, from {Servers(servers)}: the device asks again",
-        "no PXE answer reaches the device: check the PVS PXE service (or DHCP options 66/67 and 60 PXEClient on the DHCP server) and, on routed subnets, an IP helper towards the PXE server");
+        "no PXE answer reaches the device: check the PVS PXE service (or DHCP options 66/67 and option 60 PXEClient on the DHCP server) and, on routed subnets, an IP helper towards the PXE server");
 
     public static BootIssue Stuck(DateTime at, BootSession session, TimeSpan silence)
     {
@@ -66,7 +66,7 @@ internal static class IssueCatalog
         {
             return new(BootIssueKind.Stuck, at, phase,
                 $"only offers without PXE boot information, from {Servers(plain)} (no progress for {seconds} s in {phase})",
-                "no PXE answer reaches the device: check the PVS PXE service (or DHCP options 66/67 and 60 PXEClient) and, on routed subnets, an IP helper towards the PXE server");
+                "no PXE answer reaches the device: check the PVS PXE service (or DHCP options 66/67 and option 60 PXEClient) and, on routed subnets, an IP helper towards the PXE server");
         }
 
         if (phase == BootPhase.IpAcquisition && session.AddressAcknowledged)
