@@ -80,6 +80,8 @@ public static class Format
         BootIssueKind.Stall => "The boot paused, then went on",
         BootIssueKind.TftpClientAbort => "The device aborted the bootstrap download",
         BootIssueKind.RetransmitStorm => "Many retransmits",
+        BootIssueKind.NoPxeOffer => "Only offers without PXE boot information",
+        BootIssueKind.BootLoop => "Boot loop: PXE again while streaming (BNIStack hand-off)",
         _ => kind.ToString(),
     };
 
@@ -89,11 +91,13 @@ public static class Format
         BootIssueKind.TftpError => "check the bootstrap file name (DHCP option 67) and the TFTP service's root and rights",
         BootIssueKind.DhcpNak => "check the scope, its reservations for this MAC and competing DHCP servers",
         BootIssueKind.RetransmitStorm => "disable Large Send Offload on the PVS servers' NICs and check the path for loss or an MTU mismatch",
+        BootIssueKind.NoPxeOffer => "check the PVS PXE service, DHCP options 66/67 and option 60, and an IP helper towards the PXE server on routed subnets",
+        BootIssueKind.BootLoop => "check for a replaced NIC driver or VM tools, hidden NICs in the vDisk, and STOP 0x7B on the console",
         _ => phase switch
         {
             BootPhase.IpAcquisition => "check DHCP answers reach the device (IP helpers, option 60, PXE service)",
             BootPhase.BootstrapDownload => "check the TFTP service, UDP 69 and its data ports, and the block size against the MTU",
-            BootPhase.PvsLogon => "check the Stream Service, UDP 6910, and that the device is in a collection",
+            BootPhase.PvsLogon => "check the Stream Service, UDP 6910–6930, and that the device is in a collection",
             BootPhase.SingleReadMode => "check vDisk store access and Large Send Offload; a hang before Windows loads points at BNIStack (hypervisor tools, antivirus filter drivers)",
             _ => "check the device's console",
         },
