@@ -51,10 +51,23 @@ public sealed record SessionReport(
 /// <summary>What the bootstrap download negotiated and moved: block size and window matter against the MTU.</summary>
 public sealed record BootstrapReport(long Blocks, int BlockSize, int WindowSize, long? TransferSize, bool Complete);
 
-public sealed record PhaseReport(BootPhase Name, DateTime Start, DateTime? End, int Retries);
+public sealed record PhaseReport(BootPhase Name, DateTime Start, DateTime? End, int Retries)
+{
+    /// <summary>The frame that began the phase, for Wireshark (<c>frame.number == N</c> in that file); null when not read from files.</summary>
+    public FrameReference? StartFrame { get; init; }
+
+    /// <summary>What the phase is, without where it was seen: for comparing a report with stored sessions or a truth.</summary>
+    public (BootPhase Name, DateTime Start, DateTime? End, int Retries) Timing => (Name, Start, End, Retries);
+}
+
+/// <summary>A frame of a capture file as Wireshark numbers it: the file's name and <c>frame.number</c> (from 1).</summary>
+public sealed record FrameReference(string File, long Number);
 
 public sealed record IssueReport(BootIssueKind Kind, DateTime At, string Detail)
 {
+    /// <summary>The frame that showed the problem (for Stuck: the last one that made progress); null when not read from files.</summary>
+    public FrameReference? Frame { get; init; }
+
     public string? Hint { get; init; }
 
     /// <summary>The phase the session was in when the problem showed.</summary>

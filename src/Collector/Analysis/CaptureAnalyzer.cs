@@ -18,7 +18,8 @@ public sealed class CaptureAnalyzer(TrackerOptions options, CaptureReaderKind re
 
     public AnalysisReport Analyze(IReadOnlyList<string> paths)
     {
-        var builder = new ReportBuilder();
+        var frames = new CaptureFrameIndex();
+        var builder = new ReportBuilder(frames);
         var tracker = new BootTracker(options, builder.OnSessionChanged);
         var warnings = new List<string>();
         DateTime? first = null;
@@ -28,6 +29,7 @@ public sealed class CaptureAnalyzer(TrackerOptions options, CaptureReaderKind re
         foreach (var path in paths)
         {
             using var reader = CaptureFile.Open(path, readerKind);
+            frames.BeginFile(path, tracker.Counters.Packets);
             var progress = new ProgressReporter(Progress, reader);
             while (reader.TryRead(out var timestamp, out var frame))
             {

@@ -4,7 +4,7 @@ using PvsFleet.Collector.Tracking;
 namespace PvsFleet.Collector.Analysis;
 
 /// <summary>Collects sessions as the tracker ends them and shapes them into an <see cref="AnalysisReport"/>.</summary>
-public sealed class ReportBuilder
+public sealed class ReportBuilder(CaptureFrameIndex? frames = null)
 {
     private readonly Dictionary<MacAddress, List<SessionReport>> sessionsByDevice = [];
 
@@ -21,7 +21,7 @@ public sealed class ReportBuilder
             sessionsByDevice[session.Mac] = sessions;
         }
 
-        sessions.Add(ToReport(session));
+        sessions.Add(ToReport(session, frames));
     }
 
     public AnalysisReport Build(DateTime? captureStart, DateTime? captureEnd, TrackerCounters counters, IReadOnlyList<string> warnings) =>
@@ -35,7 +35,7 @@ public sealed class ReportBuilder
             PeakSessionsInFlight = counters.PeakSessionsInFlight,
         };
 
-    public static SessionReport ToReport(BootSession session) =>
+    public static SessionReport ToReport(BootSession session, CaptureFrameIndex? frames = null) =>
         new(
             session.Ip == 0 ? null : Ipv4Address.Format(session.Ip),
             session.Firmware,
@@ -44,8 +44,8 @@ public sealed class ReportBuilder
             session.End,
             session.Outcome,
             session.Phase,
-            session.Phases.Select(p => new PhaseReport(p.Phase, p.Start, p.End, p.Retries)).ToList(),
-            session.Issues.Select(i => new IssueReport(i.Kind, i.At, i.Detail) { Hint = i.Hint, Phase = i.Phase }).ToList())
+            session.Phases.Select(p => new PhaseReport(p.Phase, p.Start, p.End, p.Retries) { StartFrame = frames?.Find(p.StartFrame) }).ToList(),
+            session.Issues.Select(i => new IssueReport(i.Kind, i.At, i.Detail) { Hint = i.Hint, Phase = i.Phase, Frame = frames?.Find(i.Frame) }).ToList())
         {
             HostName = session.HostName,
             DhcpServer = Address(session.DhcpServer),

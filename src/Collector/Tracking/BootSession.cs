@@ -21,7 +21,7 @@ public sealed class BootSession
 
     /// <param name="firstPhase">IpAcquisition for a boot seen from its first DISCOVER; a later phase for a boot the
     /// collector joined mid-way (it started while the device was already past DHCP): the phases before it were not seen.</param>
-    internal BootSession(MacAddress mac, DateTime start, BootPhase firstPhase = BootPhase.IpAcquisition)
+    internal BootSession(MacAddress mac, DateTime start, BootPhase firstPhase = BootPhase.IpAcquisition, long frame = 0)
     {
         Mac = mac;
         Start = start;
@@ -34,7 +34,7 @@ public sealed class BootSession
         }
 
         Phase = firstPhase;
-        EnterPhase(firstPhase, start);
+        EnterPhase(firstPhase, start, frame);
     }
 
     /// <summary>
@@ -64,6 +64,9 @@ public sealed class BootSession
 
     /// <summary>The newest moment the boot moved forward; retransmits do not count.</summary>
     public DateTime LastProgress { get; private set; }
+
+    /// <summary>The ordinal of the frame of <see cref="LastProgress"/> in the recording.</summary>
+    public long LastProgressFrame { get; private set; }
 
     /// <summary>The newest packet of this session in either direction.</summary>
     public DateTime LastActivity { get; internal set; }
@@ -95,6 +98,7 @@ public sealed class BootSession
 
     // The read transaction on the Stream Service: the device's request that a burst of large datagrams answers.
     internal DateTime? PendingRequestAt;
+    internal long PendingRequestFrame;
     internal int PendingRequestRetries;
     internal int RequestsSinceServerSpoke;
     internal DateTime LastRequestAt;
@@ -115,7 +119,7 @@ public sealed class BootSession
 
     public PhaseProgress this[BootPhase phase] => phases[(int)phase];
 
-    internal void EnterPhase(BootPhase phase, DateTime at)
+    internal void EnterPhase(BootPhase phase, DateTime at, long frame)
     {
         // Phases are contiguous: skipped ones (a missed packet, a two-stage boot) start and end at the same moment.
         for (var p = Phase; p < phase; p++)
@@ -125,6 +129,7 @@ public sealed class BootSession
             {
                 previous.Started = true;
                 previous.Start = at;
+                previous.StartFrame = frame;
             }
 
             previous.End ??= at;
@@ -133,9 +138,10 @@ public sealed class BootSession
         ref var entered = ref phases[(int)phase];
         entered.Started = true;
         entered.Start = at;
+        entered.StartFrame = frame;
         Phase = phase;
         RetransmitStormReported = false;
-        Progress(at);
+        Progress(at, frame);
     }
 
     /// <summary>Remembers an offer without PXE boot information from <paramref name="server"/> (up to three servers).</summary>
@@ -162,7 +168,7 @@ public sealed class BootSession
     /// SingleReadMode one I/O is outstanding at a time, so a second request of the same size to the same port with no
     /// server datagram in between is the same request sent again. Any other request opens a new transaction.
     /// </summary>
-    internal bool NoteStreamRequest(DateTime at, ushort serverPort, int length)
+    internal bool NoteStreamRequest(DateTime at, long frame, ushort serverPort, int length)
     {
         // A re-send waits for the read timeout (5 s, doubling); same-size requests microseconds apart are concurrent I/O.
         var resent = !ServerSpokeSinceDevice && serverPort == LastRequestPort && length == LastRequestLength
@@ -171,6 +177,7 @@ public sealed class BootSession
         if (!resent || PendingRequestAt is null)
         {
             PendingRequestAt = at;
+            PendingRequestFrame = frame;
             PendingRequestRetries = 0;
         }
 
@@ -183,12 +190,13 @@ public sealed class BootSession
     }
 
     /// <summary>Returns how long the boot had not moved before this progress.</summary>
-    internal TimeSpan Progress(DateTime at)
+    internal TimeSpan Progress(DateTime at, long frame)
     {
         var gap = at - LastProgress;
         if (at > LastProgress)
         {
             LastProgress = at;
+            LastProgressFrame = frame;
         }
 
         if (Outcome == BootOutcome.Stuck)

@@ -46,10 +46,21 @@ public sealed class BootTracker
     public int SessionsInFlight => sessionsByMac.Count;
     public IEnumerable<BootSession> ActiveSessions => sessionsByMac.Values;
 
+    /// <summary>The session the frame just processed belonged to, if any (for a walk-through of one device's frames).</summary>
+    public BootSession? LastFrameSession { get; private set; }
+
+    /// <summary>Whether the frame just processed was counted as a retry or retransmit.</summary>
+    public bool LastFrameWasRetry { get; private set; }
+
+    /// <summary>The ordinal of the frame being processed in the recording: Wireshark's frame.number for a single file.</summary>
+    private long Frame => Counters.Packets;
+
     /// <summary>Decodes one captured frame and applies it. Never throws on bad bytes: they are counted as malformed.</summary>
     public void Process(DateTime at, ReadOnlySpan<byte> frame)
     {
         Counters.Packets++;
+        LastFrameSession = null;
+        LastFrameWasRetry = false;
         if (!EthernetFrame.TryParse(frame, out var ethernet))
         {
             Counters.Malformed++;
@@ -190,6 +201,7 @@ public sealed class BootTracker
         var type = dhcp.Options.MessageType;
         var isPxe = dhcp.Options.VendorClass.StartsWith(pxeVendorPrefix);
         sessionsByMac.TryGetValue(dhcp.ClientMac, out var session);
+        LastFrameSession = session;
 
         if (!isPxe)
         {
@@ -232,6 +244,7 @@ public sealed class BootTracker
             }
 
             session = StartSession(dhcp.ClientMac, at, BootPhase.IpAcquisition);
+            LastFrameSession = session;
         }
         else if (udp.DestinationPort == ProxyDhcpPort && type == DhcpMessageType.Request)
         {
@@ -289,7 +302,13 @@ public sealed class BootTracker
             LearnAddress(dhcp.YourAddress, dhcp.ClientMac);
         }
 
-        if (!sessionsByMac.TryGetValue(dhcp.ClientMac, out var session) || session.Phase != BootPhase.IpAcquisition)
+        if (!sessionsByMac.TryGetValue(dhcp.ClientMac, out var session))
+        {
+            return;
+        }
+
+        LastFrameSession = session;
+        if (session.Phase != BootPhase.IpAcquisition)
         {
             return;
         }
@@ -406,10 +425,12 @@ public sealed class BootTracker
                 return;
             }
 
+            LastFrameSession = session;
             OnTftpRequest(at, session, ip.Destination, clientPort, in packet);
         }
         else if (session is not null && session.Transfer.Matches(clientPort))
         {
+            LastFrameSession = session;
             session.LastActivity = at;
             OnTftp(at, session, fromDevice: true, ip.Destination, TftpPort, in packet);
         }
@@ -519,6 +540,7 @@ public sealed class BootTracker
 
     private void OnDevicePacket(DateTime at, BootSession session, uint server, ushort devicePort, ushort serverPort, ReadOnlySpan<byte> payload)
     {
+        LastFrameSession = session;
         session.LastActivity = at;
         if (session.Transfer.Matches(devicePort))
         {
@@ -555,7 +577,7 @@ public sealed class BootTracker
                 session.LastStreamActivity = at;
             }
 
-            var resent = session.NoteStreamRequest(at, serverPort, payload.Length);
+            var resent = session.NoteStreamRequest(at, Frame, serverPort, payload.Length);
             retry |= resent && session.Phase == BootPhase.SingleReadMode;
             if (retry)
             {
@@ -584,6 +606,7 @@ public sealed class BootTracker
 
     private void OnServerPacket(DateTime at, BootSession session, uint server, ushort serverPort, ushort devicePort, ReadOnlySpan<byte> payload)
     {
+        LastFrameSession = session;
         session.LastActivity = at;
         if (session.Transfer.Matches(devicePort))
         {
@@ -603,7 +626,7 @@ public sealed class BootTracker
             // vDisk data answers the first read: SingleReadMode began with the request it answers; what came before was the
             // logon. The data moves the boot on, so a long wait for it is a stall of the logon phase.
             Progress(session, at);
-            Enter(session, BootPhase.SingleReadMode, session.PendingRequestAt ?? at);
+            Enter(session, BootPhase.SingleReadMode, session.PendingRequestAt ?? at, session.PendingRequestAt is null ? Frame : session.PendingRequestFrame);
             session.MoveRetriesIntoCurrentPhase(session.PendingRequestRetries);
         }
 
@@ -617,7 +640,7 @@ public sealed class BootTracker
 
     private BootSession StartSession(MacAddress mac, DateTime at, BootPhase firstPhase)
     {
-        var session = new BootSession(mac, at, firstPhase);
+        var session = new BootSession(mac, at, firstPhase, Frame);
         sessionsByMac[mac] = session;
         Counters.PeakSessionsInFlight = Math.Max(Counters.PeakSessionsInFlight, sessionsByMac.Count);
         Notify(session, SessionChange.Started);
@@ -687,7 +710,9 @@ public sealed class BootTracker
     /// Moves the session into <paramref name="phase"/>. A pause longer than the threshold of the phase being left is
     /// a Stall too: the commonest ones (waiting for the logon server, for the first read) end with a phase change.
     /// </summary>
-    private void Enter(BootSession session, BootPhase phase, DateTime at)
+    private void Enter(BootSession session, BootPhase phase, DateTime at) => Enter(session, phase, at, Frame);
+
+    private void Enter(BootSession session, BootPhase phase, DateTime at, long frame)
     {
         var pause = at - session.LastProgress;
         if (pause > options.StuckThreshold(session.Phase))
@@ -696,7 +721,7 @@ public sealed class BootTracker
         }
 
         var wasStuck = session.Outcome == BootOutcome.Stuck;
-        session.EnterPhase(phase, at);
+        session.EnterPhase(phase, at, frame);
         Notify(session, SessionChange.PhaseEntered);
         if (wasStuck)
         {
@@ -707,7 +732,7 @@ public sealed class BootTracker
     private void Progress(BootSession session, DateTime at)
     {
         var wasStuck = session.Outcome == BootOutcome.Stuck;
-        var pause = session.Progress(at);
+        var pause = session.Progress(at, Frame);
         if (pause > options.StuckThreshold(session.Phase))
         {
             AddIssue(session, IssueCatalog.Stall(at, session.Phase, pause));
@@ -721,6 +746,7 @@ public sealed class BootTracker
 
     private void CountRetry(BootSession session, DateTime at)
     {
+        LastFrameWasRetry = true;
         var retries = session.AddRetry();
         if (retries >= options.RetransmitStormThreshold && !session.RetransmitStormReported)
         {
@@ -729,9 +755,11 @@ public sealed class BootTracker
         }
     }
 
-    private void AddIssue(BootSession session, BootIssue issue)
+    private void AddIssue(BootSession session, BootIssue issue) => AddIssue(session, issue, Frame);
+
+    private void AddIssue(BootSession session, BootIssue issue, long frame)
     {
-        session.AddIssue(issue);
+        session.AddIssue(issue with { Frame = frame });
         Notify(session, SessionChange.IssueRaised);
     }
 
@@ -819,7 +847,7 @@ public sealed class BootTracker
                     session.MarkStuck();
                     // Dated when the threshold ran out, not when the sweep noticed: the same moment live and offline.
                     var stuckSince = session.LastProgress + options.StuckThreshold(session.Phase);
-                    AddIssue(session, IssueCatalog.Stuck(stuckSince, session, now - session.LastProgress));
+                    AddIssue(session, IssueCatalog.Stuck(stuckSince, session, now - session.LastProgress), session.LastProgressFrame);
                     Notify(session, SessionChange.OutcomeChanged);
                 }
 

@@ -49,7 +49,7 @@ public static class StoredBoots
     }
 
     private static bool Same(Session a, Session b) =>
-        a.Mac == b.Mac && a.Start == b.Start && a.End == b.End && a.Outcome == b.Outcome && a.Phase == b.Phase && a.Phases.SequenceEqual(b.Phases);
+        a.Mac == b.Mac && a.Start == b.Start && a.End == b.End && a.Outcome == b.Outcome && a.Phase == b.Phase && a.Phases.Select(p => p.Timing).SequenceEqual(b.Phases.Select(p => p.Timing));
 
     private static DateTime Utc(DateTime value) => DateTime.SpecifyKind(value, DateTimeKind.Utc);
 }
