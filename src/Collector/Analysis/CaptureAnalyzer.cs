@@ -16,11 +16,21 @@ public sealed class CaptureAnalyzer(TrackerOptions options, CaptureReaderKind re
     /// <summary>Prints progress lines to this writer for large files; null for none.</summary>
     public TextWriter? Progress { get; init; }
 
-    public AnalysisReport Analyze(IReadOnlyList<string> paths)
+    /// <summary>The frame index of the last analysis: which file each of its frame ordinals came from.</summary>
+    public CaptureFrameIndex Frames { get; private set; } = new();
+
+    /// <param name="walkthrough">When set, it follows one device frame by frame (<c>analyze --explain</c>).</param>
+    public AnalysisReport Analyze(IReadOnlyList<string> paths, DeviceWalkthrough? walkthrough = null)
     {
-        var frames = new CaptureFrameIndex();
+        var frames = Frames = new CaptureFrameIndex();
         var builder = new ReportBuilder(frames);
-        var tracker = new BootTracker(options, builder.OnSessionChanged);
+        var tracker = new BootTracker(options, walkthrough is null
+            ? builder.OnSessionChanged
+            : (session, change) =>
+            {
+                builder.OnSessionChanged(session, change);
+                walkthrough.OnSessionChanged(session, change);
+            });
         var warnings = new List<string>();
         DateTime? first = null;
         DateTime? last = null;
@@ -40,6 +50,7 @@ public sealed class CaptureAnalyzer(TrackerOptions options, CaptureReaderKind re
                 }
 
                 tracker.Process(timestamp, frame);
+                walkthrough?.OnFrame(tracker, timestamp, frame);
                 if (timestamp >= nextSweep)
                 {
                     tracker.Advance(timestamp);

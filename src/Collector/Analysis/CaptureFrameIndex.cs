@@ -9,6 +9,8 @@ public sealed class CaptureFrameIndex
     private readonly List<(string File, long FirstOrdinal)> files = [];
 
     /// <summary>The next file of the recording begins after <paramref name="framesSoFar"/> frames of the files before it.</summary>
+    public IReadOnlyList<(string File, long FirstOrdinal)> Files => files;
+
     public void BeginFile(string path, long framesSoFar) => files.Add((Path.GetFileName(path), framesSoFar + 1));
 
     public FrameReference? Find(long ordinal)

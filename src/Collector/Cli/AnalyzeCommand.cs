@@ -1,6 +1,7 @@
 using System.CommandLine;
 using PvsFleet.Collector.Analysis;
 using PvsFleet.Collector.Capture;
+using PvsFleet.Collector.Decoding;
 using PvsFleet.Collector.Tracking;
 
 namespace PvsFleet.Collector.Cli;
@@ -13,14 +14,30 @@ internal static class AnalyzeCommand
         var files = new Argument<string[]>("FILE") { Description = "pcap or pcapng files, read in order as one recording", Arity = ArgumentArity.OneOrMore };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON on stdout" };
         var reader = new Option<CaptureReaderKind>("--reader") { Description = "Capture reader: Auto (memory-mapped where possible), SharpPcap or Mapped", DefaultValueFactory = _ => CaptureReaderKind.Auto };
-        var command = new Command("analyze", "Decode every PXE/PVS boot in capture files") { files, json, reader };
+        var explain = new Option<string?>("--explain") { Description = "Walk through one device's boot frame by frame (its MAC, e.g. 52:54:00:00:00:01)" };
+        var command = new Command("analyze", "Decode every PXE/PVS boot in capture files") { files, json, reader, explain };
         command.SetAction(parse =>
         {
-            var analyzer = new CaptureAnalyzer(new TrackerOptions(), parse.GetValue(reader)) { Progress = Console.Error };
+            var options = new TrackerOptions();
+            var analyzer = new CaptureAnalyzer(options, parse.GetValue(reader)) { Progress = Console.Error };
+            DeviceWalkthrough? walkthrough = null;
+            if (parse.GetValue(explain) is { } mac)
+            {
+                try
+                {
+                    walkthrough = new DeviceWalkthrough(MacAddress.Parse(mac), options);
+                }
+                catch (Exception e) when (e is FormatException or OverflowException)
+                {
+                    Console.Error.WriteLine($"analyze: --explain {mac}: not a MAC address (write it as 52:54:00:00:00:01)");
+                    return 2;
+                }
+            }
+
             AnalysisReport report;
             try
             {
-                report = analyzer.Analyze(parse.GetValue(files)!);
+                report = analyzer.Analyze(parse.GetValue(files)!, walkthrough);
             }
             catch (CaptureException e)
             {
@@ -33,7 +50,11 @@ internal static class AnalyzeCommand
                 Console.Error.WriteLine($"analyze: warning: {warning}");
             }
 
-            if (parse.GetValue(json))
+            if (walkthrough is not null)
+            {
+                walkthrough.Write(Console.Out, analyzer.Frames);
+            }
+            else if (parse.GetValue(json))
             {
                 Console.Out.WriteLine(ReportJson.Serialize(report));
             }

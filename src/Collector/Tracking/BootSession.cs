@@ -26,6 +26,7 @@ public sealed class BootSession
         Mac = mac;
         Start = start;
         LastProgress = start;
+        LastProgressFrame = frame;
         LastActivity = start;
         JoinedMidBoot = firstPhase != BootPhase.IpAcquisition;
         for (var i = 0; i < phases.Length; i++)
