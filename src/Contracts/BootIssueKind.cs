@@ -29,4 +29,13 @@ public enum BootIssueKind
 
     /// <summary>The device restarted PXE while the bootstrap streamed the vDisk: the hand-off to BNIStack failed (a boot loop).</summary>
     BootLoop,
+
+    /// <summary>Network hygiene: more than one server gave this PXE client boot information (a rogue or a second PXE service).</summary>
+    MultiplePxeServers,
+
+    /// <summary>Network hygiene: the device's TFTP or PVS datagrams arrive in IP fragments (block size or MTU above the path's).</summary>
+    Fragmentation,
+
+    /// <summary>Network hygiene: the device asked for a bootstrap built for the other firmware (ARDBP32.bin on UEFI, pvsnbpx64.efi on BIOS).</summary>
+    BootstrapFirmwareMismatch,
 }

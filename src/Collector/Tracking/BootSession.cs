@@ -89,6 +89,10 @@ public sealed class BootSession
 
     // What the DHCP servers offered: a PXE client ignores offers without boot information and asks again.
     internal bool PxeOfferSeen;
+    internal uint PxeInformationServer;
+    internal bool MultiplePxeServersReported;
+    internal bool FragmentationReported;
+    internal bool FirmwareMismatchReported;
     internal bool NoPxeOfferReported;
     internal uint[]? PlainOfferServers;
 

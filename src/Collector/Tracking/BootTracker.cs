@@ -113,6 +113,7 @@ public sealed class BootTracker
         if (ip.IsFirstFragment)
         {
             // The rest of this datagram is in later fragments; a partial DHCP or TFTP message is not evidence.
+            OnFirstFragment(at, in ip, in udp);
             return;
         }
 
@@ -326,6 +327,7 @@ public sealed class BootTracker
                 }
 
                 TakeBootFile(session, in dhcp);
+                NotePxeInformationServer(session, server, at);
                 if (!session.PxeOfferSeen)
                 {
                     session.PxeOfferSeen = true;
@@ -364,6 +366,20 @@ public sealed class BootTracker
             case DhcpMessageType.Nak:
                 Fail(session, at, IssueCatalog.DhcpNak(at, server));
                 break;
+        }
+    }
+
+    /// <summary>A second server giving boot information to the same client is a rogue or a second PXE service (hygiene).</summary>
+    private void NotePxeInformationServer(BootSession session, uint server, DateTime at)
+    {
+        if (session.PxeInformationServer == 0)
+        {
+            session.PxeInformationServer = server;
+        }
+        else if (session.PxeInformationServer != server && !session.MultiplePxeServersReported)
+        {
+            session.MultiplePxeServersReported = true;
+            AddIssue(session, IssueCatalog.MultiplePxeServers(at, session.PxeInformationServer, server));
         }
     }
 
@@ -455,6 +471,12 @@ public sealed class BootTracker
             return;
         }
 
+        if (!session.FirmwareMismatchReported && options.IsBootstrapOfOtherFirmware(request.FileName, session.Firmware))
+        {
+            session.FirmwareMismatchReported = true;
+            AddIssue(session, IssueCatalog.BootstrapFirmwareMismatch(at, Text(request.FileName) ?? "", session.Firmware));
+        }
+
         // A first read, or a new RRQ from the same client port once the server had answered: the transfer restarts.
         session.Transfer = TftpTransfer.Start(clientPort, server);
         session.TransferStarted = true;
@@ -534,6 +556,29 @@ public sealed class BootTracker
 
         Counters.Tftp++;
         OnTftp(at, session, fromDevice, peer, peerPort, in packet);
+    }
+
+    /// <summary>A boot's TFTP or PVS datagram split into IP fragments: the block size or the PVS MTU exceeds the path's (hygiene).</summary>
+    private void OnFirstFragment(DateTime at, in Ipv4Packet ip, in UdpDatagram udp)
+    {
+        var fromDevice = sessionsByIp.TryGetValue(ip.Source, out var session);
+        if (session is null && !sessionsByIp.TryGetValue(ip.Destination, out session))
+        {
+            return;
+        }
+
+        var devicePort = fromDevice ? udp.SourcePort : udp.DestinationPort;
+        var serverPort = fromDevice ? udp.DestinationPort : udp.SourcePort;
+        var what = session.Transfer.Matches(devicePort) || serverPort == TftpPort ? "TFTP"
+            : options.Ports.IsStreamService(serverPort) ? "PVS"
+            : null;
+        if (what is null || session.FragmentationReported)
+        {
+            return;
+        }
+
+        session.FragmentationReported = true;
+        AddIssue(session, IssueCatalog.Fragmentation(at, session.Phase, what));
     }
 
     // ---------------------------------------------------------------- PVS and TFTP data ports

@@ -33,6 +33,10 @@ public sealed class TrackerOptions
     /// </summary>
     public IReadOnlyList<string> BootstrapFileNames { get; init; } = ["ARDBP32.bin", "pvsnbpx64.efi", "TSBBDM.BIN", "TSBBDM.efi"];
 
+    /// <summary>The BIOS (PXE/UNDI) and UEFI bootstraps: a client asking for the other firmware's file cannot start it.</summary>
+    public IReadOnlyList<string> BiosBootstrapFileNames { get; init; } = ["ARDBP32.bin", "TSBBDM.BIN"];
+    public IReadOnlyList<string> UefiBootstrapFileNames { get; init; } = ["pvsnbpx64.efi", "TSBBDM.efi"];
+
     /// <summary>Whether a boot first seen past DHCP (bootstrap TFTP or PVS traffic) becomes a session, marked as joined.</summary>
     public bool JoinMidBoot { get; init; } = true;
 
@@ -55,11 +59,21 @@ public sealed class TrackerOptions
     };
 
     /// <summary>True when <paramref name="path"/> names one of <see cref="BootstrapFileNames"/>.</summary>
-    public bool IsBootstrapFile(ReadOnlySpan<byte> path)
+    public bool IsBootstrapFile(ReadOnlySpan<byte> path) => Names(path, BootstrapFileNames);
+
+    /// <summary>True when <paramref name="path"/> names a bootstrap of the other firmware than <paramref name="firmware"/>.</summary>
+    public bool IsBootstrapOfOtherFirmware(ReadOnlySpan<byte> path, Firmware firmware) => firmware switch
+    {
+        Firmware.Bios => Names(path, UefiBootstrapFileNames),
+        Firmware.Uefi => Names(path, BiosBootstrapFileNames),
+        _ => false,
+    };
+
+    private static bool Names(ReadOnlySpan<byte> path, IReadOnlyList<string> names)
     {
         var slash = path.LastIndexOfAny((byte)'/', (byte)'\\');
         var name = slash >= 0 ? path[(slash + 1)..] : path;
-        foreach (var bootstrap in BootstrapFileNames)
+        foreach (var bootstrap in names)
         {
             if (name.Length == bootstrap.Length && Ascii.EqualsIgnoreCase(name, bootstrap))
             {

@@ -82,6 +82,9 @@ public static class Format
         BootIssueKind.RetransmitStorm => "Many retransmits",
         BootIssueKind.NoPxeOffer => "Only offers without PXE boot information",
         BootIssueKind.BootLoop => "Boot loop: PXE again while streaming (BNIStack hand-off)",
+        BootIssueKind.MultiplePxeServers => "Network: more than one PXE server answers",
+        BootIssueKind.Fragmentation => "Network: boot traffic is IP-fragmented",
+        BootIssueKind.BootstrapFirmwareMismatch => "Network: bootstrap does not fit the firmware",
         _ => kind.ToString(),
     };
 
