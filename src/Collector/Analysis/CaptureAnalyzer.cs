@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using PvsFleet.Collector.Capture;
+using PvsFleet.Collector.Decoding;
 using PvsFleet.Collector.Tracking;
 
 namespace PvsFleet.Collector.Analysis;
@@ -29,7 +30,7 @@ public sealed class CaptureAnalyzer(TrackerOptions options, CaptureReaderKind re
         {
             using var reader = CaptureFile.Open(path, readerKind);
             var progress = new ProgressReporter(Progress, reader);
-            while (reader.TryRead(out var timestamp, out var frame))
+            while (reader.TryRead(out var timestamp, out var frame, out var linkType))
             {
                 first ??= timestamp;
                 if (last is null || timestamp > last)
@@ -37,7 +38,7 @@ public sealed class CaptureAnalyzer(TrackerOptions options, CaptureReaderKind re
                     last = timestamp;
                 }
 
-                tracker.Process(timestamp, frame);
+                tracker.Process(timestamp, frame, linkType);
                 if (timestamp >= nextSweep)
                 {
                     tracker.Advance(timestamp);
@@ -53,7 +54,7 @@ public sealed class CaptureAnalyzer(TrackerOptions options, CaptureReaderKind re
 
             if (reader is MappedCaptureReader { SkippedFrames: > 0 } mapped)
             {
-                warnings.Add($"{path}: {mapped.SkippedFrames} frames from non-Ethernet interfaces were skipped");
+                warnings.Add($"{path}: {mapped.SkippedFrames} frames were skipped: {LinkTypes.Unsupported(mapped.SkippedLinkType)}");
             }
 
             progress.Done(tracker.Counters.Packets);

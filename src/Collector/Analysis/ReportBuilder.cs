@@ -33,6 +33,8 @@ public sealed class ReportBuilder
         {
             Warnings = warnings,
             PeakSessionsInFlight = counters.PeakSessionsInFlight,
+            DuplicateFrames = counters.DuplicateFrames,
+            MalformedDhcpOptions = counters.MalformedDhcpOptions,
         };
 
     public static SessionReport ToReport(BootSession session) =>

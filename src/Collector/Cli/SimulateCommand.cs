@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PvsFleet.Collector.Decoding;
 using PvsFleet.Collector.Simulation;
 
 namespace PvsFleet.Collector.Cli;
@@ -15,9 +16,12 @@ internal static class SimulateCommand
         var singleRead = new Option<int>("--single-read-ios") { Description = "Read I/Os per device through UNDI", DefaultValueFactory = _ => 40 };
         var bniStack = new Option<int>("--bnistack-ios") { Description = "Read I/Os per device through BNIStack", DefaultValueFactory = _ => 120 };
         var stagger = new Option<double>("--stagger") { Description = "Seconds over which devices power on", DefaultValueFactory = _ => 60 };
+        var copies = new Option<int>("--copies") { Description = "Write every frame N more times, microseconds apart, as a capture on several interfaces at once does", DefaultValueFactory = _ => 0 };
+        var linkType = new Option<string>("--link-type") { Description = "ethernet, or sll2 (Linux cooked, as tcpdump -i any writes)", DefaultValueFactory = _ => "ethernet" };
+        linkType.AcceptOnlyFromAmong("ethernet", "sll2");
         var command = new Command("simulate", "Write a realistic PVS boot storm as pcapng, with its ground truth")
         {
-            devices, output, seed, failures, singleRead, bniStack, stagger,
+            devices, output, seed, failures, singleRead, bniStack, stagger, copies, linkType,
         };
         command.SetAction(parse =>
         {
@@ -30,6 +34,8 @@ internal static class SimulateCommand
                 SingleReadIos = parse.GetValue(singleRead),
                 BniStackIos = parse.GetValue(bniStack),
                 StaggerSeconds = parse.GetValue(stagger),
+                Copies = parse.GetValue(copies),
+                LinkType = parse.GetValue(linkType) == "sll2" ? LinkType.LinuxSll2 : LinkType.Ethernet,
             };
             try
             {

@@ -22,6 +22,7 @@ public sealed class BootTracker
     private readonly Dictionary<uint, BootSession> sessionsByIp = [];
     private readonly List<BootSession> sweep = [];
     private readonly byte[] pxeVendorPrefix;
+    private readonly CopyDetector copies;
 
     public BootTracker(TrackerOptions options, Action<BootSession, SessionChange> observer)
     {
@@ -30,6 +31,7 @@ public sealed class BootTracker
         this.options = options;
         this.observer = observer;
         pxeVendorPrefix = Encoding.ASCII.GetBytes(options.PxeVendorClassPrefix);
+        copies = new CopyDetector(options.CopyWindow);
     }
 
     public TrackerCounters Counters { get; } = new();
@@ -37,18 +39,19 @@ public sealed class BootTracker
     public IEnumerable<BootSession> ActiveSessions => sessionsByMac.Values;
 
     /// <summary>Decodes one captured frame and applies it. Never throws on bad bytes: they are counted as malformed.</summary>
-    public void Process(DateTime at, ReadOnlySpan<byte> frame)
+    /// <param name="linkType">The link layer of the frame's capture interface (pcapng files may mix several).</param>
+    public void Process(DateTime at, ReadOnlySpan<byte> frame, LinkType linkType = LinkType.Ethernet)
     {
         Counters.Packets++;
-        if (!EthernetFrame.TryParse(frame, out var ethernet))
+        if (!LinkFrame.TryParse(linkType, frame, out var link))
         {
             Counters.Malformed++;
             return;
         }
 
-        if (ethernet.EtherType == EthernetFrame.EtherTypeArp)
+        if (link.EtherType == LinkFrame.EtherTypeArp)
         {
-            if (ArpPacket.TryParse(ethernet.Payload, out _))
+            if (ArpPacket.TryParse(link.Payload, out _))
             {
                 Counters.Arp++;
             }
@@ -60,14 +63,20 @@ public sealed class BootTracker
             return;
         }
 
-        if (ethernet.EtherType != EthernetFrame.EtherTypeIPv4)
+        if (link.EtherType != LinkFrame.EtherTypeIPv4)
         {
             return;
         }
 
-        if (!Ipv4Packet.TryParse(ethernet.Payload, out var ip))
+        if (!Ipv4Packet.TryParse(link.Payload, out var ip))
         {
             Counters.Malformed++;
+            return;
+        }
+
+        if (copies.IsCopy(at, ip.Datagram))
+        {
+            Counters.DuplicateFrames++;
             return;
         }
 
@@ -106,6 +115,7 @@ public sealed class BootTracker
             if (DhcpMessage.TryParse(udp.Payload, out var dhcp))
             {
                 Counters.Dhcp++;
+                Counters.MalformedDhcpOptions += dhcp.Options.MalformedOptions;
                 OnDhcp(at, in ip, in udp, in dhcp);
             }
             else
@@ -649,5 +659,5 @@ public sealed class BootTracker
         }
     }
 
-    private static string? Text(ReadOnlySpan<byte> value) => value.IsEmpty ? null : Encoding.ASCII.GetString(value);
+    private static string? Text(ReadOnlySpan<byte> value) => WireText.Clean(value);
 }
