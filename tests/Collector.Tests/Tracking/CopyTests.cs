@@ -54,7 +54,7 @@ public class CopyTests
     public void Copies_under_other_link_layers_are_still_copies()
     {
         // The trunk port sees the frame tagged, the access port untagged, "-i any" cooked: the IP datagram is one.
-        var scenario = Boot().CapturedAgain(2, 2 * Microsecond, (frame, copy) => copy == 1 ? Tagged(frame, 100, 2001) : frame);
+        var scenario = Boot().CapturedAgain(2, 2 * Microsecond, (frame, copy) => copy == 1 ? FrameBuilder.Tagged(frame, 100, 2001) : frame);
         var report = scenario.Run();
 
         Assert.Equal(2 * Boot().Frames.Count, report.DuplicateFrames);
@@ -71,7 +71,7 @@ public class CopyTests
         {
             at = at.AddMilliseconds(10);
             tracker.Process(at, frame);
-            tracker.Process(at + Microsecond, Sll2(frame), LinkType.LinuxSll2);
+            tracker.Process(at + Microsecond, FrameBuilder.Sll2(frame), LinkType.LinuxSll2);
         }
 
         Assert.Equal(Boot().Frames.Count, tracker.Counters.DuplicateFrames);
@@ -119,35 +119,4 @@ public class CopyTests
     }
 
     private static SessionReport Only(AnalysisReport report) => Assert.Single(Assert.Single(report.Devices).Sessions);
-
-    /// <summary>The frame with VLAN tags inserted after the source MAC.</summary>
-    internal static byte[] Tagged(byte[] frame, params ushort[] vlans)
-    {
-        var tagged = new byte[frame.Length + (4 * vlans.Length)];
-        frame.AsSpan(0, 12).CopyTo(tagged);
-        for (var i = 0; i < vlans.Length; i++)
-        {
-            var tpid = i == 0 && vlans.Length > 1 ? LinkFrame.EtherTypeQinQ : LinkFrame.EtherTypeVlan;
-            tagged[12 + (4 * i)] = (byte)(tpid >> 8);
-            tagged[13 + (4 * i)] = (byte)tpid;
-            tagged[14 + (4 * i)] = (byte)(vlans[i] >> 8);
-            tagged[15 + (4 * i)] = (byte)vlans[i];
-        }
-
-        frame.AsSpan(12).CopyTo(tagged.AsSpan(12 + (4 * vlans.Length)));
-        return tagged;
-    }
-
-    /// <summary>The frame as Linux cooked v2 records it on interface 3.</summary>
-    internal static byte[] Sll2(byte[] frame)
-    {
-        var cooked = new byte[frame.Length + 6];
-        frame.AsSpan(12, 2).CopyTo(cooked);
-        cooked[7] = 3;
-        cooked[9] = 1;
-        cooked[11] = 6;
-        frame.AsSpan(6, 6).CopyTo(cooked.AsSpan(12));
-        frame.AsSpan(14).CopyTo(cooked.AsSpan(20));
-        return cooked;
-    }
 }
