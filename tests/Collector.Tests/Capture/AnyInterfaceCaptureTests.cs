@@ -1,9 +1,13 @@
+using System.Runtime.InteropServices;
+using PvsFleet.Collector.Agent;
 using PvsFleet.Collector.Analysis;
 using PvsFleet.Collector.Capture;
 using PvsFleet.Collector.Decoding;
+using PvsFleet.Collector.Shipping;
 using PvsFleet.Collector.Tests.Support;
 using PvsFleet.Collector.Tracking;
 using PvsFleet.Contracts;
+using PvsFleet.Contracts.Ingest;
 
 namespace PvsFleet.Collector.Tests.Capture;
 
@@ -52,6 +56,81 @@ public sealed class AnyInterfaceCaptureTests
             Assert.Equal(report.Packets / 2, report.DuplicateFrames);
         }
     }
+
+    [SkippableFact]
+    public void Live_capture_on_any_reads_the_cooked_frames_and_counts_the_bridge_copies()
+    {
+        using var lab = AnyInterfaceRecording.TryCreate(out var whyNot);
+        if (lab is null)
+        {
+            Assert.False(OnCi, $"cannot build the test's network under CI: {whyNot}");
+            Skip.If(true, $"cannot build the test's network here: {whyNot}");
+        }
+
+        var spoolDirectory = Path.Combine(lab!.Folder, "spool");
+        using var spool = new EventSpool(spoolDirectory);
+        var pipeline = new CollectorPipeline(new TrackerOptions(), spool);
+        using var stop = new CancellationTokenSource();
+        using var opened = new ManualResetEventSlim();
+        LiveCapture? capture = null;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                // This thread alone moves into the lab's namespace, so "any" means the lab's interfaces, not the host's.
+                EnterNetworkNamespace(lab.ServerNamespace);
+                capture = LiveCapture.Open("any", AgentHost.Filter(new AgentOptions()), 16 << 20);
+                opened.Set();
+                capture.Run(pipeline, stop.Token);
+            }
+            catch (Exception e)
+            {
+                failure = e;
+                opened.Set();
+            }
+        });
+        thread.Start();
+        try
+        {
+            Assert.True(opened.Wait(TimeSpan.FromSeconds(30)), "the capture did not open");
+            Assert.Null(failure);
+            Assert.True(capture!.LinkType is LinkType.LinuxSll or LinkType.LinuxSll2, $"any is captured as {capture.LinkType}");
+
+            lab.PlayBoot();
+            Thread.Sleep(1500);
+        }
+        finally
+        {
+            stop.Cancel();
+            thread.Join(TimeSpan.FromSeconds(10));
+            capture?.Dispose();
+        }
+
+        Assert.Null(failure);
+        Assert.Equal(0, pipeline.Counters.Malformed);
+        Assert.True(pipeline.Counters.Packets >= 20, $"{pipeline.Counters.Packets} frames");
+        // The filter passes ARP too (the two namespaces resolve each other): ARP frames are not IP, so no copies.
+        Assert.True(pipeline.Counters.Arp > 0, "ARP passes the cooked capture's filter");
+        Assert.Equal((pipeline.Counters.Packets - pipeline.Counters.Arp) / 2, pipeline.Counters.DuplicateFrames);
+        var last = spool.Peek(10_000).OfType<SessionEvent>().Last(e => e.Session.Mac == AnyInterfaceRecording.DeviceMac).Session;
+        Assert.Equal(BootPhase.PvsLogon, last.Phase);
+        Assert.Equal(AnyInterfaceRecording.DeviceIp, last.Ip);
+        Assert.All(last.Phases, p => Assert.Equal(0, p.Retries));
+    }
+
+    private static void EnterNetworkNamespace(string name)
+    {
+        const int CloneNewNet = 0x40000000;
+        using var handle = File.OpenHandle($"/var/run/netns/{name}");
+        if (SetNamespace((int)handle.DangerousGetHandle(), CloneNewNet) != 0)
+        {
+            throw new InvalidOperationException($"setns({name}) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "setns", SetLastError = true)]
+    private static extern int SetNamespace(int descriptor, int type);
 
     private static void AssertFramesCarryTheDevicesMac(string capture, CaptureReaderKind kind, LinkType expected)
     {

@@ -65,10 +65,10 @@ internal sealed class AnyInterfaceRecording : IDisposable
     public string RecordBoot(string? tcpdumpLinkType)
     {
         var capture = Path.Combine(Folder, $"boot-{tcpdumpLinkType ?? "default"}.pcap");
-        var script = Path.Combine(Folder, "boot.py");
-        File.WriteAllText(script, BootScript);
 
-        string[] dumpArgs = ["netns", "exec", server, "tcpdump", "-i", "any", "-U", "-n", "-Z", "root", "-w", capture,
+        // Immediate mode: libpcap hands over each frame as it comes instead of a ring block per timeout, which an
+        // interrupt right after the exchange would otherwise throw away ("22 received by filter, 0 captured").
+        string[] dumpArgs = ["netns", "exec", server, "tcpdump", "-i", "any", "--immediate-mode", "-U", "-n", "-Z", "root", "-w", capture,
             .. tcpdumpLinkType is null ? Array.Empty<string>() : ["-y", tcpdumpLinkType], "udp"];
         using var tcpdump = Start("ip", dumpArgs);
         try
@@ -85,13 +85,8 @@ internal sealed class AnyInterfaceRecording : IDisposable
             }
 
             Assert.True(said.Count > 0 && said[^1].Contains("listening on any", StringComparison.Ordinal), $"tcpdump did not start: {string.Join(" / ", said)}");
-            using var serverRole = Start("ip", "netns", "exec", server, "python3", script, "server", ServerIp, DeviceIp);
-            Thread.Sleep(300);
-            var clientError = Run("ip", "netns", "exec", client, "python3", script, "client", ServerIp, DeviceIp);
-            Assert.True(serverRole.WaitForExit(10_000), "the server side did not finish");
-            Assert.True(clientError is null, clientError);
-            Assert.True(serverRole.ExitCode == 0, serverRole.StandardError.ReadToEnd());
-            Thread.Sleep(300);
+            PlayBoot();
+            Thread.Sleep(1000);
         }
         finally
         {
@@ -104,6 +99,22 @@ internal sealed class AnyInterfaceRecording : IDisposable
         }
 
         return capture;
+    }
+
+    /// <summary>The server's namespace, where the bridge is: a capture on <c>any</c> there sees each frame twice.</summary>
+    public string ServerNamespace => server;
+
+    /// <summary>Plays the boot exchange across the pair with real sockets; returns once the last block is acknowledged.</summary>
+    public void PlayBoot()
+    {
+        var script = Path.Combine(Folder, "boot.py");
+        File.WriteAllText(script, BootScript);
+        using var serverRole = Start("ip", "netns", "exec", server, "python3", script, "server", ServerIp, DeviceIp);
+        Thread.Sleep(300);
+        var clientError = Run("ip", "netns", "exec", client, "python3", script, "client", ServerIp, DeviceIp);
+        Assert.True(serverRole.WaitForExit(10_000), "the server side did not finish");
+        Assert.True(clientError is null, clientError);
+        Assert.True(serverRole.ExitCode == 0, serverRole.StandardError.ReadToEnd());
     }
 
     public void Dispose()
