@@ -73,7 +73,7 @@ public static class IngestValidator
                         Error(At(i, ".outcome"), "An ended session is Booted, Failed or Stuck.");
                     break;
                 case CollectorHeartbeatEvent hb:
-                    if (hb.PacketsReceived < 0 || hb.PacketsDropped < 0 || hb.InterfaceDropped < 0 || hb.ActiveSessions < 0 || hb.SpooledEvents < 0)
+                    if (hb.PacketsReceived < 0 || hb.PacketsDropped < 0 || hb.InterfaceDropped < 0 || hb.ActiveSessions < 0 || hb.SpooledEvents < 0 || hb.DuplicateFrames < 0)
                         Error(At(i), "Capture counters cannot be negative.");
                     if (hb.Interface is { Length: > 200 })
                         Error(At(i, ".interface"), "At most 200 characters.");

@@ -28,6 +28,7 @@ public sealed class CollectorMetrics : IDisposable
         ArgumentNullException.ThrowIfNull(pipeline);
         meter.CreateObservableCounter("pvsfleet.collector.packets", () => pipeline.Counters.Packets, "{packet}", "Frames decoded");
         meter.CreateObservableCounter("pvsfleet.collector.decode_errors", () => pipeline.Counters.Malformed, "{packet}", "Frames whose fields did not hold");
+        meter.CreateObservableCounter("pvsfleet.collector.duplicate_frames", () => pipeline.Counters.DuplicateFrames, "{packet}", "Copies of a frame captured on several interfaces, not counted as retries");
         meter.CreateObservableGauge("pvsfleet.collector.sessions.in_flight", () => pipeline.SessionsInFlight, "{session}", "Boots being followed");
     }
 

@@ -1,3 +1,4 @@
+using PvsFleet.Collector.Decoding;
 using PvsFleet.Collector.Shipping;
 using PvsFleet.Collector.Tracking;
 using PvsFleet.Contracts.Ingest;
@@ -32,11 +33,11 @@ public sealed class CollectorPipeline
     public int SessionsInFlight { get { lock (gate) return tracker.SessionsInFlight; } }
     public TrackerCounters Counters => tracker.Counters;
 
-    public void Process(DateTime timestamp, ReadOnlySpan<byte> frame)
+    public void Process(DateTime timestamp, ReadOnlySpan<byte> frame, LinkType linkType = LinkType.Ethernet)
     {
         lock (gate)
         {
-            tracker.Process(timestamp, frame);
+            tracker.Process(timestamp, frame, linkType);
         }
     }
 
@@ -81,6 +82,7 @@ public sealed class CollectorPipeline
             InterfaceDropped = statistics.InterfaceDropped,
             ActiveSessions = SessionsInFlight,
             SpooledEvents = spool.Pending,
+            DuplicateFrames = Counters.DuplicateFrames,
         });
     }
 

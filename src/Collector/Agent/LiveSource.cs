@@ -1,4 +1,5 @@
 using PvsFleet.Collector.Capture;
+using PvsFleet.Collector.Decoding;
 
 namespace PvsFleet.Collector.Agent;
 
@@ -8,7 +9,8 @@ public sealed class LiveSource : IFrameSource
     private readonly List<LiveCapture> captures;
 
     /// <summary>Opens every interface first, so a typo in the last one fails before any capture starts.</summary>
-    public LiveSource(IReadOnlyList<string> interfaces, string filter, int bufferBytes)
+    /// <param name="filterFor">The BPF filter for an interface's link type (see <see cref="AgentHost.Filter"/>).</param>
+    public LiveSource(IReadOnlyList<string> interfaces, Func<LinkType, string> filterFor, int bufferBytes)
     {
         ArgumentNullException.ThrowIfNull(interfaces);
         captures = [];
@@ -16,7 +18,7 @@ public sealed class LiveSource : IFrameSource
         {
             foreach (var name in interfaces)
             {
-                captures.Add(LiveCapture.Open(name, filter, bufferBytes));
+                captures.Add(LiveCapture.Open(name, filterFor, bufferBytes));
             }
         }
         catch

@@ -35,7 +35,7 @@ public sealed class ReplaySource(IReadOnlyList<string> files, double? speed, boo
             foreach (var file in files)
             {
                 using var reader = CaptureFile.Open(file);
-                while (reader.TryRead(out var captured, out var frame) && !stopping.IsCancellationRequested)
+                while (reader.TryRead(out var captured, out var frame, out var linkType) && !stopping.IsCancellationRequested)
                 {
                     if (first is null)
                     {
@@ -49,7 +49,7 @@ public sealed class ReplaySource(IReadOnlyList<string> files, double? speed, boo
 
                     var at = captured + offset;
                     Pace(at - (first.Value + offset), wall, stopping);
-                    pipeline.Process(at, frame);
+                    pipeline.Process(at, frame, linkType);
                     Interlocked.Increment(ref frames);
                     last = at > last ? at : last;
                     if (at >= nextTick)

@@ -18,6 +18,15 @@ public sealed record AnalysisReport(
 
     /// <summary>The most boot sessions in flight at one moment of the capture.</summary>
     public int PeakSessionsInFlight { get; init; }
+
+    /// <summary>
+    /// Frames that were copies of an IP datagram seen within the copy window (a capture on several interfaces at
+    /// once): counted here, never as retries or progress.
+    /// </summary>
+    public long DuplicateFrames { get; init; }
+
+    /// <summary>DHCP options that did not hold, skipped while the rest of their message was read.</summary>
+    public long MalformedDhcpOptions { get; init; }
 }
 
 public sealed record DeviceReport(string Mac, IReadOnlyList<SessionReport> Sessions);

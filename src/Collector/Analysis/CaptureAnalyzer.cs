@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using PvsFleet.Collector.Capture;
+using PvsFleet.Collector.Decoding;
 using PvsFleet.Collector.Tracking;
 
 namespace PvsFleet.Collector.Analysis;
@@ -41,7 +42,7 @@ public sealed class CaptureAnalyzer(TrackerOptions options, CaptureReaderKind re
             using var reader = CaptureFile.Open(path, readerKind);
             frames.BeginFile(path, tracker.Counters.Packets);
             var progress = new ProgressReporter(Progress, reader);
-            while (reader.TryRead(out var timestamp, out var frame))
+            while (reader.TryRead(out var timestamp, out var frame, out var linkType))
             {
                 first ??= timestamp;
                 if (last is null || timestamp > last)
@@ -49,8 +50,8 @@ public sealed class CaptureAnalyzer(TrackerOptions options, CaptureReaderKind re
                     last = timestamp;
                 }
 
-                tracker.Process(timestamp, frame);
-                walkthrough?.OnFrame(tracker, timestamp, frame);
+                tracker.Process(timestamp, frame, linkType);
+                walkthrough?.OnFrame(tracker, timestamp, frame, linkType);
                 if (timestamp >= nextSweep)
                 {
                     tracker.Advance(timestamp);
@@ -66,7 +67,7 @@ public sealed class CaptureAnalyzer(TrackerOptions options, CaptureReaderKind re
 
             if (reader is MappedCaptureReader { SkippedFrames: > 0 } mapped)
             {
-                warnings.Add($"{path}: {mapped.SkippedFrames} frames from non-Ethernet interfaces were skipped");
+                warnings.Add($"{path}: {mapped.SkippedFrames} frames were skipped: {LinkTypes.Unsupported(mapped.SkippedLinkType)}");
             }
 
             progress.Done(tracker.Counters.Packets);

@@ -20,12 +20,12 @@ public sealed class DeviceWalkthrough(MacAddress device, TrackerOptions options)
     public MacAddress Device => device;
 
     /// <summary>Called for every frame after the tracker processed it.</summary>
-    public void OnFrame(BootTracker tracker, DateTime at, ReadOnlySpan<byte> frame)
+    public void OnFrame(BootTracker tracker, DateTime at, ReadOnlySpan<byte> frame, LinkType linkType)
     {
         var session = tracker.LastFrameSession;
         if (session?.Mac != device)
         {
-            if (latest is null || !FrameDescriber.IsArpOf(frame, device, latest.Ip))
+            if (latest is null || !FrameDescriber.IsArpOf(frame, linkType, device, latest.Ip))
             {
                 return;
             }
@@ -34,7 +34,7 @@ public sealed class DeviceWalkthrough(MacAddress device, TrackerOptions options)
         }
 
         var ordinal = tracker.Counters.Packets;
-        var (text, kind) = FrameDescriber.Describe(frame, options);
+        var (text, kind) = FrameDescriber.Describe(frame, linkType, options);
         var retry = tracker.LastFrameWasRetry;
         var step = new Step(session, ordinal, at, text, kind, retry);
         if (notesByFrame.Remove(ordinal, out var notes))

@@ -17,19 +17,19 @@ internal static class FrameDescriber
     }
 
     /// <summary>An ARP of the device (it is the sender) or for its address: the tracker keeps none of these in a session.</summary>
-    public static bool IsArpOf(ReadOnlySpan<byte> frame, MacAddress device, uint address) =>
-        EthernetFrame.TryParse(frame, out var ethernet) && ethernet.EtherType == EthernetFrame.EtherTypeArp
-        && ArpPacket.TryParse(ethernet.Payload, out var arp)
+    public static bool IsArpOf(ReadOnlySpan<byte> frame, LinkType linkType, MacAddress device, uint address) =>
+        LinkFrame.TryParse(linkType, frame, out var link) && link.EtherType == LinkFrame.EtherTypeArp
+        && ArpPacket.TryParse(link.Payload, out var arp)
         && (arp.SenderMac == device || (address != 0 && (arp.TargetIp == address || arp.SenderIp == address)));
 
-    public static (string Text, StepKind Kind) Describe(ReadOnlySpan<byte> frame, TrackerOptions options)
+    public static (string Text, StepKind Kind) Describe(ReadOnlySpan<byte> frame, LinkType linkType, TrackerOptions options)
     {
-        if (!EthernetFrame.TryParse(frame, out var ethernet))
+        if (!LinkFrame.TryParse(linkType, frame, out var link))
         {
             return ("an undecodable frame", StepKind.Single);
         }
 
-        if (ethernet.EtherType == EthernetFrame.EtherTypeArp && ArpPacket.TryParse(ethernet.Payload, out var arp))
+        if (link.EtherType == LinkFrame.EtherTypeArp && ArpPacket.TryParse(link.Payload, out var arp))
         {
             return (arp.Operation == ArpPacket.OperationReply
                 ? $"ARP reply: {Ipv4Address.Format(arp.SenderIp)} is at {arp.SenderMac}"
@@ -38,7 +38,7 @@ internal static class FrameDescriber
                     : $"ARP: who has {Ipv4Address.Format(arp.TargetIp)}? asks {Ipv4Address.Format(arp.SenderIp)} ({arp.SenderMac})", StepKind.Single);
         }
 
-        if (ethernet.EtherType != EthernetFrame.EtherTypeIPv4 || !Ipv4Packet.TryParse(ethernet.Payload, out var ip)
+        if (link.EtherType != LinkFrame.EtherTypeIPv4 || !Ipv4Packet.TryParse(link.Payload, out var ip)
             || ip.Protocol != Ipv4Packet.ProtocolUdp || !UdpDatagram.TryParse(ip.Payload, out var udp, allowTruncated: true))
         {
             return ("a frame that is not UDP over IPv4", StepKind.Single);
@@ -75,17 +75,7 @@ internal static class FrameDescriber
                 : $"PVS reply, {length} bytes, from {Ipv4Address.Format(ip.Source)}:{serverPort}", StepKind.Streaming);
     }
 
-    /// <summary>Wire text as printable ASCII, cut at the first NUL: a walk-through shows what was sent, safely.</summary>
-    private static string Printable(ReadOnlySpan<byte> value)
-    {
-        var text = new StringBuilder(value.Length);
-        foreach (var b in DhcpMessage.TrimAtNul(value))
-        {
-            text.Append(b is >= 0x20 and < 0x7F ? (char)b : '?');
-        }
-
-        return text.ToString();
-    }
+    private static string Printable(ReadOnlySpan<byte> value) => WireText.Clean(value) ?? "";
 
     private static bool IsTftpData(in TftpPacket packet) => packet.Opcode is TftpOpcode.Data or TftpOpcode.Acknowledgment or TftpOpcode.OptionAcknowledgment or TftpOpcode.Error;
 

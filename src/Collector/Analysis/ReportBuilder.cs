@@ -33,6 +33,8 @@ public sealed class ReportBuilder(CaptureFrameIndex? frames = null)
         {
             Warnings = warnings,
             PeakSessionsInFlight = counters.PeakSessionsInFlight,
+            DuplicateFrames = counters.DuplicateFrames,
+            MalformedDhcpOptions = counters.MalformedDhcpOptions,
         };
 
     public static SessionReport ToReport(BootSession session, CaptureFrameIndex? frames = null) =>

@@ -17,7 +17,7 @@ public static class ReportTable
             ? $"{Time(s)} → {Time(e)} ({(e - s).TotalSeconds:0.0} s), "
             : "";
         writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Capture {span}{report.Packets:N0} packets, {report.Malformed:N0} malformed, {report.Devices.Count} devices"));
+            $"Capture {span}{report.Packets:N0} packets, {report.Malformed:N0} malformed, {report.DuplicateFrames:N0} copies, {report.Devices.Count} devices"));
         foreach (var warning in report.Warnings)
         {
             writer.WriteLine($"warning: {warning}");

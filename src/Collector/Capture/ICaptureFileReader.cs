@@ -1,3 +1,5 @@
+using PvsFleet.Collector.Decoding;
+
 namespace PvsFleet.Collector.Capture;
 
 /// <summary>Reads a capture file frame by frame; the frame span is valid until the next call.</summary>
@@ -11,7 +13,11 @@ public interface ICaptureFileReader : IDisposable
     /// <summary>Bytes consumed so far.</summary>
     long Position { get; }
 
-    bool TryRead(out DateTime timestamp, out ReadOnlySpan<byte> frame);
+    /// <param name="linkType">The frame's link layer: per frame, since a pcapng file may hold interfaces of several.</param>
+    bool TryRead(out DateTime timestamp, out ReadOnlySpan<byte> frame, out LinkType linkType);
+
+    /// <summary>For callers that only look at Ethernet captures' bytes.</summary>
+    bool TryRead(out DateTime timestamp, out ReadOnlySpan<byte> frame) => TryRead(out timestamp, out frame, out _);
 
     /// <summary>Set when reading stopped at damage (a truncated or corrupt record) rather than at the end.</summary>
     string? Damage { get; }

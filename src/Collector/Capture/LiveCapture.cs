@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using PvsFleet.Collector.Agent;
+using PvsFleet.Collector.Decoding;
 using SharpPcap;
 using SharpPcap.LibPcap;
 
@@ -15,9 +16,16 @@ public sealed class LiveCapture : IDisposable
     private const int ReadTimeoutMilliseconds = 100;
     private readonly LibPcapLiveDevice device;
 
-    private LiveCapture(LibPcapLiveDevice device) => this.device = device;
+    private LiveCapture(LibPcapLiveDevice device, LinkType linkType)
+    {
+        this.device = device;
+        LinkType = linkType;
+    }
 
     public string Name => device.Name;
+
+    /// <summary>Ethernet on a NIC or bridge; Linux cooked (SLL or SLL2) on <c>any</c>; raw IP on a tunnel.</summary>
+    public LinkType LinkType { get; }
 
     public static IReadOnlyList<(string Name, string? Description, IReadOnlyList<string> Addresses)> List() =>
         Devices().Select(d => (d.Name, (string?)d.Description, (IReadOnlyList<string>)d.Addresses
@@ -28,8 +36,10 @@ public sealed class LiveCapture : IDisposable
     /// storm traffic lost a quarter of its frames on veth, and libpcap's drop counter did not show it (measured with
     /// bench/live-capture.sh); with 1 GB none was lost.
     /// </param>
-    public static LiveCapture Open(string name, string filter, int bufferBytes)
+    /// <param name="filterFor">The BPF filter for the interface's link type: a filter compiles for one link layer.</param>
+    public static LiveCapture Open(string name, Func<LinkType, string> filterFor, int bufferBytes)
     {
+        ArgumentNullException.ThrowIfNull(filterFor);
         var device = Devices().FirstOrDefault(d => d.Name == name)
             ?? throw new CaptureException($"no capture interface named '{name}'; `interfaces` lists those this machine has: {string.Join(", ", Devices().Select(d => d.Name))}");
         try
@@ -49,9 +59,17 @@ public sealed class LiveCapture : IDisposable
                 : $"cannot open {name}: {e.Message.ReplaceLineEndings(" ")}", e);
         }
 
+        // "any" cannot be promiscuous (libpcap warns and captures anyway): it sees what each interface is set to.
+        var linkType = LinkTypes.FromLibPcap((int)device.LinkType);
+        if (!LinkTypes.IsSupported(linkType))
+        {
+            device.Close();
+            throw new CaptureException($"cannot capture on {name}: {LinkTypes.Unsupported(linkType)}");
+        }
+
         try
         {
-            device.Filter = filter;
+            device.Filter = filterFor((LinkType)linkType);
         }
         catch (PcapException e)
         {
@@ -59,7 +77,7 @@ public sealed class LiveCapture : IDisposable
             throw new CaptureException($"the capture filter does not compile: {e.Message.ReplaceLineEndings(" ")}", e);
         }
 
-        return new LiveCapture(device);
+        return new LiveCapture(device, (LinkType)linkType);
     }
 
     /// <summary>Feeds frames into <paramref name="pipeline"/> until cancelled; ticks its clock at least every 100 ms.</summary>
@@ -72,6 +90,7 @@ public sealed class LiveCapture : IDisposable
     {
         ArgumentNullException.ThrowIfNull(pipeline);
         var handle = device.Handle;
+        var linkType = LinkType;
         var added = false;
         handle.DangerousAddRef(ref added);
         try
@@ -92,7 +111,7 @@ public sealed class LiveCapture : IDisposable
                 {
                     var h = (LibPcap.PacketHeader*)header;
                     var at = DateTime.UnixEpoch.AddTicks((h->Seconds * TimeSpan.TicksPerSecond) + (h->Microseconds * 10));
-                    pipeline.Process(at, new ReadOnlySpan<byte>((void*)data, (int)h->CapturedLength));
+                    pipeline.Process(at, new ReadOnlySpan<byte>((void*)data, (int)h->CapturedLength), linkType);
                 }
                 else if (status == 0)
                 {

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
+using PvsFleet.Collector.Decoding;
 
 namespace PvsFleet.Collector.Capture;
 
@@ -23,7 +24,6 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
     public const uint PcapMagicNanoSwapped = 0x4D3CB2A1;
     public const uint PcapNgSectionHeader = 0x0A0D0D0A;
 
-    private const ushort LinkTypeEthernet = 1;
     private const int PcapGlobalHeaderLength = 24;
     private const int PcapRecordHeaderLength = 16;
     private const uint PcapNgByteOrderMagic = 0x1A2B3C4D;
@@ -57,6 +57,7 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
     private long frames;
     private DateTime lastTimestamp;
     private bool pointerAcquired;
+    private LinkType pcapLinkType;
 
     public MappedCaptureReader(string path)
     {
@@ -95,17 +96,21 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
     public long Position => position;
     public string? Damage { get; private set; }
 
-    /// <summary>Frames of interfaces whose link type is not Ethernet are skipped and counted here.</summary>
+    /// <summary>Frames of pcapng interfaces whose link type the decoder does not read are skipped and counted here.</summary>
     public long SkippedFrames { get; private set; }
 
-    public bool TryRead(out DateTime timestamp, out ReadOnlySpan<byte> frame)
+    /// <summary>The link type of the skipped frames' interface (the last one seen).</summary>
+    public int SkippedLinkType { get; private set; }
+
+    public bool TryRead(out DateTime timestamp, out ReadOnlySpan<byte> frame, out LinkType linkType)
     {
         if (position - releasedUpTo >= ReleaseStep)
         {
             ReleaseReadPages();
         }
 
-        var found = isPcapNg ? TryReadPcapNg(out timestamp, out frame) : TryReadPcap(out timestamp, out frame);
+        linkType = pcapLinkType;
+        var found = isPcapNg ? TryReadPcapNg(out timestamp, out frame, out linkType) : TryReadPcap(out timestamp, out frame);
         if (found)
         {
             frames++;
@@ -127,11 +132,14 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
         bigEndian = magic is PcapMagicMicroSwapped or PcapMagicNanoSwapped;
         var nanoseconds = magic is PcapMagicNano or PcapMagicNanoSwapped;
         pcapTicksPerUnitDivisor = nanoseconds ? 100 : -10;
-        var linkType = ReadUInt32(Bytes(20, 4)) & 0x0FFFFFFF;
-        if (linkType != LinkTypeEthernet)
+        // The top bits may carry the FCS length (pcap's LINKTYPE_FCS_LEN): not part of the type.
+        var linkType = (int)(ReadUInt32(Bytes(20, 4)) & 0x0FFFFFFF);
+        if (!LinkTypes.IsSupported(linkType))
         {
-            throw new CaptureException($"{Path}: link type {linkType} is not supported; capture on an Ethernet interface");
+            throw new CaptureException($"{Path}: {LinkTypes.Unsupported(linkType)}");
         }
+
+        pcapLinkType = (LinkType)linkType;
 
         position = PcapGlobalHeaderLength;
     }
@@ -173,10 +181,11 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
 
     // ---------------------------------------------------------------- pcapng
 
-    private bool TryReadPcapNg(out DateTime timestamp, out ReadOnlySpan<byte> frame)
+    private bool TryReadPcapNg(out DateTime timestamp, out ReadOnlySpan<byte> frame, out LinkType linkType)
     {
         timestamp = default;
         frame = default;
+        linkType = default;
         while (position < Length)
         {
             if (Length - position < BlockMinimumLength)
@@ -217,7 +226,7 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
 
                     break;
                 case BlockEnhancedPacket or BlockPacketObsolete:
-                    if (TryReadPacketBlock(type, body, out timestamp, out frame, out var corrupt))
+                    if (TryReadPacketBlock(type, body, out timestamp, out frame, out linkType, out var corrupt))
                     {
                         return true;
                     }
@@ -231,6 +240,7 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
                 case BlockSimplePacket:
                     if (TryReadSimplePacket(body, out frame))
                     {
+                        linkType = (LinkType)interfaces[0].LinkType;
                         // Simple packet blocks carry no time: the previous frame's time is the best we know.
                         timestamp = lastTimestamp;
                         return true;
@@ -316,10 +326,11 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
         return true;
     }
 
-    private bool TryReadPacketBlock(uint type, ReadOnlySpan<byte> body, out DateTime timestamp, out ReadOnlySpan<byte> frame, out bool corrupt)
+    private bool TryReadPacketBlock(uint type, ReadOnlySpan<byte> body, out DateTime timestamp, out ReadOnlySpan<byte> frame, out LinkType linkType, out bool corrupt)
     {
         timestamp = default;
         frame = default;
+        linkType = default;
         corrupt = true;
         if (body.Length < 20)
         {
@@ -337,11 +348,13 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
 
         corrupt = false;
         var link = interfaces[interfaceId];
-        if (link.LinkType != LinkTypeEthernet)
+        if (!link.IsSupported)
         {
-            SkippedFrames++;
+            Skip(link.LinkType);
             return false;
         }
+
+        linkType = (LinkType)link.LinkType;
 
         if (!link.TryGetTimestamp(((ulong)high << 32) | low, out timestamp))
         {
@@ -356,15 +369,21 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
     private bool TryReadSimplePacket(ReadOnlySpan<byte> body, out ReadOnlySpan<byte> frame)
     {
         frame = default;
-        if (body.Length < 4 || interfaces.Count == 0 || interfaces[0].LinkType != LinkTypeEthernet)
+        if (body.Length < 4 || interfaces.Count == 0 || !interfaces[0].IsSupported)
         {
-            SkippedFrames++;
+            Skip(interfaces.Count == 0 ? -1 : interfaces[0].LinkType);
             return false;
         }
 
         var originalLength = ReadUInt32(body);
         frame = body.Slice(4, (int)Math.Min(originalLength, (uint)(body.Length - 4)));
         return true;
+    }
+
+    private void Skip(int linkType)
+    {
+        SkippedFrames++;
+        SkippedLinkType = linkType;
     }
 
     // ---------------------------------------------------------------- bytes
@@ -415,6 +434,8 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
 
     private readonly record struct PcapNgInterface(ushort LinkType, long UnitsPerSecond)
     {
+        public bool IsSupported { get; } = LinkTypes.IsSupported(LinkType);
+
         private static readonly ulong MaxSeconds = (ulong)((DateTime.MaxValue - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerSecond);
 
         /// <summary>False for a time past DateTime's range: only damaged files hold one.</summary>

@@ -1,15 +1,17 @@
 using System.Buffers.Binary;
+using PvsFleet.Collector.Decoding;
 
 namespace PvsFleet.Collector.Capture;
 
 /// <summary>
-/// Writes Ethernet frames as a pcapng file: one little-endian section, one interface, Enhanced Packet Blocks.
+/// Writes frames as a pcapng file: one little-endian section, one interface (Ethernet unless told otherwise),
+/// Enhanced Packet Blocks.
 /// </summary>
 /// <remarks>
 /// Layout (pcapng, draft-ietf-opsawg-pcapng):
 /// <code>
 /// Section Header Block      type 0x0A0D0D0A | len 28 | BOM 0x1A2B3C4D | major 1 | minor 0 | section length -1 | len 28
-/// Interface Description     type 1          | len 20 | linktype 1 (Ethernet) | reserved | snaplen | len 20
+/// Interface Description     type 1          | len 20 | linktype (1 Ethernet, 276 SLL2) | reserved | snaplen | len 20
 /// Enhanced Packet Block     type 6          | len    | interface 0 | ts high | ts low | captured | original | data (padded to 4) | len
 /// </code>
 /// No if_tsresol option is written, so readers use the default resolution of microseconds.
@@ -23,7 +25,6 @@ public sealed class PcapNgWriter : IDisposable
     private const uint ByteOrderMagic = 0x1A2B3C4D;
     private const uint InterfaceDescriptionBlockType = 1;
     private const uint EnhancedPacketBlockType = 6;
-    private const ushort LinkTypeEthernet = 1;
     private const int SectionHeaderLength = 28;
     private const int InterfaceDescriptionLength = 20;
     private const int EnhancedPacketHeaderLength = 28;
@@ -32,14 +33,16 @@ public sealed class PcapNgWriter : IDisposable
     private readonly Stream stream;
     private readonly bool leaveOpen;
     private readonly int snapLength;
+    private readonly LinkType linkType;
 
-    public PcapNgWriter(string path, int snapLength = DefaultSnapLength)
-        : this(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 1 << 20, FileOptions.SequentialScan), leaveOpen: false, snapLength)
+    public PcapNgWriter(string path, int snapLength = DefaultSnapLength, LinkType linkType = LinkType.Ethernet)
+        : this(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 1 << 20, FileOptions.SequentialScan), leaveOpen: false, snapLength, linkType)
     {
     }
 
-    public PcapNgWriter(Stream stream, bool leaveOpen, int snapLength = DefaultSnapLength)
+    public PcapNgWriter(Stream stream, bool leaveOpen, int snapLength = DefaultSnapLength, LinkType linkType = LinkType.Ethernet)
     {
+        this.linkType = linkType;
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(snapLength);
         this.stream = stream;
@@ -111,7 +114,7 @@ public sealed class PcapNgWriter : IDisposable
         Span<byte> block = stackalloc byte[InterfaceDescriptionLength];
         BinaryPrimitives.WriteUInt32LittleEndian(block, InterfaceDescriptionBlockType);
         BinaryPrimitives.WriteInt32LittleEndian(block[4..], InterfaceDescriptionLength);
-        BinaryPrimitives.WriteUInt16LittleEndian(block[8..], LinkTypeEthernet);
+        BinaryPrimitives.WriteUInt16LittleEndian(block[8..], (ushort)linkType);
         BinaryPrimitives.WriteUInt16LittleEndian(block[10..], 0); // reserved
         BinaryPrimitives.WriteInt32LittleEndian(block[12..], snapLength);
         BinaryPrimitives.WriteInt32LittleEndian(block[16..], InterfaceDescriptionLength);

@@ -1,3 +1,4 @@
+using PvsFleet.Collector.Decoding;
 using SharpPcap;
 using SharpPcap.LibPcap;
 
@@ -7,6 +8,7 @@ namespace PvsFleet.Collector.Capture;
 public sealed class SharpPcapFileReader : ICaptureFileReader
 {
     private readonly CaptureFileReaderDevice device;
+    private readonly LinkType linkType;
 
     public SharpPcapFileReader(string path)
     {
@@ -25,6 +27,16 @@ public sealed class SharpPcapFileReader : ICaptureFileReader
         {
             throw new CaptureException($"{path}: not a capture file libpcap can read ({OneLine(e.Message)})", e);
         }
+
+        // libpcap reads pcapng only when every interface has the first one's link type: one type per file.
+        var dlt = LinkTypes.FromLibPcap((int)device.LinkType);
+        if (!LinkTypes.IsSupported(dlt))
+        {
+            device.Dispose();
+            throw new CaptureException($"{path}: {LinkTypes.Unsupported(dlt)}");
+        }
+
+        linkType = (LinkType)dlt;
     }
 
     public string Path { get; }
@@ -34,8 +46,9 @@ public sealed class SharpPcapFileReader : ICaptureFileReader
     public long Position => 0;
     public string? Damage { get; private set; }
 
-    public bool TryRead(out DateTime timestamp, out ReadOnlySpan<byte> frame)
+    public bool TryRead(out DateTime timestamp, out ReadOnlySpan<byte> frame, out LinkType linkType)
     {
+        linkType = this.linkType;
         GetPacketStatus status;
         PacketCapture capture;
         try

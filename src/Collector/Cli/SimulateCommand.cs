@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PvsFleet.Collector.Decoding;
 using PvsFleet.Collector.Simulation;
 
 namespace PvsFleet.Collector.Cli;
@@ -18,9 +19,12 @@ internal static class SimulateCommand
         var port69 = new Option<double>("--port69-share") { Description = "Share of devices whose TFTP server answers from port 69 (0–1)", DefaultValueFactory = _ => 0.1 };
         var loginPort = new Option<double>("--login-port-streaming-share") { Description = "Share of devices that stream on the login port 6910 (0–1)", DefaultValueFactory = _ => 0.25 };
         var joined = new Option<double>("--joined-share") { Description = "Share of healthy devices already booting when the recording starts (0–1)", DefaultValueFactory = _ => 0 };
+        var copies = new Option<int>("--copies") { Description = "Write every frame N more times, microseconds apart, as a capture on several interfaces at once does", DefaultValueFactory = _ => 0 };
+        var linkType = new Option<string>("--link-type") { Description = "ethernet, or sll2 (Linux cooked, as tcpdump -i any writes)", DefaultValueFactory = _ => "ethernet" };
+        linkType.AcceptOnlyFromAmong("ethernet", "sll2");
         var command = new Command("simulate", "Write a realistic PVS boot storm as pcapng, with its ground truth")
         {
-            devices, output, seed, failures, singleRead, bniStack, stagger, port69, loginPort, joined,
+            devices, output, seed, failures, singleRead, bniStack, stagger, port69, loginPort, joined, copies, linkType,
         };
         command.SetAction(parse =>
         {
@@ -36,6 +40,8 @@ internal static class SimulateCommand
                 Port69TftpShare = parse.GetValue(port69),
                 LoginPortStreamingShare = parse.GetValue(loginPort),
                 JoinedShare = parse.GetValue(joined),
+                Copies = parse.GetValue(copies),
+                LinkType = parse.GetValue(linkType) == "sll2" ? LinkType.LinuxSll2 : LinkType.Ethernet,
             };
             try
             {

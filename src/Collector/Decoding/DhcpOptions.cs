@@ -5,6 +5,9 @@ namespace PvsFleet.Collector.Decoding;
 /// <summary>
 /// The DHCP options a PXE/PVS boot is read from. Options are TLV (code, length, value) with PAD (0) and END (255);
 /// option 52 (overload) moves more options into the file and/or sname fields, read in that order (RFC 2131 §4.1).
+/// Decoding is lenient, as Wireshark's: an option whose value does not hold (an address that is not 4 bytes, a
+/// length past the end of its field) is counted in <see cref="MalformedOptions"/> and skipped, and the rest of the
+/// message is still read. Only a malformed message type (53), without which the message means nothing, fails it.
 /// </summary>
 public readonly ref struct DhcpOptions
 {
@@ -13,6 +16,7 @@ public readonly ref struct DhcpOptions
 
     private const byte Pad = 0;
     private const byte End = 255;
+    private const byte MessageTypeCode = 53;
 
     public DhcpMessageType MessageType { get; init; }
     public ReadOnlySpan<byte> HostName { get; init; }             // 12
@@ -33,6 +37,9 @@ public readonly ref struct DhcpOptions
     public ushort? ClientArchitecture { get; init; }
     public ReadOnlySpan<byte> ClientNetworkInterface { get; init; } // 94
     public ReadOnlySpan<byte> ClientMachineId { get; init; }        // 97
+
+    /// <summary>Options skipped because their length or value did not hold.</summary>
+    public int MalformedOptions { get; init; }
 
     /// <summary>Parses the options field, then file and sname when option 52 says they hold options.</summary>
     public static bool TryParse(ReadOnlySpan<byte> options, ReadOnlySpan<byte> file, ReadOnlySpan<byte> serverName, out DhcpOptions result)
@@ -69,6 +76,9 @@ public readonly ref struct DhcpOptions
 
         public byte Overload { get; private set; }
 
+        public int MalformedOptions { get; private set; }
+
+        /// <summary>False only for a malformed message type; other damage is counted and skipped.</summary>
         public bool Read(ReadOnlySpan<byte> area)
         {
             var position = 0;
@@ -85,22 +95,24 @@ public readonly ref struct DhcpOptions
                     return true;
                 }
 
-                if (position >= area.Length)
+                if (position >= area.Length || position + 1 + area[position] > area.Length)
                 {
-                    return false;
+                    // A length past the field's end: nothing after it can be framed, what came before stands.
+                    MalformedOptions++;
+                    return true;
                 }
 
                 var length = area[position++];
-                if (position + length > area.Length)
-                {
-                    return false;
-                }
-
                 var value = area.Slice(position, length);
                 position += length;
                 if (!Accept(code, value))
                 {
-                    return false;
+                    if (code == MessageTypeCode)
+                    {
+                        return false;
+                    }
+
+                    MalformedOptions++;
                 }
             }
 
@@ -114,17 +126,17 @@ public readonly ref struct DhcpOptions
             {
                 case 12: hostName = value; break;
                 case 43: vendorSpecific = value; break;
-                case 50: if (!TryReadAddress(value, out requestedAddress)) return false; break;
-                case 51: if (!TryReadAddress(value, out leaseTime)) return false; break;
+                case 50: return TryReadAddress(value, ref requestedAddress);
+                case 51: return TryReadAddress(value, ref leaseTime);
                 case 52:
                     if (value.Length != 1 || value[0] is 0 or > 3) return false;
                     Overload = value[0];
                     break;
-                case 53:
+                case MessageTypeCode:
                     if (value.Length != 1) return false;
                     messageType = (DhcpMessageType)value[0];
                     break;
-                case 54: if (!TryReadAddress(value, out serverIdentifier)) return false; break;
+                case 54: return TryReadAddress(value, ref serverIdentifier);
                 case 55: parameterRequestList = value; break;
                 case 60: vendorClass = value; break;
                 case 61: clientIdentifier = value; break;
@@ -144,10 +156,16 @@ public readonly ref struct DhcpOptions
             return true;
         }
 
-        private static bool TryReadAddress(ReadOnlySpan<byte> value, out uint address)
+        /// <summary>A malformed address leaves the value as it was (a well-formed earlier copy of the option stands).</summary>
+        private static bool TryReadAddress(ReadOnlySpan<byte> value, ref uint address)
         {
-            address = value.Length == 4 ? BinaryPrimitives.ReadUInt32BigEndian(value) : 0;
-            return value.Length == 4;
+            if (value.Length != 4)
+            {
+                return false;
+            }
+
+            address = BinaryPrimitives.ReadUInt32BigEndian(value);
+            return true;
         }
 
         public readonly DhcpOptions Build() => new()
@@ -169,6 +187,7 @@ public readonly ref struct DhcpOptions
             ClientArchitecture = clientArchitecture,
             ClientNetworkInterface = clientNetworkInterface,
             ClientMachineId = clientMachineId,
+            MalformedOptions = MalformedOptions,
         };
     }
 }

@@ -39,6 +39,9 @@ public readonly ref struct Ipv4Packet
     public bool IsFirstFragment { get; init; }
     public ReadOnlySpan<byte> Payload { get; init; }
 
+    /// <summary>The whole datagram, header included, cut to the total length (no link-layer padding).</summary>
+    public ReadOnlySpan<byte> Datagram { get; init; }
+
     public static bool TryParse(ReadOnlySpan<byte> packet, out Ipv4Packet result)
     {
         result = default;
@@ -64,6 +67,7 @@ public readonly ref struct Ipv4Packet
             IsNonFirstFragment = fragmentOffset != 0,
             IsFirstFragment = fragmentOffset == 0 && (flagsAndOffset & MoreFragmentsFlag) != 0,
             Payload = packet[headerLength..totalLength],
+            Datagram = packet[..totalLength],
         };
         return true;
     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using PvsFleet.Collector.Analysis;
 using PvsFleet.Collector.Capture;
+using PvsFleet.Collector.Decoding;
 
 namespace PvsFleet.Collector.Simulation;
 
@@ -33,21 +34,24 @@ public static class BootStormSimulator
         long captureEnd;
         long packets;
         long bytes;
-        using (var writer = new PcapNgWriter(capturePath))
+        long copies;
+        using (var writer = new PcapNgWriter(capturePath, linkType: options.LinkType))
         {
-            (firstFrame, var lastDeviceFrame) = MergeDeviceScripts(devices, writer, progress);
+            var output = new CaptureOutput(writer, options.LinkType, options.Copies, FrameBufferLength);
+            (firstFrame, var lastDeviceFrame) = MergeDeviceScripts(devices, output, writer, progress);
 
             // The capture runs on until every hanging device is unambiguously stuck; one server ARP marks the end.
             captureEnd = devices.Max(device => device.RequiredCaptureEnd());
             captureEnd = Math.Max(captureEnd, lastDeviceFrame + SimulationClock.MicrosPerSecond);
             var frame = new byte[EthernetUdpFrame.MinimumFrameLength];
             var length = EthernetUdpFrame.WriteArpAnnouncement(frame, SimulatedNetwork.ServerMac, SimulatedNetwork.ServerIp);
-            writer.WritePacket(captureEnd, frame.AsSpan(0, length));
+            output.Write(captureEnd, frame.AsSpan(0, length));
             packets = writer.Packets;
             bytes = writer.Bytes;
+            copies = output.Copies;
         }
 
-        var truth = BuildTruth(devices, options, firstFrame, captureEnd, packets);
+        var truth = BuildTruth(devices, options, firstFrame, captureEnd, packets) with { DuplicateFrames = copies };
         File.WriteAllText(truthPath, ReportJson.Serialize(truth));
         var injected = devices
             .OrderBy(device => device.MacText, StringComparer.Ordinal)
@@ -60,7 +64,7 @@ public static class BootStormSimulator
     }
 
     /// <summary>Pulls frames from the device whose next frame is earliest; returns the first and last frame times.</summary>
-    private static (long First, long Last) MergeDeviceScripts(SimulatedDevice[] devices, PcapNgWriter writer, TextWriter? progress)
+    private static (long First, long Last) MergeDeviceScripts(SimulatedDevice[] devices, CaptureOutput output, PcapNgWriter writer, TextWriter? progress)
     {
         var queue = new PriorityQueue<SimulatedDevice, (long Micros, int Index)>(devices.Length);
         foreach (var device in devices)
@@ -81,10 +85,10 @@ public static class BootStormSimulator
             {
                 var planned = device.Current;
                 var length = device.Compose(planned, buffer);
-                writer.WritePacket(planned.Micros, buffer.AsSpan(0, length));
+                more = device.MoveNext();
+                output.WriteWithCopies(planned.Micros, buffer.AsSpan(0, length), NextFrameMicros(device, more, queue));
                 first = Math.Min(first, planned.Micros);
                 last = planned.Micros;
-                more = device.MoveNext();
             }
             while (more && ComesFirst(device, queue));
 
@@ -100,6 +104,13 @@ public static class BootStormSimulator
         }
 
         return (first, last);
+    }
+
+    /// <summary>When the capture's next frame is due: this device's next one or the earliest of the others.</summary>
+    private static long NextFrameMicros(SimulatedDevice device, bool more, PriorityQueue<SimulatedDevice, (long Micros, int Index)> queue)
+    {
+        var next = more ? device.Current.Micros : long.MaxValue;
+        return queue.TryPeek(out _, out var other) ? Math.Min(next, other.Micros) : next;
     }
 
     private static bool ComesFirst(SimulatedDevice device, PriorityQueue<SimulatedDevice, (long Micros, int Index)> queue)
@@ -177,7 +188,10 @@ public static class BootStormSimulator
         if (string.IsNullOrWhiteSpace(options.OutputPath))
             throw new ArgumentException("OutputPath is required", nameof(options));
         options.Tracker.Validate();
-        var ports = options.Tracker.Ports;
+        if (options.Copies is < 0 or > SimulationOptions.MaxCopies)
+            throw new ArgumentOutOfRangeException(nameof(options), $"Copies must be between 0 and {SimulationOptions.MaxCopies}");
+        if (options.LinkType is not (LinkType.Ethernet or LinkType.LinuxSll2))
+            throw new ArgumentOutOfRangeException(nameof(options), "the simulator writes Ethernet or Linux cooked v2 (SLL2) captures");
         if (options.BniStackTargetPorts.Count == 0)
             throw new ArgumentException("at least one BNIStack target port is required", nameof(options));
     }

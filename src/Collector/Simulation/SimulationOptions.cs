@@ -1,3 +1,4 @@
+using PvsFleet.Collector.Decoding;
 using PvsFleet.Collector.Tracking;
 
 namespace PvsFleet.Collector.Simulation;
@@ -5,6 +6,9 @@ namespace PvsFleet.Collector.Simulation;
 /// <summary>What boot storm to simulate and where to write it.</summary>
 public sealed record SimulationOptions
 {
+    /// <summary>A frame seen on more than 6 interfaces at once is not a capture anyone takes.</summary>
+    public const int MaxCopies = 8;
+
     /// <summary>Target devices that boot during the storm (each gets a unique MAC and address).</summary>
     public int Devices { get; init; } = 100;
 
@@ -49,6 +53,15 @@ public sealed record SimulationOptions
     /// storm looks like on the wire and what the tracker must conclude from it.
     /// </summary>
     public TrackerOptions Tracker { get; init; } = new();
+
+    /// <summary>
+    /// Each frame is written this many times more, microseconds apart: a capture on several interfaces at once
+    /// (bridge and ports, bond and slaves, <c>-i any</c>). The tracker must count them as copies, never as retries.
+    /// </summary>
+    public int Copies { get; init; }
+
+    /// <summary>Ethernet, or Linux cooked v2 (SLL2) as <c>tcpdump -i any</c> writes it.</summary>
+    public LinkType LinkType { get; init; } = LinkType.Ethernet;
 
     /// <summary>The bootstrap (UNDI) talks from this target port (Citrix: 6901).</summary>
     public ushort BootstrapTargetPort { get; init; } = 6901;

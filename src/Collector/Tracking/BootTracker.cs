@@ -32,6 +32,7 @@ public sealed class BootTracker
     // Addresses of devices that booted: Windows keeps streaming its vDisk for as long as it runs, which is no new boot.
     private readonly HashSet<uint> bootedAddresses = [];
     private readonly byte[] pxeVendorPrefix;
+    private readonly CopyDetector copies;
 
     public BootTracker(TrackerOptions options, Action<BootSession, SessionChange> observer)
     {
@@ -40,6 +41,7 @@ public sealed class BootTracker
         this.options = options;
         this.observer = observer;
         pxeVendorPrefix = Encoding.ASCII.GetBytes(options.PxeVendorClassPrefix);
+        copies = new CopyDetector(options.CopyWindow);
     }
 
     public TrackerCounters Counters { get; } = new();
@@ -56,20 +58,21 @@ public sealed class BootTracker
     private long Frame => Counters.Packets;
 
     /// <summary>Decodes one captured frame and applies it. Never throws on bad bytes: they are counted as malformed.</summary>
-    public void Process(DateTime at, ReadOnlySpan<byte> frame)
+    /// <param name="linkType">The link layer of the frame's capture interface (pcapng files may mix several).</param>
+    public void Process(DateTime at, ReadOnlySpan<byte> frame, LinkType linkType = LinkType.Ethernet)
     {
         Counters.Packets++;
         LastFrameSession = null;
         LastFrameWasRetry = false;
-        if (!EthernetFrame.TryParse(frame, out var ethernet))
+        if (!LinkFrame.TryParse(linkType, frame, out var link))
         {
             Counters.Malformed++;
             return;
         }
 
-        if (ethernet.EtherType == EthernetFrame.EtherTypeArp)
+        if (link.EtherType == LinkFrame.EtherTypeArp)
         {
-            if (ArpPacket.TryParse(ethernet.Payload, out var arp))
+            if (ArpPacket.TryParse(link.Payload, out var arp))
             {
                 Counters.Arp++;
                 LearnAddress(arp.SenderIp, arp.SenderMac);
@@ -82,14 +85,20 @@ public sealed class BootTracker
             return;
         }
 
-        if (ethernet.EtherType != EthernetFrame.EtherTypeIPv4)
+        if (link.EtherType != LinkFrame.EtherTypeIPv4)
         {
             return;
         }
 
-        if (!Ipv4Packet.TryParse(ethernet.Payload, out var ip))
+        if (!Ipv4Packet.TryParse(link.Payload, out var ip))
         {
             Counters.Malformed++;
+            return;
+        }
+
+        if (copies.IsCopy(at, ip.Datagram))
+        {
+            Counters.DuplicateFrames++;
             return;
         }
 
@@ -117,7 +126,7 @@ public sealed class BootTracker
             return;
         }
 
-        ProcessUdp(at, in ip, in udp, ethernet.Source);
+        ProcessUdp(at, in ip, in udp, link.HasSourceMac ? link.SourceMac : default);
     }
 
     private void ProcessUdp(DateTime at, in Ipv4Packet ip, in UdpDatagram udp, MacAddress linkSource)
@@ -129,6 +138,7 @@ public sealed class BootTracker
             if (DhcpMessage.TryParse(udp.Payload, out var dhcp))
             {
                 Counters.Dhcp++;
+                Counters.MalformedDhcpOptions += dhcp.Options.MalformedOptions;
                 OnDhcp(at, in ip, in udp, in dhcp);
             }
             else
@@ -929,5 +939,5 @@ public sealed class BootTracker
         }
     }
 
-    private static string? Text(ReadOnlySpan<byte> value) => value.IsEmpty ? null : Encoding.ASCII.GetString(value);
+    private static string? Text(ReadOnlySpan<byte> value) => WireText.Clean(value);
 }

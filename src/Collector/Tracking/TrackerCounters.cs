@@ -8,6 +8,12 @@ public sealed class TrackerCounters
     /// <summary>Frames whose declared lengths or fields did not hold; never thrown, only counted.</summary>
     public long Malformed { get; internal set; }
     public long NonFirstFragments { get; internal set; }
+
+    /// <summary>Copies of a datagram already seen (several capture interfaces at once): never retries or progress.</summary>
+    public long DuplicateFrames { get; internal set; }
+
+    /// <summary>DHCP options whose length or value did not hold, skipped while the rest of the message was read.</summary>
+    public long MalformedDhcpOptions { get; internal set; }
     public long Dhcp { get; internal set; }
     public long Tftp { get; internal set; }
     public long Pvs { get; internal set; }

@@ -49,6 +49,12 @@ public sealed class TrackerOptions
     /// <summary>At most this many IP → MAC pairs learned from ARP and DHCP are kept for joins; the table starts over when full.</summary>
     public int MaxLearnedAddresses { get; init; } = 65_536;
 
+    /// <summary>
+    /// A byte-identical IP datagram seen again within this time is a copy (one frame captured on several
+    /// interfaces), not a retransmit: counted as a duplicate frame and otherwise ignored. Zero turns this off.
+    /// </summary>
+    public TimeSpan CopyWindow { get; init; } = TimeSpan.FromMilliseconds(5);
+
     public TimeSpan StuckThreshold(BootPhase phase) => phase switch
     {
         BootPhase.IpAcquisition => IpAcquisitionThreshold,
@@ -103,6 +109,11 @@ public sealed class TrackerOptions
         if (BniStackSettleTime <= TimeSpan.Zero || EvictStuckAfter <= TimeSpan.Zero || RetransmitStormThreshold < 1)
         {
             throw new ArgumentException("Settle time, eviction time and the retransmit-storm threshold must be positive.");
+        }
+
+        if (CopyWindow < TimeSpan.Zero || CopyWindow > TimeSpan.FromSeconds(1))
+        {
+            throw new ArgumentException("The copy window must be between 0 (off) and 1 second.");
         }
     }
 }

@@ -111,4 +111,10 @@ public sealed record CollectorHeartbeatEvent : IngestEvent
 
     /// <summary>Events waiting in the collector's spool for delivery.</summary>
     public long SpooledEvents { get; init; }
+
+    /// <summary>
+    /// Frames captured again within milliseconds on another interface (bridge and ports, bond and slaves,
+    /// <c>-i any</c>) since the collector started: recognised as copies, never counted as retries.
+    /// </summary>
+    public long DuplicateFrames { get; init; }
 }

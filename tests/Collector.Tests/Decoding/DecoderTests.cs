@@ -42,7 +42,30 @@ public class EthernetDecoderTests
         Assert.False(EthernetFrame.TryParse(new byte[13], out _));
         var tagged = FrameBuilder.Ethernet(A, B, 0x0800, [], 0x0001);
         Assert.False(EthernetFrame.TryParse(tagged.AsSpan(0, 16), out _));
-        Assert.False(EthernetFrame.TryParse(FrameBuilder.Ethernet(A, B, 0x0800, [0], 1, 2, 3), out _));
+        Assert.False(EthernetFrame.TryParse(FrameBuilder.Ethernet(A, B, 0x0800, [0], 1, 2, 3, 4, 5, 6, 7, 8, 9), out _));
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(5)]
+    [InlineData(8)]
+    public void Stacks_of_up_to_eight_tags_are_stripped_whatever_their_tpid(int depth)
+    {
+        var tags = Enumerable.Range(1, depth).Select(i => (ushort)(100 * i)).ToArray();
+        var frame = FrameBuilder.Ethernet(A, B, 0x0800, [7, 7], tags);
+        // Mix the three TPIDs down the stack: 802.1ad outside, then 0x9100 and 802.1Q.
+        for (var i = 1; i < depth; i++)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12 + (4 * i)), i % 2 == 0 ? EthernetFrame.EtherTypeQinQLegacy : EthernetFrame.EtherTypeVlan);
+        }
+
+        Assert.True(LinkFrame.TryParse(LinkType.Ethernet, frame, out var link));
+        Assert.Equal(depth, link.VlanTags);
+        Assert.Equal(100 * depth, link.VlanId);
+        Assert.Equal(0x0800, link.EtherType);
+        Assert.Equal(new byte[] { 7, 7 }, link.Payload.ToArray());
+        Assert.True(link.HasSourceMac);
+        Assert.Equal(A, link.SourceMac);
     }
 
     [Fact]
@@ -225,21 +248,59 @@ public class DhcpDecoderTests
     }
 
     [Fact]
-    public void Decoder_rejects_truncated_dhcp_option()
+    public void Truncated_dhcp_option_is_counted_and_the_options_before_it_kept()
     {
         var bytes = new DhcpBuilder(DhcpMessage.OpRequest, Device, 1, DhcpMessageType.Discover).Option(60, "PXEClient").Build(end: false);
-        Assert.False(DhcpMessage.TryParse(bytes.AsSpan(0, bytes.Length - 3), out _));
-        Assert.False(DhcpMessage.TryParse(bytes.AsSpan(0, bytes.Length - 10), out _));
+
+        // The vendor class declares 9 bytes; 3 and 10 are cut off: its length runs past the end of the field.
+        foreach (var cut in new[] { 3, 10 })
+        {
+            Assert.True(DhcpMessage.TryParse(bytes.AsSpan(0, bytes.Length - cut), out var message));
+            Assert.Equal(DhcpMessageType.Discover, message.Options.MessageType);
+            Assert.True(message.Options.VendorClass.IsEmpty);
+            Assert.Equal(1, message.Options.MalformedOptions);
+        }
+
+        // Only the length byte is left of the option.
+        Assert.True(DhcpMessage.TryParse(bytes.AsSpan(0, bytes.Length - 9), out var lengthOnly));
+        Assert.Equal(1, lengthOnly.Options.MalformedOptions);
     }
 
     [Theory]
-    [InlineData(53, new byte[] { 1, 2 })]       // message type must be one byte
     [InlineData(54, new byte[] { 10, 1, 1 })]   // server id must be an address
     [InlineData(52, new byte[] { 4 })]          // overload 1..3 only
     [InlineData(93, new byte[] { 7 })]          // architecture is 16-bit
-    public void Decoder_rejects_options_of_the_wrong_size(byte code, byte[] value)
+    [InlineData(50, new byte[] { 1, 2, 3, 4, 5 })]
+    public void Option_of_the_wrong_size_is_counted_and_the_rest_of_the_message_decoded(byte code, byte[] value)
     {
-        var bytes = new DhcpBuilder(DhcpMessage.OpRequest, Device, 1, DhcpMessageType.None).Option(code, value).Build();
+        var bytes = new DhcpBuilder(DhcpMessage.OpRequest, Device, 1, DhcpMessageType.Discover)
+            .Option(code, value).Pxe(7).Option(12, "target-07").Build();
+
+        Assert.True(DhcpMessage.TryParse(bytes, out var message));
+
+        Assert.Equal(1, message.Options.MalformedOptions);
+        Assert.Equal(DhcpMessageType.Discover, message.Options.MessageType);
+        Assert.Equal((ushort)7, message.Options.ClientArchitecture);
+        Assert.Equal("target-07", Encoding.ASCII.GetString(message.Options.HostName));
+        Assert.Equal(0u, message.Options.ServerIdentifier);
+        Assert.Equal(0, message.Options.Overload);
+    }
+
+    [Fact]
+    public void A_malformed_address_option_does_not_overwrite_a_good_one_before_it()
+    {
+        var bytes = new DhcpBuilder(DhcpMessage.OpReply, Device, 1, DhcpMessageType.Offer)
+            .Address(54, Ipv4Address.Parse("10.1.1.1")).Option(54, 10, 9).Build();
+
+        Assert.True(DhcpMessage.TryParse(bytes, out var message));
+        Assert.Equal("10.1.1.1", Ipv4Address.Format(message.Options.ServerIdentifier));
+        Assert.Equal(1, message.Options.MalformedOptions);
+    }
+
+    [Fact]
+    public void Malformed_message_type_still_fails_the_message_it_means_nothing_without_it()
+    {
+        var bytes = new DhcpBuilder(DhcpMessage.OpRequest, Device, 1, DhcpMessageType.None).Option(53, 1, 2).Build();
         Assert.False(DhcpMessage.TryParse(bytes, out _));
     }
 

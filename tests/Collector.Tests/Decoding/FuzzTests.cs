@@ -50,6 +50,8 @@ public class FuzzTests
         Assert.InRange(tracker.Counters.Malformed, 1, Frames);
     }
 
+    private static readonly LinkType[] LinkTypesToFuzz = Enum.GetValues<LinkType>();
+
     /// <summary>Every decoder on every offset of the frame, so none of them depends on the layers below to be sane.</summary>
     private static void DecodeEveryLayer(ReadOnlySpan<byte> frame)
     {
@@ -57,6 +59,11 @@ public class FuzzTests
         {
             var slice = frame[offset..];
             _ = EthernetFrame.TryParse(slice, out _);
+            foreach (var linkType in LinkTypesToFuzz)
+            {
+                _ = LinkFrame.TryParse(linkType, slice, out _);
+            }
+
             _ = Ipv4Packet.TryParse(slice, out _);
             _ = UdpDatagram.TryParse(slice, out _);
             _ = UdpDatagram.TryParse(slice, out _, allowTruncated: true);

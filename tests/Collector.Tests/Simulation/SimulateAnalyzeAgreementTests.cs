@@ -72,9 +72,10 @@ public sealed class SimulateAnalyzeAgreementTests(SimulationOutput output) : ICl
         Assert.Equal(ReportJson.Serialize(libpcap), ReportJson.Serialize(mapped));
     }
 
-    private static void AssertAgrees(AnalysisReport truth, AnalysisReport report)
+    internal static void AssertAgrees(AnalysisReport truth, AnalysisReport report)
     {
         Assert.Equal(truth.Packets, report.Packets);
+        Assert.Equal(truth.DuplicateFrames, report.DuplicateFrames);
         Assert.Equal(0, report.Malformed);
         Assert.Equal(truth.CaptureStart, report.CaptureStart);
         Assert.Equal(truth.CaptureEnd, report.CaptureEnd);

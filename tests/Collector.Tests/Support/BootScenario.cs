@@ -138,6 +138,24 @@ internal sealed class BootScenario
 
     // ---------------------------------------------------------------- run
 
+    /// <summary>
+    /// Every frame so far captured <paramref name="copies"/> more times, <paramref name="apart"/> after each other,
+    /// as a capture on several interfaces at once records it; <paramref name="rewrite"/> may change the copy's
+    /// link layer (copy number from 1).
+    /// </summary>
+    public BootScenario CapturedAgain(int copies, TimeSpan apart, Func<byte[], int, byte[]>? rewrite = null)
+    {
+        foreach (var (at, frame) in frames.ToList())
+        {
+            for (var copy = 1; copy <= copies; copy++)
+            {
+                frames.Add((at + (apart * copy), rewrite?.Invoke(frame, copy) ?? frame));
+            }
+        }
+
+        return this;
+    }
+
     /// <summary>Feeds every frame in time order, advancing the clock as analyze does, and judges at the last frame.</summary>
     public AnalysisReport Run(double? captureEnd = null)
     {

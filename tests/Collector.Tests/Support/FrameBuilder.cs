@@ -58,6 +58,52 @@ internal static class FrameBuilder
         return frame;
     }
 
+    /// <summary>The frame with VLAN tags inserted after the source MAC: 802.1ad outermost when stacked, 802.1Q below.</summary>
+    public static byte[] Tagged(byte[] frame, params ushort[] vlans)
+    {
+        var tagged = new byte[frame.Length + (4 * vlans.Length)];
+        frame.AsSpan(0, 12).CopyTo(tagged);
+        for (var i = 0; i < vlans.Length; i++)
+        {
+            var tpid = i == 0 && vlans.Length > 1 ? LinkFrame.EtherTypeQinQ : LinkFrame.EtherTypeVlan;
+            BinaryPrimitives.WriteUInt16BigEndian(tagged.AsSpan(12 + (4 * i)), tpid);
+            BinaryPrimitives.WriteUInt16BigEndian(tagged.AsSpan(14 + (4 * i)), vlans[i]);
+        }
+
+        frame.AsSpan(12).CopyTo(tagged.AsSpan(12 + (4 * vlans.Length)));
+        return tagged;
+    }
+
+    /// <summary>A Linux cooked v1 frame: packet type, ARPHRD type, address length, address (8), protocol, payload.</summary>
+    public static byte[] Sll(ushort packetType, ushort arphrd, ushort addressLength, MacAddress address, ushort protocol, byte[] payload)
+    {
+        var frame = new byte[16 + payload.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(frame, packetType);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(2), arphrd);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(4), addressLength);
+        address.WriteTo(frame.AsSpan(6));
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(14), protocol);
+        payload.CopyTo(frame.AsSpan(16));
+        return frame;
+    }
+
+    /// <summary>A Linux cooked v2 frame on interface 3: protocol, ifindex, ARPHRD type, address length, address (8), payload.</summary>
+    public static byte[] Sll2(ushort protocol, ushort arphrd, byte addressLength, MacAddress address, byte[] payload)
+    {
+        var frame = new byte[20 + payload.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(frame, protocol);
+        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(4), 3);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(8), arphrd);
+        frame[11] = addressLength;
+        address.WriteTo(frame.AsSpan(12));
+        payload.CopyTo(frame.AsSpan(20));
+        return frame;
+    }
+
+    /// <summary>An Ethernet frame as Linux cooked v2 records it.</summary>
+    public static byte[] Sll2(byte[] ethernet) =>
+        Sll2(BinaryPrimitives.ReadUInt16BigEndian(ethernet.AsSpan(12)), 1, 6, MacAddress.Read(ethernet.AsSpan(6)), ethernet[14..]);
+
     public static byte[] Arp(ushort operation, MacAddress senderMac, uint senderIp, MacAddress targetMac, uint targetIp)
     {
         var arp = new byte[28];
