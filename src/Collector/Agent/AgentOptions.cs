@@ -21,7 +21,7 @@ public sealed class AgentOptions
     /// <summary>This collector's key, from <c>collectors add</c> on the API.</summary>
     public string? Key { get; set; }
 
-    /// <summary>Capture interfaces (the mirror ports).</summary>
+    /// <summary>Capture interfaces (the mirror ports); <c>any</c> captures on all of them at once, Linux-cooked.</summary>
     public List<string> Interfaces { get; set; } = [];
 
     /// <summary>A BPF filter to use instead of the default boot-traffic filter.</summary>

@@ -9,7 +9,7 @@ internal static class RunCommand
     public static Command Create()
     {
         var flags = new AgentFlags();
-        var interfaces = new Option<string[]>("--interface", "-i") { Description = "A capture interface (repeatable; Collector:Interfaces)" };
+        var interfaces = new Option<string[]>("--interface", "-i") { Description = "A capture interface (repeatable; 'any' for all at once; Collector:Interfaces)" };
         var filter = new Option<string?>("--filter") { Description = "A BPF filter instead of the default boot-traffic filter" };
         var command = new Command("run", "Capture PXE/PVS boots live on mirror ports and ship them to the API") { interfaces, filter };
         flags.AddTo(command);

@@ -51,6 +51,11 @@ internal sealed class AnyInterfaceRecording : IDisposable
                 + Ns(lab.server, "ip", "link", "set", "pvb", "up")
                 + Ns(lab.server, "ip", "link", "set", "pvbr", "up")
                 + Ns(lab.server, "ip", "link", "set", "lo", "up"));
+        if (whyNot is null && !lab.WaitUntilConnected())
+        {
+            whyNot = $"{DeviceIp} cannot reach {ServerIp} across the veth pair and bridge";
+        }
+
         if (whyNot is null)
         {
             return lab;
@@ -86,7 +91,14 @@ internal sealed class AnyInterfaceRecording : IDisposable
 
             Assert.True(said.Count > 0 && said[^1].Contains("listening on any", StringComparison.Ordinal), $"tcpdump did not start: {string.Join(" / ", said)}");
             PlayBoot();
-            Thread.Sleep(1000);
+
+            // A busy machine may let tcpdump fall behind the ring: wait until all the exchange's frames are written
+            // (11 datagrams, each seen on the bridge port and on the bridge), or give it 20 s.
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (CountRecords(capture) < ExpectedFrames && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(100);
+            }
         }
         finally
         {
@@ -98,7 +110,36 @@ internal sealed class AnyInterfaceRecording : IDisposable
             }
         }
 
+        var written = CountRecords(capture);
+        Assert.True(written == ExpectedFrames, $"tcpdump wrote {written} of {ExpectedFrames} frames: {tcpdump.StandardError.ReadToEnd().ReplaceLineEndings(" ")}");
         return capture;
+    }
+
+    /// <summary>
+    /// A new veth pair and bridge port take a moment to carry frames: until a UDP datagram makes it across, the
+    /// first DISCOVER could be lost. Python's socket stands in for ping, which a minimal machine may lack.
+    /// </summary>
+    private bool WaitUntilConnected()
+    {
+        const string Probe = """
+            import socket, sys
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind((sys.argv[1], 0))
+            s.settimeout(0.5)
+            s.connect((sys.argv[2], 9))  # connected: the ICMP port-unreachable answer surfaces as an error
+            for _ in range(40):
+                s.send(b"probe")
+                try:
+                    s.recvfrom(100)
+                except ConnectionRefusedError:
+                    sys.exit(0)  # the server's stack answered (ICMP port unreachable): the path carries frames
+                except socket.timeout:
+                    pass
+            sys.exit(1)
+            """;
+        var script = Path.Combine(Folder, "probe.py");
+        File.WriteAllText(script, Probe);
+        return Run("ip", "netns", "exec", client, "python3", script, DeviceIp, ServerIp) is null;
     }
 
     /// <summary>The server's namespace, where the bridge is: a capture on <c>any</c> there sees each frame twice.</summary>
@@ -110,10 +151,11 @@ internal sealed class AnyInterfaceRecording : IDisposable
         var script = Path.Combine(Folder, "boot.py");
         File.WriteAllText(script, BootScript);
         using var serverRole = Start("ip", "netns", "exec", server, "python3", script, "server", ServerIp, DeviceIp);
-        Thread.Sleep(300);
+        Thread.Sleep(1000); // python's start, under load
         var clientError = Run("ip", "netns", "exec", client, "python3", script, "client", ServerIp, DeviceIp);
-        Assert.True(serverRole.WaitForExit(10_000), "the server side did not finish");
-        Assert.True(clientError is null, clientError);
+        var serverExited = serverRole.WaitForExit(15_000);
+        Assert.True(clientError is null, $"{clientError}; server side: {(serverExited ? serverRole.StandardError.ReadToEnd() : "still running")}");
+        Assert.True(serverExited, "the server side did not finish");
         Assert.True(serverRole.ExitCode == 0, serverRole.StandardError.ReadToEnd());
     }
 
@@ -182,6 +224,39 @@ internal sealed class AnyInterfaceRecording : IDisposable
                 transfer.sendto(struct.pack("!HH", 3, block) + bytes([block]) * size, client)
                 transfer.recvfrom(2048)
         """;
+
+    /// <summary>DHCP DISCOVER, OFFER, REQUEST, ACK; TFTP RRQ and three DATA/ACK pairs: 11 datagrams, each captured twice.</summary>
+    public const int ExpectedFrames = 22;
+
+    /// <summary>Whole records in a pcap file that tcpdump may still be writing.</summary>
+    private static int CountRecords(string pcap)
+    {
+        byte[] bytes;
+        try
+        {
+            using var stream = new FileStream(pcap, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            bytes = new byte[stream.Length];
+            stream.ReadExactly(bytes);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+
+        var records = 0;
+        for (var offset = 24; offset + 16 <= bytes.Length; records++)
+        {
+            var length = BitConverter.ToInt32(bytes, offset + 8);
+            if (offset + 16 + length > bytes.Length)
+            {
+                break;
+            }
+
+            offset += 16 + length;
+        }
+
+        return records;
+    }
 
     private static string? NullIfEmpty(string text) => text.Length == 0 ? null : text;
 

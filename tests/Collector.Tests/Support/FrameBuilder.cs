@@ -20,12 +20,21 @@ internal static class FrameBuilder
         return Ethernet(srcMac, dstMac, EthernetFrame.EtherTypeIPv4, Ipv4(srcIp, dstIp, Ipv4Packet.ProtocolUdp, udp), vlanTags);
     }
 
+    private static int identification;
+
+    /// <summary>
+    /// Each datagram built gets the next IP id, as a sending stack numbers them: two datagrams built alike are two
+    /// datagrams (a retransmit), and only the same bytes seen again are a copy of one.
+    /// </summary>
+    private static ushort NextIdentification() => (ushort)Interlocked.Increment(ref identification);
+
     public static byte[] Ipv4(uint src, uint dst, byte protocol, ReadOnlySpan<byte> payload, ushort flagsAndFragment = 0, int optionWords = 0)
     {
         var headerLength = 20 + (optionWords * 4);
         var packet = new byte[headerLength + payload.Length];
         packet[0] = (byte)(0x40 | (headerLength / 4));
         BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(2), (ushort)packet.Length);
+        BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(4), NextIdentification());
         BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(6), flagsAndFragment);
         packet[8] = 64;
         packet[9] = protocol;
