@@ -22,15 +22,10 @@ public sealed class DeviceRow
     /// <summary>When a live change last touched the row, to flash it.</summary>
     public DateTime? ChangedAt { get; set; }
 
-    /// <summary>First DHCPDISCOVER to the end, or to now while the session lasts.</summary>
+    /// <summary>First DHCPDISCOVER to the end, or to now while the session lasts (or waits, stuck); null when unknown.</summary>
     /// <remarks>Never negative: a collector's clock a little ahead of the browser's must not show "-1 s".</remarks>
-    public TimeSpan? Duration(DateTime now)
-    {
-        if (StartedAt is not { } s)
-            return null;
-        var d = (EndedAt ?? (Outcome == BootOutcome.InProgress ? now : LastSeenAt)) - s;
-        return d > TimeSpan.Zero ? d : TimeSpan.Zero;
-    }
+    public TimeSpan? Duration(DateTime now) =>
+        StartedAt is { } s && Format.SessionMs(null, s, EndedAt, Outcome, now) is { } ms ? TimeSpan.FromMilliseconds(ms) : null;
 
     public static DeviceRow From(DeviceView d) => new()
     {
