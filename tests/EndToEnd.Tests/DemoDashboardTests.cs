@@ -32,11 +32,11 @@ public sealed class DemoDashboardTests(Browser browser) : IAsyncLifetime
         await page.GotoAsync(_api.Url + "history?days=30");
         var chart = page.Locator("[data-testid=percentile-chart]");
         await Expect(chart).ToBeVisibleAsync();
-        // One point per day with boots: the 30 days of history, and today's.
+        // One point per day with boots: the history's days in the range (the oldest one's morning may fall before it) and today's.
         var points = await chart.Locator("polyline[data-series=p50]").GetAttributeAsync("points");
         Assert.NotNull(points);
         var days = points.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
-        Assert.True(days >= 30, $"the History chart has {days} points");
+        Assert.True(days >= 29, $"the History chart has {days} points");
         await Expect(page.Locator("[data-testid=phase-breakdown]")).ToBeVisibleAsync();
         await Expect(page.Locator("[data-testid=slowest] tbody tr").First).ToBeVisibleAsync();
         await Browser.ScreenshotAsync(page, "demo-history-30-days");

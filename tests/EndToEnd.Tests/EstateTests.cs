@@ -122,7 +122,7 @@ public sealed partial class EstateTests(Browser browser) : IAsyncLifetime
             await release.Task;
             await route.ContinueAsync();
         });
-        await page.GotoAsync(_api.Url + "?site=Lab-Race", new() { WaitUntil = WaitUntilState.DOMContentLoaded });
+        await page.GotoAsync(_api.Url + "?site=Lab-Race", new() { WaitUntil = WaitUntilState.Commit });
         await Expect(page.Locator($"[data-mac='{mac}'][data-phase=BootstrapDownload]")).ToBeVisibleAsync();
 
         // The device moves on while the page is still starting: nothing can push it to a page not yet connected.

@@ -65,7 +65,9 @@ public sealed partial class DemoHistory(IServiceProvider services, ILogger log)
         var random = new Random(site.GetHashCode(StringComparison.Ordinal) & 0x7fff_ffff ^ 0x5eed);
         var collectors = DemoPlan.Collectors.Where(c => c.Site == site).ToList();
         var sequence = 0L;
-        for (var daysAgo = Days; daysAgo >= 1; daysAgo--)
+        // Today's boots too, up to a quarter of an hour ago: the live collectors take over from there.
+        var until = now.AddMinutes(-15);
+        for (var daysAgo = Days; daysAgo >= 0; daysAgo--)
         {
             var day = now.Date.AddDays(-daysAgo);
             var slowWeek = daysAgo is <= SlowWeekFromDaysAgo and >= SlowWeekToDaysAgo;
@@ -81,12 +83,8 @@ public sealed partial class DemoHistory(IServiceProvider services, ILogger log)
                         boots.Add((day.AddHours(13).AddSeconds(random.Next(0, 7200)), c, d));
                 }
             }
-            foreach (var (start, c, d) in boots.OrderBy(b => b.Start))
-            {
-                // The last boot of each device is a good one: the history must not leave devices "failed" for the live view.
-                var last = daysAgo == 1;
-                yield return Boot(++sequence, c, d, start, random, slowWeek, badDay && !last);
-            }
+            foreach (var (start, c, d) in boots.Where(b => b.Start < until).OrderBy(b => b.Start))
+                yield return Boot(++sequence, c, d, start, random, slowWeek, badDay);
         }
     }
 
