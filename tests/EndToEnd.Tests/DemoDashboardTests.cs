@@ -39,6 +39,8 @@ public sealed class DemoDashboardTests(Browser browser) : IAsyncLifetime
         Assert.True(days >= 29, $"the History chart has {days} points");
         await Expect(page.Locator("[data-testid=phase-breakdown]")).ToBeVisibleAsync();
         await Expect(page.Locator("[data-testid=slowest] tbody tr").First).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid=live-state][data-state=Live]")).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid=loading]")).ToHaveCountAsync(0);
         await Browser.ScreenshotAsync(page, "demo-history-30-days");
 
         await page.GotoAsync(_api.Url + "attention");

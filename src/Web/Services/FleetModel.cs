@@ -91,3 +91,10 @@ public sealed record SiteCard(string Name, int Devices, IReadOnlyDictionary<Boot
 
 /// <summary>The fleet page as the server rendered it: sites, the visible page, and the filter and page it is for.</summary>
 public sealed record FleetSnapshot(string Key, List<SiteView> Sites, Paged<DeviceView> Devices);
+
+/// <summary>The History page as the server rendered it, for the filter in <see cref="Key"/>.</summary>
+public sealed record HistorySnapshot(string Key, List<string> Sites, BootDurationStats Overall, Dictionary<BootPhase, DurationStats> Phases,
+    List<SlowDevice> Slowest);
+
+/// <summary>The needs-attention list as the server rendered it, for the site in <see cref="Key"/>.</summary>
+public sealed record AttentionSnapshot(string Key, List<AttentionItem> Items);
