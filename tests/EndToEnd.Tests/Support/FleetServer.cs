@@ -110,8 +110,21 @@ public sealed class FleetServer(IReadOnlyDictionary<string, string>? settings = 
             NpgsqlConnection.ClearAllPools();
             await using var connection = new NpgsqlConnection(_server);
             await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)", connection);
-            await drop.ExecuteNonQueryAsync();
+            // An autovacuum worker busy with a large database (the bench's 100,000 devices) cannot be terminated by
+            // this role: FORCE then fails until it is done, so try again for a while.
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)", connection);
+                    await drop.ExecuteNonQueryAsync();
+                    break;
+                }
+                catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege && attempt < 30)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1));
+                }
+            }
         }
         try
         {
