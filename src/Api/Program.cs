@@ -4,6 +4,7 @@ using PvsFleet.Api.Alerts;
 using PvsFleet.Api.Cli;
 using PvsFleet.Api.Data;
 using PvsFleet.Api.Embedded;
+using PvsFleet.Api.Hosting;
 using PvsFleet.Api.Ingest;
 using PvsFleet.Api.Live;
 using PvsFleet.Api.Operations;
@@ -44,6 +45,7 @@ builder.Services.AddSignalR()
     .AddFleetScaleOut(builder.Configuration);
 builder.Services.AddFleetAlerts();
 builder.Services.AddFleetOperations(builder.Configuration);
+builder.Services.AddDashboard();
 if (EmbeddedCollector.IsWanted(builder.Configuration))
     builder.Services.AddHostedService<EmbeddedCollector>();
 
@@ -63,10 +65,9 @@ if (!app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Fleet
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseRequestDecompression();
-app.UseBlazorFrameworkFiles();
-app.UseStaticFiles();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseAntiforgery();
 
 app.MapOperations();
 app.MapOpenApi();
@@ -76,9 +77,10 @@ app.MapAdminApi();
 app.MapFleetQueries();
 app.MapStatsApi();
 app.MapAlertsApi();
+app.MapAttentionApi();
 app.MapHub<FleetHub>(FleetHub.Path);
 app.MapFallback("/api/{**rest}", () => TypedResults.Problem("No such API route.", statusCode: StatusCodes.Status404NotFound));
-app.MapFallbackToFile("index.html");
+app.MapDashboard();
 
 await app.RunAsync();
 return 0;

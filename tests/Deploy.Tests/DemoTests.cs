@@ -11,7 +11,7 @@ public sealed class DemoTests : IDisposable
     private readonly string data = Path.Combine(Path.GetTempPath(), "pvsfleet-demo-" + Guid.NewGuid().ToString("N")[..8]);
 
     [Fact]
-    public async Task Demo_replays_the_samples_and_a_storm_side_by_side_through_the_in_process_collector()
+    public async Task Demo_fills_three_sites_of_two_collectors_each_with_30_days_of_history_and_the_real_captures_under_macs_of_their_own()
     {
         int port;
         using (var listener = new TcpListener(IPAddress.Loopback, 0))
@@ -30,17 +30,18 @@ public sealed class DemoTests : IDisposable
         }, "--demo");
         using var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(5) };
 
-        // The captures play side by side from now: the real devices within seconds, the storm's 60 over 90 s.
-        var devices = 0;
-        for (var i = 0; i < 240 && devices < 10 && !api.HasExited; i++)
+        // The history is written first, then the six collectors play: the real devices within seconds.
+        Dictionary<string, (int Devices, int Collectors)> sites = [];
+        for (var i = 0; i < 240 && !api.HasExited; i++)
         {
             await Task.Delay(500);
             try
             {
-                using var sites = JsonDocument.Parse(await http.GetStringAsync("api/v1/sites"));
-                devices = sites.RootElement.EnumerateArray()
-                    .Where(s => s.GetProperty("name").GetString() == "demo")
-                    .Sum(s => s.GetProperty("devices").GetInt32());
+                using var json = JsonDocument.Parse(await http.GetStringAsync("api/v1/sites"));
+                sites = json.RootElement.EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!,
+                    s => (s.GetProperty("devices").GetInt32(), s.GetProperty("collectors").GetInt32()));
+                if (sites.Count == 3 && await SeenAsync(http, "52:54:00:a0:00:01") && await SeenAsync(http, "52:54:00:a0:00:02"))
+                    break;
             }
             catch (HttpRequestException)
             {
@@ -50,10 +51,28 @@ public sealed class DemoTests : IDisposable
             }
         }
 
-        Assert.True(devices >= 10, $"the demo site shows {devices} devices:\n" + api.Output);
-        Assert.True(File.Exists(Path.Combine(data, "demo-storm.pcapng")), "no simulated storm was written");
-        Assert.Contains("Demo: replaying real-bios-1.pcap, real-uefi-1.pcap, demo-storm.pcapng", api.Output, StringComparison.Ordinal);
+        Assert.True(sites.Count == 3, $"the demo shows {sites.Count} sites:\n" + api.Output);
+        foreach (var (name, (devices, collectors)) in sites)
+        {
+            Assert.True(devices >= 10, $"site {name} shows {devices} devices");
+            Assert.Equal(2, collectors);
+        }
+        // Both recordings were made with one VM MAC: each plays under a MAC of its own, and nothing under the recorded one.
+        Assert.True(await SeenAsync(http, "52:54:00:a0:00:01") && await SeenAsync(http, "52:54:00:a0:00:02"), api.Output);
+        Assert.False(await SeenAsync(http, "52:54:00:00:00:01"));
+
+        var to = DateTime.UtcNow;
+        using var days = JsonDocument.Parse(await http.GetStringAsync(
+            $"api/v1/stats/boot-durations?bucket=day&from={to.AddDays(-31):yyyy-MM-ddTHH:mm:ssZ}&to={to:yyyy-MM-ddTHH:mm:ssZ}"));
+        var buckets = days.RootElement.GetProperty("buckets").EnumerateArray()
+            .Where(b => b.GetProperty("stats").GetProperty("count").GetInt64() > 0).ToList();
+        Assert.True(buckets.Count >= 30, $"history has {buckets.Count} days with boots");
+        Assert.DoesNotContain("first mapped explicitly and then ignored", api.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("cannot be executed in a transaction", api.Output, StringComparison.Ordinal);
     }
+
+    private static async Task<bool> SeenAsync(HttpClient http, string mac) =>
+        (await http.GetAsync("api/v1/devices/" + mac)).IsSuccessStatusCode;
 
     public void Dispose()
     {

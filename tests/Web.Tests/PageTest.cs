@@ -26,6 +26,8 @@ public abstract class PageTest : BunitContext
         Services.AddScoped<FleetApi>();
         Services.AddSingleton<ILiveFleet>(Live);
         Services.AddSingleton<TimeProvider>(Clock);
+        // The pages run in the browser (interactive); the server-rendered first paint is covered by the end-to-end tests.
+        SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("WebAssembly", isInteractive: true));
     }
 
     /// <summary>

@@ -19,7 +19,6 @@ public sealed partial class EmbeddedCollector(
     IServiceProvider services, IServer server, IHostApplicationLifetime lifetime, IConfiguration configuration,
     ILoggerFactory loggers, ILogger<EmbeddedCollector> log) : BackgroundService
 {
-    public const string DemoSite = "demo";
     private const string CollectorName = "in-process";
 
     /// <summary>True when this configuration asks for an in-process collector.</summary>
@@ -44,51 +43,77 @@ public sealed partial class EmbeddedCollector(
         }
 
         var demo = configuration.GetValue<bool>("PvsFleet:Demo");
-        var options = configuration.GetSection(AgentOptions.Section).Get<AgentOptions>() ?? new AgentOptions();
-        var site = demo ? DemoSite : options.Site ?? Environment.MachineName.ToLowerInvariant();
-        options.Site = site;
-        options.ApiUrl = OwnAddress();
-        options.Key = await RegisterAsync(site, stoppingToken);
         var dataDirectory = Path.GetFullPath(configuration["PvsFleet:DataDirectory"] ?? "data");
+        var api = OwnAddress();
+        if (!demo)
+        {
+            var options = Options();
+            var site = options.Site ?? Environment.MachineName.ToLowerInvariant();
+            await RunCollectorAsync(site, CollectorName, Path.Combine(dataDirectory, "embedded-spool"),
+                o => new LiveSource(o.Interfaces, AgentHost.Filter(o), o.CaptureBufferMegabytes << 20), api, stoppingToken);
+            return;
+        }
+
+        try
+        {
+            await new DemoHistory(services, log).WriteOnceAsync(api, DateTime.UtcNow, stoppingToken);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or DbUpdateException)
+        {
+            // The live part of the demo does not need the history: show it without.
+            log.LogWarning(ex, "Demo: the 30 days of history could not be written");
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        var runs = new List<Task>();
+        foreach (var c in DemoPlan.Collectors)
+        {
+            var files = DemoFiles(c, dataDirectory);
+            var names = string.Join(", ", files.Select(Path.GetFileName));
+            LogDemo(c.Site, c.Name, names);
+            runs.Add(RunCollectorAsync(c.Site, c.Name, Path.Combine(dataDirectory, "embedded-spool", c.Name),
+                _ => new ConcurrentReplay(files, TimeProvider.System), api, stoppingToken));
+        }
+        await Task.WhenAll(runs);
+    }
+
+    private AgentOptions Options() => configuration.GetSection(AgentOptions.Section).Get<AgentOptions>() ?? new AgentOptions();
+
+    /// <summary>One collector pipeline — source, tracker, spool, shipper — until the API stops.</summary>
+    private async Task RunCollectorAsync(string site, string name, string spoolDirectory, Func<AgentOptions, IFrameSource> createSource, Uri api,
+        CancellationToken stoppingToken)
+    {
+        var options = Options();
+        options.Site = site;
+        options.ApiUrl = api;
+        options.Key = await RegisterAsync(site, name, stoppingToken);
         // A fresh spool per start: the collector registered above is new, its sequences start again.
-        options.SpoolDirectory = Path.Combine(dataDirectory, "embedded-spool");
+        options.SpoolDirectory = spoolDirectory;
         if (Directory.Exists(options.SpoolDirectory))
             Directory.Delete(options.SpoolDirectory, recursive: true);
 
-        IFrameSource source;
-        if (demo)
+        using var source = createSource(options);
+        using var spool = new EventSpool(options.SpoolDirectory, options.SpoolMaxBytes, policy: options.SpoolOverflow);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var metrics = new CollectorMetrics();
+        var pipeline = new CollectorPipeline(options.ToTrackerOptions(), spool, metrics);
+        var shipper = new Shipper(spool, http, options, loggers.CreateLogger<Shipper>(), metrics);
+        var service = new CollectorService(source, pipeline, shipper, spool, Microsoft.Extensions.Options.Options.Create(options),
+            lifetime, new AgentExit(), loggers.CreateLogger<CollectorService>(), TimeProvider.System);
+        await service.StartAsync(stoppingToken);
+        try
         {
-            var files = DemoFiles(dataDirectory);
-            var names = string.Join(", ", files.Select(Path.GetFileName));
-            LogDemo(names);
-            source = new ConcurrentReplay(files, TimeProvider.System);
+            await Task.Delay(Timeout.Infinite, stoppingToken);
         }
-        else
+        catch (OperationCanceledException)
         {
-            source = new LiveSource(options.Interfaces, AgentHost.Filter(options), options.CaptureBufferMegabytes << 20);
         }
 
-        using (source)
-        using (var spool = new EventSpool(options.SpoolDirectory, options.SpoolMaxBytes, policy: options.SpoolOverflow))
-        using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) })
-        {
-            var metrics = new CollectorMetrics();
-            var pipeline = new CollectorPipeline(options.ToTrackerOptions(), spool, metrics);
-            var shipper = new Shipper(spool, http, options, loggers.CreateLogger<Shipper>(), metrics);
-            var service = new CollectorService(source, pipeline, shipper, spool, Microsoft.Extensions.Options.Options.Create(options),
-                lifetime, new AgentExit(), loggers.CreateLogger<CollectorService>(), TimeProvider.System);
-            await service.StartAsync(stoppingToken);
-            try
-            {
-                await Task.Delay(Timeout.Infinite, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-
-            await service.StopAsync(CancellationToken.None);
-            service.Dispose();
-        }
+        await service.StopAsync(CancellationToken.None);
+        service.Dispose();
     }
 
     /// <summary>This API's own address on loopback, from the addresses Kestrel actually bound.</summary>
@@ -103,34 +128,59 @@ public sealed partial class EmbeddedCollector(
         return uri.Uri;
     }
 
-    /// <summary>A collector for this process: earlier in-process collectors of the site are revoked, their keys unknown now.</summary>
-    private async Task<string> RegisterAsync(string site, CancellationToken ct)
+    /// <summary>
+    /// A collector for this process. Earlier ones of that name on the site are revoked (their keys are gone) and renamed,
+    /// since a name is unique per site.
+    /// </summary>
+    private async Task<string> RegisterAsync(string site, string name, CancellationToken ct)
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<FleetDbContext>();
         var now = DateTime.UtcNow;
-        var old = await db.Collectors.Where(c => c.Name == CollectorName && c.Site.Name == site && c.RevokedAt == null).ToListAsync(ct);
+        var old = await db.Collectors.Where(c => c.Name == name && c.Site.Name == site).ToListAsync(ct);
         foreach (var c in old)
-            c.RevokedAt = now;
+        {
+            c.RevokedAt ??= now;
+            c.Name = $"{name} (until {now:yyyy-MM-dd HH:mm:ss}, #{c.Id})";
+        }
         await db.SaveChangesAsync(ct);
-        var (_, key) = await Commands.CreateCollectorAsync(db, site, CollectorName, now);
+        var (_, key) = await Commands.CreateCollectorAsync(db, site, name, now);
         return key;
     }
 
-    /// <summary>The bundled real captures, and a simulated storm with injected failures written once to the data directory.</summary>
-    private List<string> DemoFiles(string dataDirectory)
+    /// <summary>
+    /// The collector's simulated storm, written once to the data directory, and on the collector that plays them the
+    /// bundled real captures, copied once under MACs of their own.
+    /// </summary>
+    private List<string> DemoFiles(DemoCollector c, string dataDirectory)
     {
-        var captures = configuration["PvsFleet:DemoCaptures"] is { Length: > 0 } configured ? configured : FindSamples();
-        var files = Directory.GetFiles(captures, "*.pcap*").Where(f => !f.EndsWith(".json", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
-        var storm = Path.Combine(dataDirectory, "demo-storm.pcapng");
-        if (!File.Exists(storm))
+        Directory.CreateDirectory(dataDirectory);
+        var files = new List<string>();
+        if (c.RealCaptures)
         {
-            BootStormSimulator.Run(new SimulationOptions
+            var captures = configuration["PvsFleet:DemoCaptures"] is { Length: > 0 } configured ? configured : FindSamples();
+            var recorded = Directory.GetFiles(captures, "*.pcap*").Where(f => !f.EndsWith(".json", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+            for (var i = 0; i < recorded.Count; i++)
             {
-                Devices = 60, OutputPath = storm, Seed = 7, FailureShare = 0.25, StaggerSeconds = 90, SingleReadIos = 20, BniStackIos = 40,
-            });
+                var file = recorded[i];
+                if (!file.EndsWith(".pcap", StringComparison.OrdinalIgnoreCase))
+                {
+                    files.Add(file);
+                    continue;
+                }
+                var copy = Path.Combine(dataDirectory, "demo-" + Path.GetFileName(file));
+                if (!File.Exists(copy))
+                {
+                    var mac = DemoPlan.RealCaptureMacs.GetValueOrDefault(Path.GetFileName(file)) ?? [0x52, 0x54, 0x00, 0xa0, 0x01, (byte)(i + 1)];
+                    CaptureRemap.Copy(file, copy, DemoPlan.RecordedMac, mac);
+                }
+                files.Add(copy);
+            }
         }
 
+        var storm = Path.Combine(dataDirectory, $"demo-storm-{c.Name}.pcapng");
+        if (!File.Exists(storm))
+            BootStormSimulator.Run(DemoPlan.Storm(c, storm));
         files.Add(storm);
         return files;
     }
@@ -150,6 +200,6 @@ public sealed partial class EmbeddedCollector(
         throw new DirectoryNotFoundException("samples/captures not found: set PvsFleet:DemoCaptures to a folder of pcap files.");
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Demo: replaying {Files} in a loop, shifted to now, through the in-process collector")]
-    private partial void LogDemo(string files);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Demo: site {Site}, collector {Collector} replays {Files} in a loop, shifted to now")]
+    private partial void LogDemo(string site, string collector, string files);
 }

@@ -26,6 +26,9 @@ public static class FleetQueries
         return app;
     }
 
+    /// <summary>Boots per minute are counted over this window.</summary>
+    private static readonly TimeSpan RateWindow = TimeSpan.FromMinutes(5);
+
     private static async Task<Ok<List<SiteView>>> Sites(FleetDbContext db, TimeProvider clock, Microsoft.Extensions.Options.IOptions<FleetOptions> options, CancellationToken ct)
     {
         var silentBefore = clock.GetUtcNow().UtcDateTime - options.Value.Alerts.CollectorSilentAfter;
@@ -38,6 +41,9 @@ public static class FleetQueries
             .ToListAsync(ct);
         var collectors = await db.Collectors.AsNoTracking().Where(c => c.RevokedAt == null)
             .Select(c => new { c.SiteId, c.LastSeenAt }).ToListAsync(ct);
+        var recentFrom = clock.GetUtcNow().UtcDateTime - RateWindow;
+        var recent = await db.Sessions.AsNoTracking().Where(x => x.StartedAt >= recentFrom)
+            .GroupBy(x => x.SiteId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(x => x.Key, x => x.Count, ct);
         var alerts = await db.Alerts.AsNoTracking().Where(a => a.State != AlertState.Resolved)
             .GroupBy(a => a.SiteId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(x => x.Key, x => x.Count, ct);
 
@@ -49,14 +55,22 @@ public static class FleetQueries
             Enum.GetValues<BootPhase>().ToDictionary(p => p,
                 p => live.Where(l => l.SiteId == s.Id && l.CurrentPhase == p).Sum(l => l.Count)),
             live.Where(l => l.SiteId == s.Id && l.CurrentOutcome == BootOutcome.Stuck).Sum(l => l.Count),
-            alerts.GetValueOrDefault(s.Id))).ToList());
+            alerts.GetValueOrDefault(s.Id),
+            recent.GetValueOrDefault(s.Id) / RateWindow.TotalMinutes)).ToList());
     }
 
     private static async Task<Results<Ok<Paged<DeviceView>>, ValidationProblem>> Devices(
-        FleetDbContext db, string? site, BootPhase? phase, BootOutcome? outcome, string? q, int? page, int? pageSize, CancellationToken ct)
+        FleetDbContext db, string? site, BootPhase? phase, BootOutcome? outcome, string? q, string? sort, string? dir, int? page, int? pageSize,
+        CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         var paging = Paging.Check(page, pageSize, errors);
+        var order = DeviceOrder.Mac;
+        if (sort is not null && !Enum.TryParse(sort, ignoreCase: true, out order))
+            errors["sort"] = ["One of mac, phase, duration, retries, seen."];
+        var descending = string.Equals(dir, "desc", StringComparison.OrdinalIgnoreCase);
+        if (dir is not null && !descending && !string.Equals(dir, "asc", StringComparison.OrdinalIgnoreCase))
+            errors["dir"] = ["asc or desc."];
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
 
@@ -77,14 +91,56 @@ public static class FleetQueries
                 || EF.Functions.Like((d.HostName ?? "").ToLower(), pattern, "\\"));
         }
         var total = await query.CountAsync(ct);
-        var items = await query.OrderBy(d => d.Mac).Skip(paging.Skip).Take(paging.Size)
-            .Select(d => new DeviceView(d.Mac, d.Site.Name, d.LastIp, d.HostName, d.Firmware, d.FirstSeenAt, d.LastSeenAt,
-                d.LastSessionId, d.CurrentPhase, d.CurrentOutcome, d.LastSessionStartedAt,
-                db.Sessions.Where(s => s.Id == d.LastSessionId).Select(s => s.EndedAt).FirstOrDefault(),
-                db.Sessions.Where(s => s.Id == d.LastSessionId).Select(s => s.TotalRetries).FirstOrDefault()))
+        var rows = from d in query
+                   join s in db.Sessions on d.LastSessionId equals s.Id into latest
+                   from s in latest.DefaultIfEmpty()
+                   select new DeviceWithSession { Device = d, EndedAt = s == null ? null : s.EndedAt, Retries = s == null ? 0 : s.TotalRetries, DurationMs = s == null ? null : s.DurationMs };
+        var items = await Sorted(rows, order, descending).Skip(paging.Skip).Take(paging.Size)
+            .Select(r => new DeviceView(r.Device.Mac, r.Device.Site.Name, r.Device.LastIp, r.Device.HostName, r.Device.Firmware,
+                r.Device.FirstSeenAt, r.Device.LastSeenAt, r.Device.LastSessionId, r.Device.CurrentPhase, r.Device.CurrentOutcome,
+                r.Device.LastSessionStartedAt, r.EndedAt, r.Retries))
             .ToListAsync(ct);
         return TypedResults.Ok(new Paged<DeviceView>(items, paging.Page, paging.Size, total));
     }
+
+    private enum DeviceOrder
+    {
+        Mac,
+        Phase,
+        Duration,
+        Retries,
+        Seen,
+    }
+
+    // A class with settable members rather than a positional record: EF translates members of a member-init
+    // projection in the operators after it, not constructor arguments.
+    private sealed class DeviceWithSession
+    {
+        public required Device Device { get; init; }
+        public DateTime? EndedAt { get; init; }
+        public int Retries { get; init; }
+        public double? DurationMs { get; init; }
+    }
+
+    // The MAC breaks ties, so a row does not move between pages from one request to the next.
+    private static IQueryable<DeviceWithSession> Sorted(IQueryable<DeviceWithSession> rows, DeviceOrder order, bool descending) => (order, descending) switch
+    {
+        (DeviceOrder.Phase, false) => rows.OrderBy(r => r.Device.CurrentPhase).ThenBy(r => r.Device.Mac),
+        (DeviceOrder.Phase, true) => rows.OrderByDescending(r => r.Device.CurrentPhase).ThenBy(r => r.Device.Mac),
+        (DeviceOrder.Retries, false) => rows.OrderBy(r => r.Retries).ThenBy(r => r.Device.Mac),
+        (DeviceOrder.Retries, true) => rows.OrderByDescending(r => r.Retries).ThenBy(r => r.Device.Mac),
+        (DeviceOrder.Seen, false) => rows.OrderBy(r => r.Device.LastSeenAt).ThenBy(r => r.Device.Mac),
+        (DeviceOrder.Seen, true) => rows.OrderByDescending(r => r.Device.LastSeenAt).ThenBy(r => r.Device.Mac),
+        // Durations are not stored for running boots (they grow with the clock), and date arithmetic differs between
+        // the providers: longest first means the boots still running, oldest start first, then the finished ones by
+        // their stored duration.
+        (DeviceOrder.Duration, true) => rows.OrderBy(r => r.EndedAt == null ? 0 : 1)
+            .ThenBy(r => r.EndedAt == null ? r.Device.LastSessionStartedAt : null).ThenByDescending(r => r.DurationMs).ThenBy(r => r.Device.Mac),
+        (DeviceOrder.Duration, false) => rows.OrderBy(r => r.EndedAt == null ? 1 : 0)
+            .ThenBy(r => r.DurationMs).ThenByDescending(r => r.EndedAt == null ? r.Device.LastSessionStartedAt : null).ThenBy(r => r.Device.Mac),
+        (_, true) => rows.OrderByDescending(r => r.Device.Mac),
+        _ => rows.OrderBy(r => r.Device.Mac),
+    };
 
     private static async Task<Results<Ok<DeviceDetail>, NotFound, ValidationProblem>> Device(string mac, FleetDbContext db, CancellationToken ct)
     {

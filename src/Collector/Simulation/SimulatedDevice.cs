@@ -23,7 +23,7 @@ internal sealed partial class SimulatedDevice
     public SimulatedDevice(int index, bool routed, uint ip, InjectedFailure failure, long startMicros, Random random, SimulationOptions options)
     {
         Index = index;
-        Mac = SimulatedNetwork.DeviceMac(index);
+        Mac = SimulatedNetwork.DeviceMac(options.MacOffset + index);
         MacText = SimulatedNetwork.FormatMac(Mac);
         Routed = routed;
         Ip = ip;

@@ -12,6 +12,12 @@ public sealed record SimulationOptions
     /// <summary>Target devices that boot during the storm (each gets a unique MAC and address).</summary>
     public int Devices { get; init; } = 100;
 
+    /// <summary>
+    /// Device n gets the MAC 52:54:00 plus <c>MacOffset + n + 1</c>: storms of several simulated collectors take ranges
+    /// of their own, so no device shows up on two collectors at once.
+    /// </summary>
+    public int MacOffset { get; init; }
+
     /// <summary>The .pcapng to write; the ground truth goes beside it as <c>name.truth.json</c>.</summary>
     public string OutputPath { get; init; } = "storm.pcapng";
 

@@ -6,9 +6,12 @@ namespace PvsFleet.Contracts.Queries;
 /// <summary>One page of a list, with the total so clients can draw a pager.</summary>
 public sealed record Paged<T>(IReadOnlyList<T> Items, int Page, int PageSize, int Total);
 
-/// <summary>A site with its devices now in each phase (in progress or stuck), stuck devices and open alerts.</summary>
+/// <summary>
+/// A site with its devices now in each phase (in progress or stuck), stuck devices, open alerts and the sessions
+/// started per minute over the last five minutes.
+/// </summary>
 public sealed record SiteView(string Name, int Collectors, int SilentCollectors, int Devices,
-    IReadOnlyDictionary<BootPhase, int> InProgressByPhase, int Stuck, int OpenAlerts);
+    IReadOnlyDictionary<BootPhase, int> InProgressByPhase, int Stuck, int OpenAlerts, double BootsPerMinute = 0);
 
 /// <summary>
 /// A device and where its latest session stands. <see cref="SessionStartedAt"/>, <see cref="SessionEndedAt"/> and

@@ -21,7 +21,7 @@ public sealed class ApiException(string message, HttpStatusCode? status = null, 
 /// <summary>The read API at /api/v1, typed with the shared contract.</summary>
 public sealed class FleetApi(HttpClient http, ApiKey key)
 {
-    /// <summary>The API's largest page: the fleet grid loads devices in pages of this size.</summary>
+    /// <summary>The API's largest page.</summary>
     public const int MaxPageSize = 500;
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
@@ -33,30 +33,16 @@ public sealed class FleetApi(HttpClient http, ApiKey key)
 
     public Task<List<SiteView>> GetSitesAsync(CancellationToken ct = default) => GetAsync<List<SiteView>>("api/v1/sites", ct);
 
-    public Task<Paged<DeviceView>> GetDevicesAsync(int page, int pageSize, CancellationToken ct = default) =>
-        GetAsync<Paged<DeviceView>>(Query("api/v1/devices", ("page", Num(page)), ("pageSize", Num(pageSize))), ct);
+    /// <summary>One page of the devices that match the filter, in its order: the server filters, sorts and counts.</summary>
+    public Task<Paged<DeviceView>> GetDevicesAsync(FleetFilter filter, int page, int pageSize, CancellationToken ct = default) =>
+        GetAsync<Paged<DeviceView>>(Query("api/v1/devices",
+            ("site", filter.Site), ("phase", filter.Phase?.ToString()), ("outcome", filter.Outcome?.ToString()), ("q", filter.Text),
+            ("sort", filter.Sort == FleetSort.Mac ? null : filter.Sort.ToString().ToLowerInvariant()), ("dir", filter.Descending ? "desc" : null),
+            ("page", Num(page)), ("pageSize", Num(pageSize))), ct);
 
-    /// <summary>
-    /// Every device, in pages of <see cref="MaxPageSize"/>: the first page tells the total, the rest are fetched a few at
-    /// a time. The grid filters and sorts in the browser, so typing in the search box costs no round trip.
-    /// </summary>
-    public async Task<List<DeviceView>> GetAllDevicesAsync(Action<int, int>? progress = null, CancellationToken ct = default)
-    {
-        var first = await GetDevicesAsync(1, MaxPageSize, ct);
-        var all = new List<DeviceView>(first.Total);
-        all.AddRange(first.Items);
-        progress?.Invoke(all.Count, first.Total);
-        var pages = (first.Total + MaxPageSize - 1) / MaxPageSize;
-        for (var next = 2; next <= pages; next += 4)
-        {
-            var batch = Enumerable.Range(next, Math.Min(4, pages - next + 1)).Select(p => GetDevicesAsync(p, MaxPageSize, ct)).ToList();
-            foreach (var page in await Task.WhenAll(batch))
-                all.AddRange(page.Items);
-            progress?.Invoke(all.Count, first.Total);
-        }
-        // Pages are ordered by MAC; a device that arrived between two pages may show twice, once.
-        return [.. all.DistinctBy(d => d.Mac)];
-    }
+    /// <summary>Stuck, failed, looping and slow boots and silent collectors, longest waiting first.</summary>
+    public Task<List<AttentionItem>> GetAttentionAsync(string? site, CancellationToken ct = default) =>
+        GetAsync<List<AttentionItem>>(Query("api/v1/attention", ("site", site)), ct);
 
     /// <summary>The device, or null when no device has that MAC.</summary>
     public Task<DeviceDetail?> GetDeviceAsync(string mac, CancellationToken ct = default) =>

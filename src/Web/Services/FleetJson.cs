@@ -17,4 +17,5 @@ namespace PvsFleet.Web.Services;
 [JsonSerializable(typeof(List<CollectorView>))]
 [JsonSerializable(typeof(BootDurationStats))]
 [JsonSerializable(typeof(List<SlowDevice>))]
+[JsonSerializable(typeof(List<AttentionItem>))]
 internal sealed partial class FleetJson : JsonSerializerContext;

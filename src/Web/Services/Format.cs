@@ -10,13 +10,51 @@ public static class Format
 
     public static string Duration(TimeSpan? span) => span is { } s ? Duration(s.TotalMilliseconds) : "–";
 
-    public static string Duration(double? ms) => ms switch
+    /// <summary>A duration; a negative one (a collector's clock ahead of this browser's) reads as 0, never "-13 s".</summary>
+    public static string Duration(double? ms) => (ms is { } v && v < 0 ? 0 : ms) switch
     {
         null => "–",
-        < 1000 => string.Create(Culture, $"{ms.Value:0} ms"),
-        < 60_000 => string.Create(Culture, $"{ms.Value / 1000:0.0} s"),
-        < 3_600_000 => string.Create(Culture, $"{Math.Floor(ms.Value / 60_000):0} min {ms.Value % 60_000 / 1000:00} s"),
-        _ => string.Create(Culture, $"{Math.Floor(ms.Value / 3_600_000):0} h {ms.Value % 3_600_000 / 60_000:00} min"),
+        { } d and < 1000 => string.Create(Culture, $"{d:0} ms"),
+        { } d and < 60_000 => string.Create(Culture, $"{d / 1000:0.0} s"),
+        { } d and < 3_600_000 => string.Create(Culture, $"{Math.Floor(d / 60_000):0} min {Math.Floor(d % 60_000 / 1000):00} s"),
+        { } d => string.Create(Culture, $"{Math.Floor(d / 3_600_000):0} h {Math.Floor(d % 3_600_000 / 60_000):00} min"),
+    };
+
+    /// <summary>
+    /// How long a session took: its stored duration, else start to end, else start to now while it runs (or waits,
+    /// stuck); a session that ended without an end time (booted, failed) has no known duration.
+    /// </summary>
+    public static double? SessionMs(double? durationMs, DateTime startedAt, DateTime? endedAt, BootOutcome? outcome, DateTime now)
+    {
+        if (durationMs is { } d)
+            return Math.Max(d, 0);
+        if (endedAt is { } e)
+            return Math.Max((e - startedAt).TotalMilliseconds, 0);
+        return outcome is BootOutcome.InProgress or BootOutcome.Stuck ? Math.Max((now - startedAt).TotalMilliseconds, 0) : null;
+    }
+
+    /// <summary>
+    /// Tick marks for a time axis of <paramref name="spanMs"/>: a round step (1, 2 or 5 of ms, s, 10 s, min …) so that
+    /// about four to eight ticks fit, each labelled in that step's unit ("0 s", "5 s", "10 s").
+    /// </summary>
+    public static IReadOnlyList<(double Ms, string Label)> AxisTicks(double spanMs)
+    {
+        spanMs = Math.Max(spanMs, 1);
+        double[] steps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000,
+            600_000, 900_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000, 43_200_000, 86_400_000];
+        var step = steps.FirstOrDefault(s => spanMs / s <= 8, steps[^1]);
+        var ticks = new List<(double, string)>();
+        for (var t = 0.0; t <= spanMs + (step / 1000); t += step)
+            ticks.Add((t, AxisLabel(t, step)));
+        return ticks;
+    }
+
+    private static string AxisLabel(double ms, double step) => step switch
+    {
+        < 1000 => string.Create(Culture, $"{ms:0} ms"),
+        < 60_000 => string.Create(Culture, $"{ms / 1000:0} s"),
+        < 3_600_000 => string.Create(Culture, $"{ms / 60_000:0} min"),
+        _ => string.Create(Culture, $"{ms / 3_600_000:0} h"),
     };
 
     public static string Ago(DateTime? at, DateTime now)

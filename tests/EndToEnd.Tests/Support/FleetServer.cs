@@ -14,7 +14,7 @@ namespace PvsFleet.EndToEnd.Tests.Support;
 /// the server named by PVSFLEET_TEST_POSTGRES (required when CI=true), else an SQLite file in a temporary folder.
 /// Alerts are evaluated every second with short stuck thresholds, so a stuck boot is flagged within seconds.
 /// </summary>
-public sealed class FleetServer : IAsyncLifetime
+public sealed class FleetServer(IReadOnlyDictionary<string, string>? settings = null, params string[] arguments) : IAsyncLifetime
 {
     public const string PostgresVariable = "PVSFLEET_TEST_POSTGRES";
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
@@ -51,12 +51,14 @@ public sealed class FleetServer : IAsyncLifetime
             _environment[$"PvsFleet__Alerts__StuckThresholds__{phase}"] = "5";
         _environment["DOTNET_ENVIRONMENT"] = "Production";
         _environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+            _environment[name] = value;
 
         var dll = Repo.Dll("Api", "PvsFleet.Api.dll");
         if (!File.Exists(dll))
             throw new FileNotFoundException("Build the solution first: the API runs from its own output folder.", dll);
         // On the command line: it outranks the appsettings.json of the API's output folder.
-        _api = ChildProcess.Start(dll, _environment, "--urls", Url.ToString().TrimEnd('/'));
+        _api = ChildProcess.Start(dll, _environment, ["--urls", Url.ToString().TrimEnd('/'), .. arguments]);
         Http = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(60) };
         for (var attempt = 0; attempt < 240; attempt++)
         {
@@ -108,8 +110,21 @@ public sealed class FleetServer : IAsyncLifetime
             NpgsqlConnection.ClearAllPools();
             await using var connection = new NpgsqlConnection(_server);
             await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)", connection);
-            await drop.ExecuteNonQueryAsync();
+            // An autovacuum worker busy with a large database (the bench's 100,000 devices) cannot be terminated by
+            // this role: FORCE then fails until it is done, so try again for a while.
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)", connection);
+                    await drop.ExecuteNonQueryAsync();
+                    break;
+                }
+                catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege && attempt < 30)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1));
+                }
+            }
         }
         try
         {

@@ -1,0 +1,52 @@
+using Microsoft.Playwright;
+using PvsFleet.EndToEnd.Tests.Support;
+
+namespace PvsFleet.EndToEnd.Tests;
+
+/// <summary>The dashboard of <c>--demo</c>, as a newcomer sees it after the quick start.</summary>
+[Collection(BrowserTests.Name)]
+public sealed class DemoDashboardTests(Browser browser) : IAsyncLifetime
+{
+    private readonly FleetServer _api = new(null, "--demo");
+
+    public Task InitializeAsync() => _api.InitializeAsync();
+
+    public Task DisposeAsync() => _api.DisposeAsync();
+
+    [Fact]
+    public async Task The_demo_shows_three_sites_six_collectors_and_a_30_day_history_trend()
+    {
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(_api.Url.ToString());
+        foreach (var site in new[] { "hq", "branch-east", "branch-west" })
+            await Expect(page.Locator($".site-card[data-site='{site}']")).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        await Expect(page.Locator(".site-card")).ToHaveCountAsync(3);
+        await Expect(page.Locator("[data-mac]").First).ToBeVisibleAsync();
+        await Browser.ScreenshotAsync(page, "demo-fleet");
+
+        await page.GotoAsync(_api.Url + "collectors");
+        var active = page.Locator("tr[data-collector]:not([data-status=revoked])");
+        await Expect(active).ToHaveCountAsync(6, new() { Timeout = 60_000 });
+        await Browser.ScreenshotAsync(page, "demo-collectors");
+
+        await page.GotoAsync(_api.Url + "history?days=30");
+        var chart = page.Locator("[data-testid=percentile-chart]");
+        await Expect(chart).ToBeVisibleAsync();
+        // One point per day with boots: the history's days in the range (the oldest one's morning may fall before it) and today's.
+        var points = await chart.Locator("polyline[data-series=p50]").GetAttributeAsync("points");
+        Assert.NotNull(points);
+        var days = points.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
+        Assert.True(days >= 29, $"the History chart has {days} points");
+        await Expect(page.Locator("[data-testid=phase-breakdown]")).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid=slowest] tbody tr").First).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid=live-state][data-state=Live]")).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid=loading]")).ToHaveCountAsync(0);
+        await Browser.ScreenshotAsync(page, "demo-history-30-days");
+
+        await page.GotoAsync(_api.Url + "attention");
+        await Expect(page.Locator("[data-testid=attention-item]").First).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        await Browser.ScreenshotAsync(page, "demo-needs-attention");
+    }
+
+    private static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
+}
