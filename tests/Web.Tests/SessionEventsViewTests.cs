@@ -25,4 +25,20 @@ public sealed class SessionEventsViewTests
         var retry = Assert.Single(SessionEventsView.Retries(timeline));
         Assert.Equal((BootPhase.BootstrapDownload, 3), (retry.Phase, retry.Count));
     }
+
+    [Fact]
+    public void Marks_come_from_the_newest_snapshot_joined_mid_boot_and_the_loop_count()
+    {
+        const string joined = """{"sessionId":"6f1c1f1e-0000-4000-8000-000000000001","mac":"52:54:00:aa:bb:cc","phase":"SingleReadMode","outcome":"Failed","startedAt":"2026-12-01T07:00:00Z","joinedMidBoot":true,"loopCount":2}""";
+        TimelineEntry[] timeline =
+        [
+            new(1, "sessionStarted", At, $$"""{"type":"sessionStarted","sequence":1,"timestamp":"2026-12-01T07:00:00Z","session":{{Session}}}"""),
+            new(2, "sessionEnded", At, $$"""{"type":"sessionEnded","sequence":2,"timestamp":"2026-12-01T07:01:00Z","outcome":"Failed","session":{{joined}}}"""),
+            new(3, "issue", At, "not json"),
+        ];
+
+        Assert.Equal(new SessionMarks(true, 2), SessionEventsView.Marks(timeline));
+        Assert.Equal(new SessionMarks(false, 0), SessionEventsView.Marks(timeline.Take(1)));
+        Assert.Equal(new SessionMarks(false, 0), SessionEventsView.Marks([]));
+    }
 }

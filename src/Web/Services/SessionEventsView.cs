@@ -11,6 +11,9 @@ public sealed record Problem(DateTime At, BootIssueKind Kind, BootPhase Phase, s
 /// <summary>Retries reported at a moment of a phase, for the waterfall's marks.</summary>
 public sealed record RetryMark(DateTime At, BootPhase Phase, int Count);
 
+/// <summary>What the collector's newest snapshot says about how the session was seen: joined mid-boot, a boot loop.</summary>
+public sealed record SessionMarks(bool JoinedMidBoot, int LoopCount);
+
 /// <summary>Reads what the waterfall and the problem list need from a session's stored events.</summary>
 public static class SessionEventsView
 {
@@ -23,6 +26,25 @@ public static class SessionEventsView
 
     public static List<RetryMark> Retries(IEnumerable<TimelineEntry> timeline) =>
         [.. Read<RetriesEvent>(timeline, "retries").Where(e => e.Event.Count > 0).Select(e => new RetryMark(e.At, e.Event.Phase, e.Event.Count))];
+
+    /// <summary>From the newest stored session event: each carries the whole snapshot as the collector saw it.</summary>
+    public static SessionMarks Marks(IEnumerable<TimelineEntry> timeline)
+    {
+        var newest = timeline.OrderByDescending(t => t.Sequence).Select(Snapshot).FirstOrDefault(s => s is not null);
+        return newest is null ? new SessionMarks(false, 0) : new SessionMarks(newest.JoinedMidBoot, newest.LoopCount);
+    }
+
+    private static SessionSnapshot? Snapshot(TimelineEntry entry)
+    {
+        try
+        {
+            return (JsonSerializer.Deserialize<IngestEvent>(entry.Payload, PayloadJson) as SessionEvent)?.Session;
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException)
+        {
+            return null;
+        }
+    }
 
     private static IEnumerable<(DateTime At, T Event)> Read<T>(IEnumerable<TimelineEntry> timeline, string type) where T : IngestEvent
     {
