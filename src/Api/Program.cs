@@ -29,6 +29,7 @@ if (!auth.IsConfigured)
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<IngestBatchReader>();
 builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<BadInputExceptionHandler>();
 builder.Services.AddRequestDecompression();
 builder.Services.ConfigureHttpJsonOptions(o =>
 {
@@ -62,6 +63,7 @@ if (!app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Fleet
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseMiddleware<QueryGuard>();
 app.UseRequestDecompression();
 app.UseBlazorFrameworkFiles();
 app.UseStaticFiles();

@@ -30,10 +30,10 @@ public static class AdminApi
         CreateCollectorRequest request, FleetDbContext db, TimeProvider clock)
     {
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(request.Site) || request.Site.Length > 100)
-            errors["site"] = ["A site name of 1 to 100 characters."];
-        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 100)
-            errors["name"] = ["A collector name of 1 to 100 characters."];
+        if (string.IsNullOrWhiteSpace(request.Site) || request.Site.Length > 100 || !IsPrintable(request.Site))
+            errors["site"] = ["A site name of 1 to 100 printable characters."];
+        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 100 || !IsPrintable(request.Name))
+            errors["name"] = ["A collector name of 1 to 100 printable characters."];
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
         if (await db.Collectors.AnyAsync(c => c.Site.Name == request.Site && c.Name == request.Name))
@@ -41,6 +41,10 @@ public static class AdminApi
         var (collector, key) = await Commands.CreateCollectorAsync(db, request.Site, request.Name, clock.GetUtcNow().UtcDateTime);
         return TypedResults.Created($"/api/v1/collectors/{collector.Id}", new CreatedCollector(collector.Id, request.Site, collector.Name, key));
     }
+
+    // No NUL (PostgreSQL refuses it), no control characters, no lone surrogates: names are shown and typed by people.
+    private static bool IsPrintable(string text) =>
+        !Ingest.IngestSanitizer.IsDirty(text) && !text.Any(char.IsControl);
 
     private static async Task<Results<NoContent, NotFound>> Revoke(int id, FleetDbContext db, TimeProvider clock, CancellationToken ct)
     {

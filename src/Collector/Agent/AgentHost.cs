@@ -41,10 +41,15 @@ public static class AgentHost
 
         IFrameSource source;
         EventSpool spool;
+        // The spool starts before the host's logging: its warnings go to standard error the same way.
+        var spoolLog = LoggerFactory.Create(l => l.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
+        var spoolLogger = spoolLog.CreateLogger<EventSpool>();
         try
         {
             source = sourceFactory(options, TimeProvider.System);
-            spool = new EventSpool(options.SpoolDirectory, options.SpoolMaxBytes, policy: options.SpoolOverflow);
+            spool = new EventSpool(options.SpoolDirectory, options.SpoolMaxBytes, policy: options.SpoolOverflow,
+                durability: options.SpoolDurability, syncInterval: options.SpoolSyncInterval,
+                warn: message => spoolLogger.LogWarning("Spool: {Message}", message));
         }
         catch (Exception e) when (e is CaptureException or IOException or UnauthorizedAccessException)
         {
@@ -83,6 +88,7 @@ public static class AgentHost
 
         source.Dispose();
         spool.Dispose();
+        spoolLog.Dispose();
         return exit.Code;
     }
 

@@ -81,6 +81,9 @@ public sealed class CollectorPipeline
             InterfaceDropped = statistics.InterfaceDropped,
             ActiveSessions = SessionsInFlight,
             SpooledEvents = spool.Pending,
+            RejectedEvents = spool.RejectedEvents,
+            CorruptSpoolLines = spool.CorruptLines,
+            Host = Environment.MachineName,
         });
     }
 

@@ -22,6 +22,14 @@ public sealed partial class CollectorService(
         LogStarted(source.Name, options.Value.ApiUrl, spool.Pending);
         using var shipping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var shipperLoop = Task.Run(() => shipper.RunAsync(shipping.Token), CancellationToken.None);
+        // A shipper that gave up (see Shipper.RunAsync) must not leave a collector that captures into a spool nobody
+        // sends: the process stops, non-zero, for its supervisor to restart it.
+        _ = shipperLoop.ContinueWith(t =>
+        {
+            LogShipperDied(t.Exception?.GetBaseException().Message ?? "");
+            exit.Code = 3;
+            lifetime.StopApplication();
+        }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         var heartbeats = Task.Run(() => HeartbeatsAsync(shipping.Token), CancellationToken.None);
         var sourceEnded = false;
         try
@@ -36,7 +44,16 @@ public sealed partial class CollectorService(
         }
 
         await shipping.CancelAsync();
-        await Task.WhenAll(shipperLoop, heartbeats);
+        try
+        {
+            await Task.WhenAll(shipperLoop, heartbeats);
+        }
+        catch (Exception) when (shipperLoop.IsFaulted)
+        {
+            lifetime.StopApplication();
+            return; // logged above; the spool keeps everything for the next start
+        }
+
         if (sourceEnded)
         {
             // A replay that reached its end: everything it produced is delivered before the process exits.
@@ -92,6 +109,9 @@ public sealed partial class CollectorService(
 
     [LoggerMessage(LogLevel.Error, "{Message}")]
     private partial void LogCaptureFailed(string message);
+
+    [LoggerMessage(LogLevel.Critical, "The shipper stopped for good ({Message}): the collector exits with code 3; the spool keeps every event")]
+    private partial void LogShipperDied(string message);
 
     [LoggerMessage(LogLevel.Warning, "The spool reached its cap of {Cap} bytes: {Dropped} events were dropped so far")]
     private partial void LogSpoolOverflow(long dropped, long cap);

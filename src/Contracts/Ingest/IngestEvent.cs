@@ -111,4 +111,13 @@ public sealed record CollectorHeartbeatEvent : IngestEvent
 
     /// <summary>Events waiting in the collector's spool for delivery.</summary>
     public long SpooledEvents { get; init; }
+
+    /// <summary>Events the API refused that this collector instance set aside (in <c>spool/rejected/</c>) since its spool was made.</summary>
+    public long RejectedEvents { get; init; }
+
+    /// <summary>Spool lines that could not be read back and were set aside (in <c>spool/rejected/</c>) since the spool was made.</summary>
+    public long CorruptSpoolLines { get; init; }
+
+    /// <summary>The machine the collector instance runs on (a node name in Kubernetes), to tell instances apart.</summary>
+    public string? Host { get; init; }
 }
