@@ -99,6 +99,7 @@ public sealed class SessionEvents(Action<IngestEvent> sink)
             Outcome = session.Outcome,
             StartedAt = session.Start,
             EndedAt = session.End,
+            LastProgressAt = session.LastProgress,
             Phases = session.Phases.Select(p => new PhaseTiming { Phase = p.Phase, StartedAt = p.Start, EndedAt = p.End, Retries = p.Retries }).ToList(),
             Servers = new SessionServers { Dhcp = Address(session.DhcpServer), Tftp = Address(session.TftpServer), Pvs = Address(session.PvsServer) },
         };
