@@ -1,0 +1,96 @@
+using System.Text;
+using PvsFleet.Collector.Simulation;
+using PvsFleet.CollectorAgent.Tests.Support;
+using Xunit.Abstractions;
+
+namespace PvsFleet.CollectorAgent.Tests;
+
+/// <summary>One bad event or one bad spool line never blocks the others.</summary>
+public sealed class PoisonTests(ITestOutputHelper output) : ApiTestBase
+{
+    private SimulationResult Storm(string name, int devices, int seed) => BootStormSimulator.Run(new SimulationOptions
+    {
+        Devices = devices, OutputPath = Path.Combine(Work, name + ".pcapng"), Seed = seed, SingleReadIos = 4, BniStackIos = 6, StaggerSeconds = 60,
+        FailureShare = 0,
+    });
+
+    [SkippableFact]
+    public async Task A_capture_with_a_nul_padded_dhcp_host_name_is_stored_cleaned_with_nothing_blocked()
+    {
+        Database.SkipUnlessAvailable();
+        var key = await Api.AddCollectorAsync("lab", "nul");
+        var storm = Storm("storm", 60, 51);
+        // Some firmware pads option 12 with NULs inside its declared length: the same bytes, the name's end zeroed.
+        // (The decoder does not check UDP checksums; mirror ports see offloaded ones anyway.)
+        var capture = File.ReadAllBytes(storm.CapturePath);
+        var name = "VDA-0007"u8.ToArray();
+        byte[] padded = [.. "VDA7"u8.ToArray(), 0, 0, 0, 0];
+        var replaced = 0;
+        for (var i = capture.AsSpan().IndexOf(name); i >= 0; i = capture.AsSpan().IndexOf(name))
+        {
+            padded.CopyTo(capture, i);
+            replaced++;
+        }
+
+        Assert.True(replaced > 0, "the storm has no DHCP host name to pad");
+        var doctored = Path.Combine(Work, "nul-padded.pcapng");
+        await File.WriteAllBytesAsync(doctored, capture);
+
+        using var replay = CollectorProgram.Replay(Api, key, Path.Combine(Work, "spool"), "max", doctored);
+        Assert.True(await replay.WaitAsync(TimeSpan.FromMinutes(3)) == 0, replay.Output);
+
+        var report = CollectorProgram.Analyze(doctored);
+        Assert.Contains(report.Devices, d => d.Sessions.Any(s => s.HostName?.Contains('\0', StringComparison.Ordinal) == true));
+        StoredBoots.AssertSame(StoredBoots.From(report), await StoredBoots.ReadAsync(Database));
+        var hosts = await Database.QueryAsync("""SELECT DISTINCT "HostName" FROM "Sessions" WHERE "HostName" LIKE 'VDA7%'""", r => r.GetString(0));
+        Assert.Equal(["VDA7"], hosts);
+        Assert.Equal(0L, await Database.CountAsync("""SELECT count(*) FROM "Sessions" WHERE position(chr(65533) in coalesce("HostName", '')) > 0"""));
+        var sent = CollectorProgram.SpooledSequences(Path.Combine(Work, "spool")).Max();
+        Assert.Equal(sent, await Database.CountAsync("""SELECT count(*) FROM "Events" """));
+        Assert.Empty(Directory.Exists(Path.Combine(Work, "spool", "rejected")) ? Directory.GetFiles(Path.Combine(Work, "spool", "rejected")) : []);
+        output.WriteLine($"NUL-padded host name ({replaced} frames): {sent} events sent, {sent} stored, 0 refused");
+    }
+
+    [SkippableFact]
+    public async Task A_corrupt_spool_line_is_set_aside_and_every_other_event_is_delivered()
+    {
+        Database.SkipUnlessAvailable();
+        var key = await Api.AddCollectorAsync("lab", "corrupt");
+        var storm = Storm("storm", 150, 52);
+        var spool = Path.Combine(Work, "spool");
+
+        // With the API away the whole storm piles up in the spool.
+        Api.Stop();
+        using (var first = CollectorProgram.Replay(Api, key, spool, "max", storm.CapturePath))
+        {
+            await WaitForAsync(() => Task.FromResult(first.Output.Contains("ended; delivering", StringComparison.Ordinal)), TimeSpan.FromMinutes(2), "the replay to end");
+            first.Kill();
+        }
+
+        var segment = Directory.GetFiles(spool, "*.jsonl").Order(StringComparer.Ordinal).First();
+        var lines = (await File.ReadAllLinesAsync(segment)).ToList();
+        var victim = lines.Count / 2;
+        var lost = System.Text.Json.JsonDocument.Parse(lines[victim]).RootElement.GetProperty("sequence").GetInt64();
+        lines[victim] = "damaged on disk: " + new string('#', 40);
+        await File.WriteAllLinesAsync(segment, lines, new UTF8Encoding(false));
+        var spooled = CollectorProgram.SpooledSequences(spool);
+
+        await Api.StartAsync();
+        using (var second = CollectorProgram.Replay(Api, key, spool, "max", CollectorProgram.Sample("real-bios-1.pcap")))
+        {
+            Assert.True(await second.WaitAsync(TimeSpan.FromMinutes(3)) == 0, second.Output);
+            Assert.Contains("does not parse", second.Output, StringComparison.Ordinal);
+        }
+
+        var last = CollectorProgram.SpooledSequences(spool).Max();
+        var stored = await Database.QueryAsync("""SELECT "Sequence" FROM "Events" ORDER BY "Sequence" """, r => r.GetInt64(0));
+        Assert.Equal(Enumerable.Range(1, (int)last).Select(i => (long)i).Where(s => s != lost), stored);
+        Assert.All(spooled, s => Assert.Contains(s, stored));
+        var aside = Directory.GetFiles(Path.Combine(spool, "rejected"), "corrupt-*.line");
+        Assert.Equal("damaged on disk: " + new string('#', 40), await File.ReadAllTextAsync(Assert.Single(aside)));
+        Assert.Contains("byte offset", await File.ReadAllTextAsync(Path.ChangeExtension(aside[0], ".reason.txt")), StringComparison.Ordinal);
+        var corrupt = await Database.QueryAsync("""SELECT "CorruptSpoolLines" FROM "CollectorInstances" """, r => r.GetInt64(0));
+        Assert.Contains(1L, corrupt);
+        output.WriteLine($"corrupt spool line: {last} events spooled, 1 line damaged, {stored.Count} stored, 0 duplicated");
+    }
+}
