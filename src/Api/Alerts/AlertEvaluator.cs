@@ -84,11 +84,16 @@ public sealed class AlertEvaluator(
         var unfinished = await db.Sessions.AsNoTracking()
             .Where(s => (s.Outcome == BootOutcome.InProgress || s.Outcome == BootOutcome.Stuck) && s.Phase != BootPhase.BniStack)
             .Where(s => s.Device.LastSessionId == s.Id)
-            .Select(s => new { s.Id, s.SiteId, s.CollectorId, s.Mac, s.Phase, s.PhaseStartedAt, s.Outcome })
+            .Select(s => new { s.Id, s.SiteId, s.CollectorId, s.Mac, s.Phase, s.PhaseStartedAt, s.LastProgressAt, s.Outcome })
             .ToListAsync(ct);
+        // Stuck means no progress for longer than the phase's threshold, however long the phase has lasted: a healthy
+        // SingleReadMode of several minutes keeps reporting progress. Collectors that do not report progress are judged
+        // by the phase's start, as before.
+        DateTime LastProgress(DateTime phaseStartedAt, DateTime? lastProgressAt) =>
+            lastProgressAt is { } p && p > phaseStartedAt ? p : phaseStartedAt;
         var stuck = unfinished
             .Where(s => s.Outcome == BootOutcome.Stuck
-                || now - s.PhaseStartedAt > o.StuckThreshold(sites.GetValueOrDefault(s.SiteId, ""), s.Phase))
+                || now - LastProgress(s.PhaseStartedAt, s.LastProgressAt) > o.StuckThreshold(sites.GetValueOrDefault(s.SiteId, ""), s.Phase))
             .ToDictionary(s => s.Id);
         var silentSessions = unfinished.Where(s => silent.Contains(s.CollectorId)).Select(s => s.Id).ToHashSet();
         var stuckOpen = active.Where(a => a.Kind == AlertKind.StuckSession).ToDictionary(a => a.SessionId!.Value);
@@ -98,8 +103,12 @@ public sealed class AlertEvaluator(
                 continue;
             // A collector whose clock runs ahead (or a replay shifted to now) can report a phase that started "later"
             // than this server's now: then the collector's own Stuck verdict is the evidence, not a negative duration.
-            var seconds = (int)(now - s.PhaseStartedAt).TotalSeconds;
-            var evidence = seconds >= 0 ? $"no progress for {seconds} s" : "its collector reports no progress";
+            var silence = now - LastProgress(s.PhaseStartedAt, s.LastProgressAt);
+            var seconds = (int)silence.TotalSeconds;
+            var inPhase = (int)(now - s.PhaseStartedAt).TotalSeconds;
+            var evidence = seconds >= 0
+                ? string.Create(CultureInfo.InvariantCulture, $"no progress for {seconds} s, {inPhase} s in the phase")
+                : "its collector reports no progress";
             opened.Add(new Alert
             {
                 Kind = AlertKind.StuckSession, State = AlertState.Open, SiteId = s.SiteId, SessionId = s.Id, Mac = s.Mac,
