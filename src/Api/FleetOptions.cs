@@ -84,5 +84,12 @@ public sealed class AuthOptions
     public string? Authority { get; set; }
     public string? Audience { get; set; }
 
+    /// <summary>
+    /// The claim of an OIDC token that names its roles (a JSON array becomes one claim per element), and the value that
+    /// makes its bearer an admin: managing collectors and acknowledging alerts. Any other valid token reads only.
+    /// </summary>
+    public string AdminClaimType { get; set; } = "roles";
+    public string AdminClaimValue { get; set; } = "pvsfleet-admin";
+
     public bool IsConfigured => !string.IsNullOrWhiteSpace(AdminKey) || !string.IsNullOrWhiteSpace(Authority);
 }

@@ -13,8 +13,9 @@ public static class AdminApi
         var api = app.MapGroup("/api/v1/collectors").WithTags("Collectors").RequireAuthorization(AuthSetup.ReaderPolicy);
 
         api.MapGet("/", List).WithSummary("Collectors with their last heartbeat.");
-        api.MapPost("/", Create).WithSummary("Create a collector (and its site if new); the key is in the response only.");
-        api.MapDelete("/{id:int}", Revoke).WithSummary("Revoke a collector's key.");
+        api.MapPost("/", Create).RequireAuthorization(AuthSetup.AdminPolicy)
+            .WithSummary("Create a collector (and its site if new); the key is in the response only. Admins only.");
+        api.MapDelete("/{id:int}", Revoke).RequireAuthorization(AuthSetup.AdminPolicy).WithSummary("Revoke a collector's key. Admins only.");
 
         return app;
     }
