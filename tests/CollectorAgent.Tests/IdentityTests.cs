@@ -48,6 +48,13 @@ public sealed class IdentityTests(ITestOutputHelper output) : ApiTestBase
         Assert.Equal(sentA + sentB, stored.Count);
         Assert.Equal(stored.Count, stored.Distinct().Count());
         Assert.Equal(2L, await Database.CountAsync("""SELECT count(*) FROM "CollectorInstances" """));
+
+        // The Collectors page's source: one collector, two instances, each with its own last sequence.
+        using var http = new HttpClient();
+        var collectors = await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<List<PvsFleet.Contracts.Queries.CollectorView>>(
+            http, new Uri(Api.Url, "api/v1/collectors"), new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web));
+        var shared = Assert.Single(collectors!, c => c.Name == "daemonset");
+        Assert.Equal(new[] { sentA, sentB }.Order(), shared.Instances.Select(i => i.LastSequence).Order());
         output.WriteLine($"shared key: sent {sentA} + {sentB} events, stored {stored.Count}, sessions {expected.Count}");
     }
 

@@ -20,12 +20,20 @@ public static class AdminApi
         return app;
     }
 
-    private static async Task<Ok<List<CollectorView>>> List(FleetDbContext db, CancellationToken ct) =>
-        TypedResults.Ok(await db.Collectors.AsNoTracking().OrderBy(c => c.Id)
+    private static async Task<Ok<List<CollectorView>>> List(FleetDbContext db, CancellationToken ct)
+    {
+        var collectors = await db.Collectors.AsNoTracking().OrderBy(c => c.Id)
             .Select(c => new CollectorView(c.Id, c.Site.Name, c.Name, c.KeyPrefix, c.CreatedAt, c.RevokedAt, c.LastSeenAt,
                 c.LastSequence, c.Interface, c.Version, c.PacketsReceived, c.PacketsDropped, c.InterfaceDropped,
                 c.ActiveSessions, c.SpooledEvents))
-            .ToListAsync(ct));
+            .ToListAsync(ct);
+        var instances = (await db.CollectorInstances.AsNoTracking().ToListAsync(ct))
+            .OrderByDescending(i => i.LastSeenAt)
+            .ToLookup(i => i.CollectorId, i => new CollectorInstanceView(i.Instance, i.Host, i.FirstSeenAt, i.LastSeenAt, i.LastSequence,
+                i.Interface, i.PacketsReceived, i.PacketsDropped, i.ActiveSessions, i.SpooledEvents, i.RefusedEvents, i.RejectedEvents,
+                i.CorruptSpoolLines));
+        return TypedResults.Ok(collectors.Select(c => c with { Instances = [.. instances[c.Id]] }).ToList());
+    }
 
     private static async Task<Results<Created<CreatedCollector>, ValidationProblem, ProblemHttpResult>> Create(
         CreateCollectorRequest request, FleetDbContext db, TimeProvider clock)
