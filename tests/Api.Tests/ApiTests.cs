@@ -214,6 +214,42 @@ public abstract class ApiTests<TApi>(TApi api) : ApiTestBase<TApi>(api) where TA
     }
 
     [SkippableFact]
+    public async Task The_device_and_its_latest_session_agree_when_a_later_snapshot_moves_the_sessions_start()
+    {
+        SkipIfUnavailable();
+        var (client, _) = await NewCollectorAsync();
+        var mac = NewMac();
+        var start = Api.Clock.GetUtcNow().AddMinutes(-2);
+        var boot = new Boot(mac, start);
+        await IngestOkAsync(client, [boot.Started(1)]);
+        // The tracker revised the start by a microsecond (an earlier DISCOVER of the same boot, seen late), and the boot
+        // moved on: in one batch, and in a batch of its own.
+        var entered = boot.Enter(2, BootPhase.BootstrapDownload, start.AddSeconds(3));
+        await IngestOkAsync(client, [entered with { Session = entered.Session with { StartedAt = start.AddTicks(-10) } }]);
+        await AssertDeviceFollowsAsync(BootPhase.BootstrapDownload);
+        var logon = boot.Enter(3, BootPhase.PvsLogon, start.AddSeconds(5));
+        var reads = boot.Enter(4, BootPhase.SingleReadMode, start.AddSeconds(6));
+        await IngestOkAsync(client, [logon with { Session = logon.Session with { StartedAt = start.AddTicks(-20) } },
+            reads with { Session = reads.Session with { StartedAt = start.AddTicks(-30) } }]);
+        await AssertDeviceFollowsAsync(BootPhase.SingleReadMode);
+
+        async Task AssertDeviceFollowsAsync(BootPhase phase)
+        {
+            var (device, session) = await Api.WithDbAsync(async db =>
+            {
+                var d = await db.Devices.AsNoTracking().SingleAsync(x => x.Mac == mac);
+                var s = await db.Sessions.AsNoTracking().SingleAsync(x => x.Mac == mac);
+                return (d, s);
+            });
+            Assert.Equal(phase, session.Phase);
+            Assert.Equal(session.Id, device.LastSessionId);
+            Assert.Equal(session.Phase, device.CurrentPhase);
+            Assert.Equal(session.Outcome, device.CurrentOutcome);
+            Assert.Equal(session.StartedAt, device.LastSessionStartedAt);
+        }
+    }
+
+    [SkippableFact]
     public async Task A_nul_padded_host_name_is_stored_cleaned_and_the_rest_of_the_batch_with_it()
     {
         SkipIfUnavailable();

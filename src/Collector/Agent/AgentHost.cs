@@ -74,7 +74,10 @@ public static class AgentHost
         builder.Services.AddSingleton(source);
         builder.Services.AddSingleton(spool);
         builder.Services.AddSingleton(metrics);
-        builder.Services.AddSingleton(new CollectorPipeline(options.ToTrackerOptions(), spool, metrics));
+        var writer = new SpoolWriter(spool, options.SpoolQueueCapacity, message => spoolLogger.LogWarning("Spool: {Message}", message));
+        metrics.Observe(writer);
+        builder.Services.AddSingleton(writer);
+        builder.Services.AddSingleton(new CollectorPipeline(options.ToTrackerOptions(), spool, metrics, writer));
         builder.Services.AddSingleton(new HttpClient { Timeout = TimeSpan.FromSeconds(30) });
         builder.Services.AddSingleton<Shipper>();
         var exit = new AgentExit();
@@ -87,6 +90,7 @@ public static class AgentHost
         }
 
         source.Dispose();
+        await writer.DisposeAsync();
         spool.Dispose();
         spoolLog.Dispose();
         return exit.Code;

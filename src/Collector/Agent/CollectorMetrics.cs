@@ -43,6 +43,13 @@ public sealed class CollectorMetrics : IDisposable
         meter.CreateObservableCounter("pvsfleet.collector.spool.corrupt_lines", () => spool.CorruptLines, "{line}", "Spool lines that did not parse, set aside in spool/rejected");
     }
 
+    public void Observe(SpoolWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        meter.CreateObservableGauge("pvsfleet.collector.spool.queued", () => writer.Queued, "{event}", "Events between capture and the spool");
+        meter.CreateObservableCounter("pvsfleet.collector.spool.stalls", () => writer.Stalls, "{wait}", "Times capture waited for a full spool queue");
+    }
+
     public void Observe(Func<CaptureStatistics> capture)
     {
         meter.CreateObservableCounter("pvsfleet.collector.capture.received", () => capture().Received, "{packet}", "Packets libpcap received");

@@ -13,7 +13,7 @@ namespace PvsFleet.Collector.Agent;
 /// </summary>
 public sealed partial class CollectorService(
     IFrameSource source, CollectorPipeline pipeline, Shipper shipper, EventSpool spool, IOptions<AgentOptions> options,
-    IHostApplicationLifetime lifetime, AgentExit exit, ILogger<CollectorService> logger, TimeProvider clock) : BackgroundService
+    IHostApplicationLifetime lifetime, AgentExit exit, ILogger<CollectorService> logger, TimeProvider clock, SpoolWriter? writer = null) : BackgroundService
 {
     private static readonly TimeSpan ShutdownDrain = TimeSpan.FromSeconds(10);
 
@@ -57,20 +57,37 @@ public sealed partial class CollectorService(
         if (sourceEnded)
         {
             // A replay that reached its end: everything it produced is delivered before the process exits.
-            LogSourceEnded(source.Name, spool.Pending);
             pipeline.Heartbeat(clock.GetUtcNow().UtcDateTime, source.Name, source.Statistics);
+            await FlushAsync(stoppingToken);
+            LogSourceEnded(source.Name, spool.Pending);
             await shipper.DrainAsync(stoppingToken);
         }
         else
         {
             using var drain = new CancellationTokenSource(ShutdownDrain);
+            try
+            {
+                await FlushAsync(drain.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // The disk did not take the queue in time: what is left is lost with the process, and counted below.
+            }
+
             await shipper.DrainAsync(drain.Token);
+        }
+
+        if (writer?.Queued > 0)
+        {
+            LogQueueLost(writer.Queued);
         }
 
         var captured = source.Statistics;
         LogCaptureTotals(source.Name, captured.Received, captured.Dropped, captured.InterfaceDropped, pipeline.Counters.Packets, pipeline.Counters.Malformed);
         lifetime.StopApplication();
     }
+
+    private Task FlushAsync(CancellationToken cancel) => writer?.FlushAsync(cancel) ?? Task.CompletedTask;
 
     private async Task HeartbeatsAsync(CancellationToken stopping)
     {
@@ -109,6 +126,9 @@ public sealed partial class CollectorService(
 
     [LoggerMessage(LogLevel.Error, "{Message}")]
     private partial void LogCaptureFailed(string message);
+
+    [LoggerMessage(LogLevel.Warning, "{Queued} events had not reached the spool when the collector stopped and are lost")]
+    private partial void LogQueueLost(long queued);
 
     [LoggerMessage(LogLevel.Critical, "The shipper stopped for good ({Message}): the collector exits with code 3; the spool keeps every event")]
     private partial void LogShipperDied(string message);
