@@ -214,8 +214,9 @@ public static class IngestWriter
     }
 
     /// <summary>
-    /// Folds a snapshot that is newer than the stored state into the session, its phases and its device. Shared by both
-    /// writers so SQLite (EF, tracked) and PostgreSQL (plain objects, set-based SQL) store the same thing.
+    /// Folds a snapshot that is newer than the stored state into the session, its phases and its device: the one place
+    /// that decides how an event changes them. Both writers read the stored rows, call this, and persist the result as
+    /// it is — SQLite through EF change tracking, PostgreSQL with set-based SQL that only writes values.
     /// </summary>
     internal static void Merge(BootSession session, Device device, int siteId, SessionSnapshot snap, long sequence, DateTime at, DateTime now)
     {
@@ -276,8 +277,7 @@ public static class IngestWriter
     }
 
     /// <summary>
-    /// The device follows a session when it is the session it already shows, or one that started at or after it. The
-    /// PostgreSQL upsert writes the same rule in SQL (see PostgresIngestWriter.UpsertDevices).
+    /// The device follows a session when it is the session it already shows, or one that started at or after it.
     /// </summary>
     internal static bool FollowsSession(Guid? shownId, DateTime? shownStartedAt, Guid sessionId, DateTime sessionStartedAt) =>
         shownStartedAt is null || shownId == sessionId || sessionStartedAt >= shownStartedAt;

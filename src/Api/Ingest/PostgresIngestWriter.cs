@@ -36,12 +36,16 @@ public static class PostgresIngestWriter
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         long min = long.MaxValue, max = long.MinValue;
         var sessionIds = new HashSet<Guid>();
+        var macs = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (e, _, _) in events)
         {
             min = Math.Min(min, e.Sequence);
             max = Math.Max(max, e.Sequence);
             if (e is SessionEvent se)
+            {
                 sessionIds.Add(se.Session.SessionId);
+                macs.Add(Macs.Normalize(se.Session.Mac));
+            }
         }
 
         // 1. Reads, and the collector's lock (see the remarks).
@@ -51,6 +55,9 @@ public static class PostgresIngestWriter
         var known = new HashSet<long>();
         var sessions = new Dictionary<Guid, BootSession>();
         var ids = sessionIds.Order().ToArray();
+        // The stored devices, with their row versions (xmin): merged here by IngestWriter.Merge like the EF path's, and
+        // written back only if nobody changed them meanwhile (a device may cross collectors, whose locks differ).
+        var storedDevices = new Dictionary<string, (Device Device, uint Version)>(StringComparer.Ordinal);
         await using (var read = new NpgsqlBatch(connection))
         {
             read.BatchCommands.Add(Command("""
@@ -74,6 +81,11 @@ public static class PostgresIngestWriter
                        "InterfaceDropped", "ActiveSessions", "SpooledEvents", "RefusedEvents", "RejectedEvents", "CorruptSpoolLines"
                 FROM "CollectorInstances" WHERE "CollectorId" = $1 AND "Instance" = $2
                 """, P(collectorId), P(instanceId)));
+            read.BatchCommands.Add(Command("""
+                SELECT "Id", "Mac", "SiteId", "LastIp", "HostName", "Firmware", "FirstSeenAt", "LastSeenAt", "LastSessionId",
+                       "LastSessionStartedAt", "CurrentPhase", "CurrentOutcome", xmin
+                FROM "Devices" WHERE "Mac" = ANY($1)
+                """, P(macs.ToArray())));
             // Prepared: the statements are the same every batch, and Npgsql keeps them prepared on the pooled connection,
             // so PostgreSQL parses and plans them once instead of once per batch.
             await read.PrepareAsync(ct);
@@ -133,6 +145,20 @@ public static class PostgresIngestWriter
                 instance.RejectedEvents = r.GetInt64(11);
                 instance.CorruptSpoolLines = r.GetInt64(12);
             }
+
+            await r.NextResultAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                var device = new Device
+                {
+                    Id = r.GetInt64(0), Mac = r.GetString(1), SiteId = r.GetInt32(2), LastIp = r.IsDBNull(3) ? null : r.GetString(3),
+                    HostName = r.IsDBNull(4) ? null : r.GetString(4), Firmware = (Firmware)r.GetInt32(5), FirstSeenAt = r.GetDateTime(6),
+                    LastSeenAt = r.GetDateTime(7), LastSessionId = r.IsDBNull(8) ? null : r.GetGuid(8),
+                    LastSessionStartedAt = r.IsDBNull(9) ? null : r.GetDateTime(9),
+                    CurrentPhase = r.IsDBNull(10) ? null : (BootPhase)r.GetInt32(10), CurrentOutcome = r.IsDBNull(11) ? null : (BootOutcome)r.GetInt32(11),
+                };
+                storedDevices[device.Mac] = (device, r.GetFieldValue<uint>(12));
+            }
         }
         instance.LastSeenAt = now;
         instance.RefusedEvents += refused;
@@ -174,10 +200,13 @@ public static class PostgresIngestWriter
                         // Another collector's session id, or an older snapshot arriving late: the stored state is newer.
                         break;
                     }
-                    // The device here collects only what this batch says; the upsert merges it with the stored row
-                    // by the same rules (latest non-null, latest session by start time).
+                    // The stored device, or a new one: IngestWriter.Merge decides, for both providers.
                     if (!devices.TryGetValue(mac, out var device))
-                        devices[mac] = device = new Device { Mac = mac, SiteId = collector.SiteId, FirstSeenAt = at, LastSeenAt = at };
+                    {
+                        devices[mac] = device = storedDevices.TryGetValue(mac, out var stored)
+                            ? stored.Device
+                            : new Device { Mac = mac, SiteId = collector.SiteId, FirstSeenAt = at, LastSeenAt = at };
+                    }
                     IngestWriter.Merge(session, device, collector.SiteId, snap, e.Sequence, at, now);
                     changed[session.Id] = session;
                     break;
@@ -195,8 +224,14 @@ public static class PostgresIngestWriter
         // 4. Everything else in one round trip.
         await using (var write = new NpgsqlBatch(connection))
         {
-            if (devices.Count > 0)
-                write.BatchCommands.Add(UpsertDevices([.. devices.Values.OrderBy(d => d.Mac, StringComparer.Ordinal)]));
+            var touched = devices.Values.OrderBy(d => d.Mac, StringComparer.Ordinal).ToList();
+            var updates = touched.Where(d => storedDevices.ContainsKey(d.Mac)).ToList();
+            var inserts = touched.Where(d => !storedDevices.ContainsKey(d.Mac)).ToList();
+            NpgsqlBatchCommand? updateDevices = null, insertDevices = null;
+            if (updates.Count > 0)
+                write.BatchCommands.Add(updateDevices = UpdateDevices(updates, [.. updates.Select(d => storedDevices[d.Mac].Version)]));
+            if (inserts.Count > 0)
+                write.BatchCommands.Add(insertDevices = InsertDevices(inserts));
             if (changed.Count > 0)
             {
                 var applied = changed.Values.OrderBy(s => s.Id).ToList();
@@ -224,6 +259,10 @@ public static class PostgresIngestWriter
             write.BatchCommands.Add(UpsertInstance(instance));
             await write.PrepareAsync(ct);
             await write.ExecuteNonQueryAsync(ct);
+            // Another batch changed or created one of the devices since the read: roll back and apply again (the ingest
+            // retries a conflict), so no device is written from a stale read.
+            if (updateDevices?.RecordsAffected < updates.Count || insertDevices?.RecordsAffected < inserts.Count)
+                throw new DbUpdateConcurrencyException("A device of the batch was changed by another batch meanwhile.");
         }
 
         return new IngestApplied(fresh.Count, events.Count - fresh.Count, max, collector, site, [.. changed.Values], heartbeat, byType)
@@ -297,27 +336,30 @@ public static class PostgresIngestWriter
 
     // The stored device is not read: the batch's view is merged into it by the rules of IngestWriter.Merge, written
     // as SQL. New devices are created here, before the sessions that point at them.
-    // IngestWriter.FollowsSession in SQL: the batch's latest session of the device (excluded) against the stored one (d).
-    private const string Follows = """
-        (d."LastSessionStartedAt" IS NULL OR excluded."LastSessionId" = d."LastSessionId"
-         OR excluded."LastSessionStartedAt" >= d."LastSessionStartedAt")
-        """;
+    // The devices as IngestWriter.Merge left them, written as they are: the rules live in Merge alone. Only a row still at
+    // the version that was read is updated (see the check after the write).
+    private static NpgsqlBatchCommand UpdateDevices(List<Device> d, uint[] versions) => Command("""
+        UPDATE "Devices" AS d SET "SiteId" = x.site, "LastIp" = x.ip, "HostName" = x.host, "Firmware" = x.firmware,
+            "LastSeenAt" = x.seen, "LastSessionId" = x.session, "LastSessionStartedAt" = x.session_started,
+            "CurrentPhase" = x.phase, "CurrentOutcome" = x.outcome
+        FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::int[], $6::timestamptz[], $7::uuid[], $8::timestamptz[],
+                    $9::int[], $10::int[], $11)
+             AS x(mac, site, ip, host, firmware, seen, session, session_started, phase, outcome, version)
+        WHERE d."Mac" = x.mac AND d.xmin = x.version
+        """,
+        P(d.Select(x => x.Mac).ToArray()), P(d.Select(x => x.SiteId).ToArray()), P(d.Select(x => x.LastIp).ToArray()),
+        P(d.Select(x => x.HostName).ToArray()), P(d.Select(x => (int)x.Firmware).ToArray()), P(d.Select(x => x.LastSeenAt).ToArray()),
+        P(d.Select(x => x.LastSessionId).ToArray()), P(d.Select(x => x.LastSessionStartedAt).ToArray()),
+        P(d.Select(x => (int?)x.CurrentPhase).ToArray()), P(d.Select(x => (int?)x.CurrentOutcome).ToArray()),
+        new NpgsqlParameter<uint[]> { TypedValue = versions, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Xid });
 
-    private static NpgsqlBatchCommand UpsertDevices(List<Device> d) => Command($"""
-        INSERT INTO "Devices" AS d ("Mac", "SiteId", "LastIp", "HostName", "Firmware", "FirstSeenAt", "LastSeenAt",
-                                    "LastSessionId", "LastSessionStartedAt", "CurrentPhase", "CurrentOutcome")
+    // New devices; one created by another batch since the read is not overwritten (and the check after the write sees it).
+    private static NpgsqlBatchCommand InsertDevices(List<Device> d) => Command("""
+        INSERT INTO "Devices" ("Mac", "SiteId", "LastIp", "HostName", "Firmware", "FirstSeenAt", "LastSeenAt",
+                               "LastSessionId", "LastSessionStartedAt", "CurrentPhase", "CurrentOutcome")
         SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::int[], $6::timestamptz[], $7::timestamptz[],
                              $8::uuid[], $9::timestamptz[], $10::int[], $11::int[])
-        ON CONFLICT ("Mac") DO UPDATE SET
-            "SiteId" = excluded."SiteId",
-            "LastSeenAt" = GREATEST(d."LastSeenAt", excluded."LastSeenAt"),
-            "LastIp" = COALESCE(excluded."LastIp", d."LastIp"),
-            "HostName" = COALESCE(excluded."HostName", d."HostName"),
-            "Firmware" = CASE WHEN excluded."Firmware" <> 0 THEN excluded."Firmware" ELSE d."Firmware" END,
-            "LastSessionId" = CASE WHEN {Follows} THEN excluded."LastSessionId" ELSE d."LastSessionId" END,
-            "CurrentPhase" = CASE WHEN {Follows} THEN excluded."CurrentPhase" ELSE d."CurrentPhase" END,
-            "CurrentOutcome" = CASE WHEN {Follows} THEN excluded."CurrentOutcome" ELSE d."CurrentOutcome" END,
-            "LastSessionStartedAt" = CASE WHEN {Follows} THEN excluded."LastSessionStartedAt" ELSE d."LastSessionStartedAt" END
+        ON CONFLICT ("Mac") DO NOTHING
         """,
         P(d.Select(x => x.Mac).ToArray()), P(d.Select(x => x.SiteId).ToArray()), P(d.Select(x => x.LastIp).ToArray()),
         P(d.Select(x => x.HostName).ToArray()), P(d.Select(x => (int)x.Firmware).ToArray()), P(d.Select(x => x.FirstSeenAt).ToArray()),
