@@ -123,6 +123,32 @@ public sealed class AlertEvaluator(
                 resolved.Add(alert);
         }
 
+        // Slow phases (optional): healthy sessions, longer in their phase than the site allows. One alert per session and
+        // phase; it resolves when the session moves on, ends, or turns out stuck (then the stuck alert speaks).
+        var slow = unfinished
+            .Where(s => !stuck.ContainsKey(s.Id)
+                && o.SlowPhaseLimit(sites.GetValueOrDefault(s.SiteId, ""), s.Phase) is { } limit && now - s.PhaseStartedAt > limit)
+            .ToDictionary(s => s.Id);
+        var slowOpen = active.Where(a => a.Kind == AlertKind.SlowPhase).ToDictionary(a => a.SessionId!.Value);
+        foreach (var s in slow.Values)
+        {
+            if (slowOpen.TryGetValue(s.Id, out var open) && open.Phase == s.Phase || silent.Contains(s.CollectorId))
+                continue;
+            var limit = o.SlowPhaseLimit(sites.GetValueOrDefault(s.SiteId, ""), s.Phase)!.Value;
+            opened.Add(new Alert
+            {
+                Kind = AlertKind.SlowPhase, State = AlertState.Open, SiteId = s.SiteId, SessionId = s.Id, Mac = s.Mac,
+                Phase = s.Phase, OpenedAt = now,
+                Message = string.Create(CultureInfo.InvariantCulture,
+                    $"{s.Mac} has been in {s.Phase} for {(int)(now - s.PhaseStartedAt).TotalSeconds} s (the site allows {(int)limit.TotalSeconds} s), still making progress."),
+            });
+        }
+        foreach (var (sessionId, alert) in slowOpen)
+        {
+            if (!slow.TryGetValue(sessionId, out var s) || s.Phase != alert.Phase)
+                resolved.Add(alert);
+        }
+
         // Failed boots without an alert yet; an alert resolves once the device has started a newer session.
         var failed = await db.Sessions.AsNoTracking()
             .Where(s => s.Outcome == BootOutcome.Failed && s.Device.LastSessionId == s.Id)
