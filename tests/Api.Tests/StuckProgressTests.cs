@@ -13,11 +13,10 @@ using Xunit.Abstractions;
 namespace PvsFleet.Api.Tests;
 
 /// <summary>
-/// Stuck means no progress: a device streaming its bootstrap for ten minutes in SingleReadMode is healthy (at most "slow",
-/// where the site sets a limit), one that goes
-/// quiet is stuck. The collector's own pipeline turns a simulated capture into events; they reach the API in the order
-/// and at the moments (of the test clock) the collector would send them, with an evaluation every interval — ten
-/// minutes of a storm in a few seconds.
+/// Stuck means no progress: a device streaming its bootstrap for ten minutes in SingleReadMode is healthy (at most
+/// "slow", where the site sets a limit), one that goes quiet is stuck. The collector's own pipeline turns a simulated
+/// capture into events; they reach the API in the order and at the moments (of the test clock) the collector would send
+/// them, with an evaluation every interval — ten minutes of a storm in a few seconds.
 /// </summary>
 /// <summary>PostgreSQL with a slow-phase limit of 5 minutes in SingleReadMode for the site "long-reads".</summary>
 public sealed class SlowPhasePostgresApi : PostgresApi
