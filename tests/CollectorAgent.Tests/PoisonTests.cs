@@ -93,4 +93,44 @@ public sealed class PoisonTests(ITestOutputHelper output) : ApiTestBase
         Assert.Contains(1L, corrupt);
         output.WriteLine($"corrupt spool line: {last} events spooled, 1 line damaged, {stored.Count} stored, 0 duplicated");
     }
+
+    [SkippableFact]
+    public async Task Events_the_api_refuses_are_set_aside_by_the_collector_and_delivery_goes_on()
+    {
+        Database.SkipUnlessAvailable();
+        var key = await Api.AddCollectorAsync("lab", "refused");
+        // A capture stamped three hours ahead of the API's clock: every session event is beyond the allowed skew (1 h)
+        // and refused on its own; the heartbeats, stamped by the collector's own clock, are stored.
+        var future = BootStormSimulator.Run(new SimulationOptions
+        {
+            Devices = 20, OutputPath = Path.Combine(Work, "future.pcapng"), Seed = 53, SingleReadIos = 4, BniStackIos = 6, StaggerSeconds = 10,
+            FailureShare = 0, Start = DateTime.UtcNow.AddHours(3),
+        });
+        var spool = Path.Combine(Work, "spool");
+
+        // The replay ends: a refused event is not retried forever. The next run, on the same spool, delivers as usual.
+        using (var replay = CollectorProgram.Replay(Api, key, spool, "max", future.CapturePath))
+        {
+            Assert.True(await replay.WaitAsync(TimeSpan.FromMinutes(3)) == 0, replay.Output);
+            Assert.Contains("The API refused", replay.Output, StringComparison.Ordinal);
+        }
+
+        using (var next = CollectorProgram.Replay(Api, key, spool, "max", CollectorProgram.Sample("real-bios-1.pcap")))
+        {
+            Assert.True(await next.WaitAsync(TimeSpan.FromMinutes(3)) == 0, next.Output);
+        }
+
+        var setAside = Directory.GetFiles(Path.Combine(spool, "rejected"), "*.jsonl").SelectMany(File.ReadAllLines).ToList();
+        var problems = Directory.GetFiles(Path.Combine(spool, "rejected"), "*.problem.json").Select(File.ReadAllText).ToList();
+        Assert.NotEmpty(setAside);
+        Assert.All(problems, p => Assert.Contains("ahead of the server", p, StringComparison.Ordinal));
+        var sent = CollectorProgram.SpooledSequences(spool).Max();
+        var stored = await Database.CountAsync("""SELECT count(*) FROM "Events" """);
+        Assert.Equal(sent, stored + setAside.Count); // every event either stored or set aside with its reason
+        var refused = await Database.QueryAsync("""SELECT "RefusedEvents", "RejectedEvents" FROM "CollectorInstances" """, r => (r.GetInt64(0), r.GetInt64(1)));
+        Assert.Equal(setAside.Count, Assert.Single(refused).Item1);
+        // The sample capture of the second run went through: nothing was blocked behind the refusals.
+        StoredBoots.AssertSame(StoredBoots.From(CollectorProgram.Analyze(CollectorProgram.Sample("real-bios-1.pcap"))), await StoredBoots.ReadAsync(Database));
+        output.WriteLine($"refused events: {sent} sent, {stored} stored, {setAside.Count} refused and set aside, 0 lost");
+    }
 }
