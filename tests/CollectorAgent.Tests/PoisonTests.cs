@@ -1,4 +1,5 @@
 using System.Text;
+using PvsFleet.Collector.Shipping;
 using PvsFleet.Collector.Simulation;
 using PvsFleet.CollectorAgent.Tests.Support;
 using Xunit.Abstractions;
@@ -132,5 +133,28 @@ public sealed class PoisonTests(ITestOutputHelper output) : ApiTestBase
         // The sample capture of the second run went through: nothing was blocked behind the refusals.
         StoredBoots.AssertSame(StoredBoots.From(CollectorProgram.Analyze(CollectorProgram.Sample("real-bios-1.pcap"))), await StoredBoots.ReadAsync(Database));
         output.WriteLine($"refused events: {sent} sent, {stored} stored, {setAside.Count} refused and set aside, 0 lost");
+    }
+
+    [SkippableFact]
+    public async Task A_shipper_that_keeps_failing_restarts_logs_and_then_stops_the_process_non_zero()
+    {
+        Database.SkipUnlessAvailable();
+        var key = await Api.AddCollectorAsync("lab", "broken-spool");
+        var storm = Storm("slow", 100, 54);
+        var spool = Path.Combine(Work, "spool");
+
+        // At real speed the replay runs for minutes; the spool's files vanish under it (a disk problem, a wrong cleanup):
+        // the shipper cannot read what it must send.
+        using var replay = CollectorProgram.Replay(Api, key, spool, "1", storm.CapturePath);
+        await WaitForAsync(() => Task.FromResult(Directory.Exists(spool) && Directory.GetFiles(spool, "*.jsonl").Length > 0), TimeSpan.FromMinutes(1), "a spool segment");
+        Api.Stop(); // nothing is acknowledged from here, so the shipper must read the spool
+        foreach (var file in Directory.GetFiles(spool, "*.jsonl"))
+            File.Delete(file);
+
+        var code = await replay.WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.True(code == 3, $"exit code {code}:\n{replay.Output}");
+        Assert.Contains("The shipper failed (1 in a row) and restarts", replay.Output, StringComparison.Ordinal);
+        Assert.Contains("The shipper stopped for good", replay.Output, StringComparison.Ordinal);
+        output.WriteLine($"shipper: restarted {Shipper.MaxLoopFailures - 1} times, then the process exited with code {code}");
     }
 }
