@@ -16,8 +16,9 @@ namespace PvsFleet.Contracts.Ingest;
 public abstract record IngestEvent
 {
     /// <summary>
-    /// The collector's own sequence number, strictly increasing over the collector's life (it survives restarts
-    /// through the spool). It is the idempotency key together with the collector: must be ≥ 1.
+    /// The collector instance's own sequence number, strictly increasing over the life of its spool (it survives
+    /// restarts through the spool; a new spool is a new instance, see <see cref="IngestBatch.Instance"/>). It is the
+    /// idempotency key together with the collector and the instance: must be ≥ 1.
     /// </summary>
     public required long Sequence { get; init; }
 
