@@ -54,6 +54,13 @@ public sealed class AlertOptions
         [BootPhase.SingleReadMode] = 60,
     };
 
+    /// <summary>
+    /// Seconds in a phase after which a session that still makes progress raises a "slow phase" alert: long but healthy
+    /// phases (a busy vDisk in SingleReadMode) are worth a look without being called stuck. Empty, so off, by default;
+    /// per-site limits under <c>Sites:&lt;site&gt;:SlowPhaseSeconds</c>.
+    /// </summary>
+    public Dictionary<BootPhase, int> SlowPhaseSeconds { get; set; } = [];
+
     /// <summary>Per-site overrides of <see cref="StuckThresholds"/>, keyed by site name.</summary>
     public Dictionary<string, SiteAlertOptions> Sites { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
@@ -61,6 +68,14 @@ public sealed class AlertOptions
     public Uri? WebhookUrl { get; set; }
     public int WebhookMaxAttempts { get; set; } = 5;
     public TimeSpan WebhookFirstRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The site's slow-phase limit for the phase, or null when none is set.</summary>
+    public TimeSpan? SlowPhaseLimit(string site, BootPhase phase)
+    {
+        if (Sites.TryGetValue(site, out var s) && s.SlowPhaseSeconds.TryGetValue(phase, out var siteSeconds))
+            return TimeSpan.FromSeconds(siteSeconds);
+        return SlowPhaseSeconds.TryGetValue(phase, out var seconds) ? TimeSpan.FromSeconds(seconds) : null;
+    }
 
     public TimeSpan StuckThreshold(string site, BootPhase phase)
     {
@@ -73,6 +88,7 @@ public sealed class AlertOptions
 public sealed class SiteAlertOptions
 {
     public Dictionary<BootPhase, int> StuckThresholds { get; set; } = [];
+    public Dictionary<BootPhase, int> SlowPhaseSeconds { get; set; } = [];
 }
 
 public sealed class AuthOptions
@@ -83,6 +99,13 @@ public sealed class AuthOptions
     /// <summary>OpenID Connect authority whose bearer tokens are accepted.</summary>
     public string? Authority { get; set; }
     public string? Audience { get; set; }
+
+    /// <summary>
+    /// The claim of an OIDC token that names its roles (a JSON array becomes one claim per element), and the value that
+    /// makes its bearer an admin: managing collectors and acknowledging alerts. Any other valid token reads only.
+    /// </summary>
+    public string AdminClaimType { get; set; } = "roles";
+    public string AdminClaimValue { get; set; } = "pvsfleet-admin";
 
     public bool IsConfigured => !string.IsNullOrWhiteSpace(AdminKey) || !string.IsNullOrWhiteSpace(Authority);
 }

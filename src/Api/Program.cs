@@ -25,11 +25,24 @@ builder.Services.Configure<FleetOptions>(builder.Configuration.GetSection(FleetO
 
 var auth = builder.Configuration.GetSection(FleetOptions.Section).Get<FleetOptions>()?.Auth ?? new AuthOptions();
 if (!auth.IsConfigured)
+{
     builder.WebHost.UseUrls(Listening.LocalhostOnly(builder.Configuration["urls"]));
+    if (Listening.ExposedKestrelEndpoint(builder.Configuration) is { } exposed)
+    {
+        await Console.Error.WriteLineAsync(
+            $"pvsfleet: {exposed} listens beyond localhost, but no authentication is configured (PvsFleet:Auth:AdminKey or " +
+            "PvsFleet:Auth:Authority). Configure authentication, or bind that endpoint to localhost.");
+        return 2;
+    }
+}
+// The request log names the URL with its query, and SignalR clients send their token as ?access_token=: keep it out.
+builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+builder.Logging.AddFilter("Microsoft.AspNetCore.Http.Connections", LogLevel.Warning);
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<IngestBatchReader>();
 builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<BadInputExceptionHandler>();
 builder.Services.AddRequestDecompression();
 builder.Services.ConfigureHttpJsonOptions(o =>
 {
@@ -64,14 +77,15 @@ if (!app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Fleet
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseMiddleware<QueryGuard>();
 app.UseRequestDecompression();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
 
 app.MapOperations();
-app.MapOpenApi();
-app.MapScalarApiReference();
+app.MapOpenApi().RequireAuthorization(AuthSetup.ReaderPolicy);
+app.MapScalarApiReference().RequireAuthorization(AuthSetup.ReaderPolicy);
 app.MapIngestApi();
 app.MapAdminApi();
 app.MapFleetQueries();
@@ -82,7 +96,17 @@ app.MapHub<FleetHub>(FleetHub.Path);
 app.MapFallback("/api/{**rest}", () => TypedResults.Problem("No such API route.", statusCode: StatusCodes.Status404NotFound));
 app.MapDashboard();
 
-await app.RunAsync();
+await app.StartAsync();
+// However the addresses were given (--urls, ASPNETCORE_URLS, HTTP_PORTS, Kestrel:Endpoints, code), what was bound is
+// what counts: without authentication, anything but loopback stops the API.
+if (!app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<FleetOptions>>().Value.Auth.IsConfigured
+    && app.Urls.FirstOrDefault(u => !Listening.IsLoopback(u)) is { } open)
+{
+    await Console.Error.WriteLineAsync($"pvsfleet: the API listens on {open} without authentication: stopping. Configure PvsFleet:Auth, or listen on localhost.");
+    await app.StopAsync();
+    return 2;
+}
+await app.WaitForShutdownAsync();
 return 0;
 
 /// <summary>Entry point, public so that tests can host the API with WebApplicationFactory.</summary>

@@ -186,6 +186,89 @@ public abstract class ApiTests<TApi>(TApi api) : ApiTestBase<TApi>(api) where TA
         Assert.Equal(0, await Api.WithDbAsync(db => db.Sessions.CountAsync(s => s.Id == Guid.Parse("6f1c1f1e-0000-4000-8000-000000000001"))));
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(BadBatchData.BadEvents), MemberType = typeof(BadBatchData))]
+    public async Task Ingest_refuses_a_bad_event_on_its_own_and_stores_the_rest_of_the_batch(string why, string badEvent, long badSequence)
+    {
+        SkipIfUnavailable();
+        var (client, _) = await NewCollectorAsync();
+        var ts = Api.Clock.GetUtcNow().AddMinutes(-1).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        var session = $$"""{"sessionId":"{{Guid.NewGuid()}}","mac":"{{NewMac()}}","phase":"IpAcquisition","outcome":"InProgress","startedAt":"{{ts}}"}""";
+        var good = $$"""{"type":"sessionStarted","sequence":1,"timestamp":"{{ts}}","session":{{session}}}""";
+        var collectorId = await Api.WithDbAsync(db => db.Collectors.OrderByDescending(c => c.Id).Select(c => c.Id).FirstAsync());
+        using var content = new StringContent($$"""{"events":[{{good}},{{badEvent}}]}""", Encoding.UTF8, "application/json");
+        var response = await client.PostAsync("/api/v1/ingest", content);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{why}: {(int)response.StatusCode} {text}");
+        var result = System.Text.Json.JsonSerializer.Deserialize<IngestResult>(text, ApiFactory.Json)!;
+        Assert.Equal(1, result.Accepted);
+        var rejected = Assert.Single(result.Rejected);
+        Assert.Equal((badSequence, 1), (rejected.Sequence, rejected.Index));
+        Assert.NotEmpty(rejected.Reasons);
+        Assert.StartsWith("events[1]", rejected.Reasons[0], StringComparison.Ordinal);
+        Assert.Equal(Math.Max(1, badSequence), result.AcknowledgedThrough);
+        var stored = await Api.WithDbAsync(db => db.Events.Where(e => e.CollectorId == collectorId).Select(e => e.Sequence).ToListAsync());
+        Assert.Equal([1L], stored);
+        var refusedCount = await Api.WithDbAsync(db => db.CollectorInstances.Where(i => i.CollectorId == collectorId).Select(i => i.RefusedEvents).SingleAsync());
+        Assert.Equal(1, refusedCount);
+    }
+
+    [SkippableFact]
+    public async Task The_device_and_its_latest_session_agree_when_a_later_snapshot_moves_the_sessions_start()
+    {
+        SkipIfUnavailable();
+        var (client, _) = await NewCollectorAsync();
+        var mac = NewMac();
+        var start = Api.Clock.GetUtcNow().AddMinutes(-2);
+        var boot = new Boot(mac, start);
+        await IngestOkAsync(client, [boot.Started(1)]);
+        // The tracker revised the start by a microsecond (an earlier DISCOVER of the same boot, seen late), and the boot
+        // moved on: in one batch, and in a batch of its own.
+        var entered = boot.Enter(2, BootPhase.BootstrapDownload, start.AddSeconds(3));
+        await IngestOkAsync(client, [entered with { Session = entered.Session with { StartedAt = start.AddTicks(-10) } }]);
+        await AssertDeviceFollowsAsync(BootPhase.BootstrapDownload);
+        var logon = boot.Enter(3, BootPhase.PvsLogon, start.AddSeconds(5));
+        var reads = boot.Enter(4, BootPhase.SingleReadMode, start.AddSeconds(6));
+        await IngestOkAsync(client, [logon with { Session = logon.Session with { StartedAt = start.AddTicks(-20) } },
+            reads with { Session = reads.Session with { StartedAt = start.AddTicks(-30) } }]);
+        await AssertDeviceFollowsAsync(BootPhase.SingleReadMode);
+
+        async Task AssertDeviceFollowsAsync(BootPhase phase)
+        {
+            var (device, session) = await Api.WithDbAsync(async db =>
+            {
+                var d = await db.Devices.AsNoTracking().SingleAsync(x => x.Mac == mac);
+                var s = await db.Sessions.AsNoTracking().SingleAsync(x => x.Mac == mac);
+                return (d, s);
+            });
+            Assert.Equal(phase, session.Phase);
+            Assert.Equal(session.Id, device.LastSessionId);
+            Assert.Equal(session.Phase, device.CurrentPhase);
+            Assert.Equal(session.Outcome, device.CurrentOutcome);
+            Assert.Equal(session.StartedAt, device.LastSessionStartedAt);
+        }
+    }
+
+    [SkippableFact]
+    public async Task A_nul_padded_host_name_is_stored_cleaned_and_the_rest_of_the_batch_with_it()
+    {
+        SkipIfUnavailable();
+        var (client, _) = await NewCollectorAsync();
+        long seq = 1;
+        var mac = NewMac();
+        var events = Boot.Booted(ref seq, mac, Api.Clock.GetUtcNow().AddMinutes(-5), 1, 2, 3, 4);
+        var paddedMac = NewMac();
+        var padded = new Boot(paddedMac, Api.Clock.GetUtcNow().AddMinutes(-4)) { HostName = "PVS-TARGET-07\0\0\0\0" };
+        events.Add(padded.Started(seq++));
+        events.AddRange(Boot.Booted(ref seq, NewMac(), Api.Clock.GetUtcNow().AddMinutes(-3), 1, 2, 3, 4));
+        var result = await IngestOkAsync(client, events);
+        Assert.Equal(events.Count, result.Accepted);
+        Assert.Empty(result.Rejected);
+        var host = await Api.WithDbAsync(db => db.Sessions.Where(s => s.Mac == paddedMac).Select(s => s.HostName).SingleAsync());
+        Assert.Equal("PVS-TARGET-07", host);
+        Assert.Equal("PVS-TARGET-07", await Api.WithDbAsync(db => db.Devices.Where(d => d.Mac == paddedMac).Select(d => d.HostName).SingleAsync()));
+    }
+
     [SkippableFact]
     public async Task Ingest_reads_type_anywhere_in_an_event_and_stores_each_event_exactly_as_sent()
     {
@@ -555,34 +638,43 @@ public sealed class ApiTests_Postgres(PostgresApi api) : ApiTests<PostgresApi>(a
 
 public static class BadBatchData
 {
-    public static TheoryData<string, string, int> BadBatches()
+    private const string Ts = "2026-11-30T07:55:00Z";
+
+    private static string Session(string mac = "52:54:00:aa:bb:cc", string extra = "") =>
+        $$"""{"sessionId":"6f1c1f1e-0000-4000-8000-000000000001","mac":"{{mac}}","phase":"IpAcquisition","outcome":"InProgress","startedAt":"{{Ts}}"{{extra}}}""";
+
+    private static string Good(int seq) => $$"""{"type":"sessionStarted","sequence":{{seq}},"timestamp":"{{Ts}}","session":{{Session()}}}""";
+
+    /// <summary>Batches refused whole: nothing in them can be refused on its own.</summary>
+    public static TheoryData<string, string, int> BadBatches() => new()
     {
-        var ts = "2026-11-30T07:55:00Z";
-        string Session(string mac = "52:54:00:aa:bb:cc", string extra = "") =>
-            $$"""{"sessionId":"6f1c1f1e-0000-4000-8000-000000000001","mac":"{{mac}}","phase":"IpAcquisition","outcome":"InProgress","startedAt":"{{ts}}"{{extra}}}""";
-        string Good(int seq) => $$"""{"type":"sessionStarted","sequence":{{seq}},"timestamp":"{{ts}}","session":{{Session()}}}""";
-        return new()
-        {
-            { "not json", "{\"events\": [", 400 },
-            { "no events", """{"events":[]}""", 400 },
-            { "events not an array", """{"events":{}}""", 400 },
-            { "null event", $$"""{"events":[{{Good(1)}},null]}""", 400 },
-            { "something after the batch", $$"""{"events":[{{Good(1)}}]} {}""", 400 },
-            { "unknown type", $$"""{"events":[{{Good(1)}},{"type":"reboot","sequence":2,"timestamp":"{{ts}}"}]}""", 400 },
-            { "missing session", $$"""{"events":[{"type":"sessionStarted","sequence":1,"timestamp":"{{ts}}"}]}""", 400 },
-            { "bad mac", $$"""{"events":[{{Good(1)}},{"type":"sessionStarted","sequence":2,"timestamp":"{{ts}}","session":{{Session("52:54:00:zz:00:01")}}}]}""", 400 },
-            { "sequence zero", $$"""{"events":[{"type":"sessionStarted","sequence":0,"timestamp":"{{ts}}","session":{{Session()}}}]}""", 400 },
-            { "sequence twice", $$"""{"events":[{{Good(1)}},{{Good(1)}}]}""", 400 },
-            { "future timestamp", $$"""{"events":[{{Good(1)}},{"type":"heartbeat","sequence":2,"timestamp":"2031-01-01T00:00:00Z"}]}""", 400 },
-            { "ancient timestamp", $$"""{"events":[{"type":"heartbeat","sequence":2,"timestamp":"1999-01-01T00:00:00Z"}]}""", 400 },
-            { "unknown phase", $$"""{"events":[{{Good(1)}},{"type":"phaseEntered","sequence":2,"phase":"Warp","timestamp":"{{ts}}","session":{{Session()}}}]}""", 400 },
-            { "phase number out of range", $$"""{"events":[{{Good(1)}},{"type":"phaseEntered","sequence":2,"phase":9,"timestamp":"{{ts}}","session":{{Session()}}}]}""", 400 },
-            { "ended in progress", $$"""{"events":[{{Good(1)}},{"type":"sessionEnded","sequence":2,"outcome":"InProgress","timestamp":"{{ts}}","session":{{Session()}}}]}""", 400 },
-            { "bad ip", $$"""{"events":[{"type":"sessionStarted","sequence":1,"timestamp":"{{ts}}","session":{{Session(extra: ",\"ip\":\"10.0.0.999\"")}}}]}""", 400 },
-            { "phase ends before start", $$"""{"events":[{"type":"sessionStarted","sequence":1,"timestamp":"{{ts}}","session":{{Session(extra: $",\"phases\":[{{\"phase\":\"IpAcquisition\",\"startedAt\":\"{ts}\",\"endedAt\":\"2026-11-30T07:00:00Z\"}}]")}}}]}""", 400 },
-            { "negative retries", $$"""{"events":[{{Good(1)}},{"type":"retries","sequence":2,"phase":"IpAcquisition","count":-1,"timestamp":"{{ts}}","session":{{Session()}}}]}""", 400 },
-            { "negative counters", $$"""{"events":[{"type":"heartbeat","sequence":2,"timestamp":"{{ts}}","packetsDropped":-5}]}""", 400 },
-            { "number overflow", $$"""{"events":[{"type":"heartbeat","sequence":99999999999999999999,"timestamp":"{{ts}}"}]}""", 400 },
-        };
-    }
+        { "not json", "{\"events\": [", 400 },
+        { "no events", """{"events":[]}""", 400 },
+        { "events not an array", """{"events":{}}""", 400 },
+        { "null event", $$"""{"events":[{{Good(1)}},null]}""", 400 },
+        { "something after the batch", $$"""{"events":[{{Good(1)}}]} {}""", 400 },
+        { "an event without a readable sequence", $$"""{"events":[{{Good(1)}},{"type":"reboot","timestamp":"{{Ts}}"}]}""", 400 },
+        { "number overflow", $$"""{"events":[{"type":"heartbeat","sequence":99999999999999999999,"timestamp":"{{Ts}}"}]}""", 400 },
+        { "instance not a guid", $$"""{"instance":"node-1","events":[{{Good(1)}}]}""", 400 },
+    };
+
+    /// <summary>Events refused on their own (the second of the batch), with the sequence the refusal names.</summary>
+    public static TheoryData<string, string, long> BadEvents() => new()
+    {
+        { "unknown type", $$"""{"type":"reboot","sequence":2,"timestamp":"{{Ts}}"}""", 2 },
+        { "missing session", $$"""{"type":"sessionStarted","sequence":2,"timestamp":"{{Ts}}"}""", 2 },
+        { "bad mac", $$"""{"type":"sessionStarted","sequence":2,"timestamp":"{{Ts}}","session":{{Session("52:54:00:zz:00:01")}}}""", 2 },
+        { "sequence zero", $$"""{"type":"sessionStarted","sequence":0,"timestamp":"{{Ts}}","session":{{Session()}}}""", 0 },
+        { "sequence twice", $$"""{"type":"heartbeat","sequence":1,"timestamp":"{{Ts}}"}""", 1 },
+        { "future timestamp", """{"type":"heartbeat","sequence":2,"timestamp":"2031-01-01T00:00:00Z"}""", 2 },
+        { "ancient timestamp", """{"type":"heartbeat","sequence":2,"timestamp":"1999-01-01T00:00:00Z"}""", 2 },
+        { "unknown phase", $$"""{"type":"phaseEntered","sequence":2,"phase":"Warp","timestamp":"{{Ts}}","session":{{Session()}}}""", 2 },
+        { "phase number out of range", $$"""{"type":"phaseEntered","sequence":2,"phase":9,"timestamp":"{{Ts}}","session":{{Session()}}}""", 2 },
+        { "ended in progress", $$"""{"type":"sessionEnded","sequence":2,"outcome":"InProgress","timestamp":"{{Ts}}","session":{{Session()}}}""", 2 },
+        { "bad ip", $$"""{"type":"sessionStarted","sequence":2,"timestamp":"{{Ts}}","session":{{Session(extra: ",\"ip\":\"10.0.0.999\"")}}}""", 2 },
+        { "phase ends before start", $$"""{"type":"sessionStarted","sequence":2,"timestamp":"{{Ts}}","session":{{Session(extra: $",\"phases\":[{{\"phase\":\"IpAcquisition\",\"startedAt\":\"{Ts}\",\"endedAt\":\"2026-11-30T07:00:00Z\"}}]")}}}""", 2 },
+        { "negative retries", $$"""{"type":"retries","sequence":2,"phase":"IpAcquisition","count":-1,"timestamp":"{{Ts}}","session":{{Session()}}}""", 2 },
+        { "retries that would overflow a sum", $$"""{"type":"sessionStarted","sequence":2,"timestamp":"{{Ts}}","session":{{Session(extra: $",\"phases\":[{{\"phase\":\"IpAcquisition\",\"startedAt\":\"{Ts}\",\"retries\":2147483647}}]")}}}""", 2 },
+        { "negative counters", $$"""{"type":"heartbeat","sequence":2,"timestamp":"{{Ts}}","packetsDropped":-5}""", 2 },
+    };
 }

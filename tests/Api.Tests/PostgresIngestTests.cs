@@ -175,7 +175,7 @@ public sealed class PostgresIngestTests(HistogramStatsPostgresApi api)
         {
             await using var tx = await db.Database.BeginTransactionAsync();
             var received = events.Select(e => new ReceivedEvent(e, JsonSerializer.SerializeToUtf8Bytes(e, ApiFactory.Json))).ToList();
-            return await PostgresIngestWriter.ApplyAsync(db, collectorId, received, Api.Clock.GetUtcNow().UtcDateTime, default);
+            return await PostgresIngestWriter.ApplyAsync(db, new IngestSource(collectorId, Guid.Empty), received, Api.Clock.GetUtcNow().UtcDateTime, default);
         }));
         Assert.Equal(counts, await CountsAsync());
         await AssertHistogramMatchesRowsAsync();

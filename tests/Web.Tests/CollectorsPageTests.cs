@@ -68,4 +68,24 @@ public sealed class CollectorsPageTests : PageTest
 
         Eventually(() => Assert.Equal("500", page.Find("[data-testid=rate]").TextContent.Trim()));
     }
+
+    [Fact]
+    public void Lists_the_instances_of_a_shared_key_with_what_each_set_aside()
+    {
+        var node1 = new CollectorInstanceView(Guid.Parse("0193a1b2-0000-7000-8000-000000000001"), "node-1", Now.AddHours(-1), Now.AddSeconds(-3),
+            2295, "eth1", 9000, 0, 4, 0, RefusedEvents: 7, RejectedEvents: 7, CorruptSpoolLines: 1);
+        var node2 = new CollectorInstanceView(Guid.Parse("0193a1b2-0000-7000-8000-000000000002"), "node-2", Now.AddHours(-1), Now.AddSeconds(-4),
+            2289, "eth1", 8000, 0, 2, 0, 0, 0, 0);
+        Api.Json("api/v1/collectors", new List<CollectorView> { Collector(1, "daemonset", Now.AddSeconds(-3)) with { Instances = [node1, node2] } });
+
+        var page = Render<Collectors>();
+
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-collector-instance-of=daemonset]").Count));
+        var first = page.Find($"[data-instance='{node1.Instance}']");
+        Assert.Contains("node-1", first.TextContent, StringComparison.Ordinal);
+        Assert.Contains("2,295", first.TextContent, StringComparison.Ordinal);
+        Assert.Contains("refused 7", first.QuerySelector("[data-testid=set-aside]")!.TextContent, StringComparison.Ordinal);
+        Assert.Contains("warn", first.QuerySelector("[data-testid=set-aside]")!.ClassName, StringComparison.Ordinal);
+        Assert.DoesNotContain("warn", page.Find($"[data-instance='{node2.Instance}'] [data-testid=set-aside]").ClassName ?? "", StringComparison.Ordinal);
+    }
 }

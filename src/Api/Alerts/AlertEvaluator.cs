@@ -84,11 +84,16 @@ public sealed class AlertEvaluator(
         var unfinished = await db.Sessions.AsNoTracking()
             .Where(s => (s.Outcome == BootOutcome.InProgress || s.Outcome == BootOutcome.Stuck) && s.Phase != BootPhase.BniStack)
             .Where(s => s.Device.LastSessionId == s.Id)
-            .Select(s => new { s.Id, s.SiteId, s.CollectorId, s.Mac, s.Phase, s.PhaseStartedAt, s.Outcome })
+            .Select(s => new { s.Id, s.SiteId, s.CollectorId, s.Mac, s.Phase, s.PhaseStartedAt, s.LastProgressAt, s.Outcome })
             .ToListAsync(ct);
+        // Stuck means no progress for longer than the phase's threshold, however long the phase has lasted: a healthy
+        // SingleReadMode of several minutes keeps reporting progress. Collectors that do not report progress are judged
+        // by the phase's start, as before.
+        DateTime LastProgress(DateTime phaseStartedAt, DateTime? lastProgressAt) =>
+            lastProgressAt is { } p && p > phaseStartedAt ? p : phaseStartedAt;
         var stuck = unfinished
             .Where(s => s.Outcome == BootOutcome.Stuck
-                || now - s.PhaseStartedAt > o.StuckThreshold(sites.GetValueOrDefault(s.SiteId, ""), s.Phase))
+                || now - LastProgress(s.PhaseStartedAt, s.LastProgressAt) > o.StuckThreshold(sites.GetValueOrDefault(s.SiteId, ""), s.Phase))
             .ToDictionary(s => s.Id);
         var silentSessions = unfinished.Where(s => silent.Contains(s.CollectorId)).Select(s => s.Id).ToHashSet();
         var stuckOpen = active.Where(a => a.Kind == AlertKind.StuckSession).ToDictionary(a => a.SessionId!.Value);
@@ -98,8 +103,12 @@ public sealed class AlertEvaluator(
                 continue;
             // A collector whose clock runs ahead (or a replay shifted to now) can report a phase that started "later"
             // than this server's now: then the collector's own Stuck verdict is the evidence, not a negative duration.
-            var seconds = (int)(now - s.PhaseStartedAt).TotalSeconds;
-            var evidence = seconds >= 0 ? $"no progress for {seconds} s" : "its collector reports no progress";
+            var silence = now - LastProgress(s.PhaseStartedAt, s.LastProgressAt);
+            var seconds = (int)silence.TotalSeconds;
+            var inPhase = (int)(now - s.PhaseStartedAt).TotalSeconds;
+            var evidence = seconds >= 0
+                ? string.Create(CultureInfo.InvariantCulture, $"no progress for {seconds} s, {inPhase} s in the phase")
+                : "its collector reports no progress";
             opened.Add(new Alert
             {
                 Kind = AlertKind.StuckSession, State = AlertState.Open, SiteId = s.SiteId, SessionId = s.Id, Mac = s.Mac,
@@ -111,6 +120,32 @@ public sealed class AlertEvaluator(
         {
             // While the collector is silent we cannot know whether the device moved on: keep the alert.
             if (!stuck.ContainsKey(sessionId) && !silentSessions.Contains(sessionId))
+                resolved.Add(alert);
+        }
+
+        // Slow phases (optional): healthy sessions, longer in their phase than the site allows. One alert per session and
+        // phase; it resolves when the session moves on, ends, or turns out stuck (then the stuck alert speaks).
+        var slow = unfinished
+            .Where(s => !stuck.ContainsKey(s.Id)
+                && o.SlowPhaseLimit(sites.GetValueOrDefault(s.SiteId, ""), s.Phase) is { } limit && now - s.PhaseStartedAt > limit)
+            .ToDictionary(s => s.Id);
+        var slowOpen = active.Where(a => a.Kind == AlertKind.SlowPhase).ToDictionary(a => a.SessionId!.Value);
+        foreach (var s in slow.Values)
+        {
+            if (slowOpen.TryGetValue(s.Id, out var open) && open.Phase == s.Phase || silent.Contains(s.CollectorId))
+                continue;
+            var limit = o.SlowPhaseLimit(sites.GetValueOrDefault(s.SiteId, ""), s.Phase)!.Value;
+            opened.Add(new Alert
+            {
+                Kind = AlertKind.SlowPhase, State = AlertState.Open, SiteId = s.SiteId, SessionId = s.Id, Mac = s.Mac,
+                Phase = s.Phase, OpenedAt = now,
+                Message = string.Create(CultureInfo.InvariantCulture,
+                    $"{s.Mac} has been in {s.Phase} for {(int)(now - s.PhaseStartedAt).TotalSeconds} s (the site allows {(int)limit.TotalSeconds} s), still making progress."),
+            });
+        }
+        foreach (var (sessionId, alert) in slowOpen)
+        {
+            if (!slow.TryGetValue(sessionId, out var s) || s.Phase != alert.Phase)
                 resolved.Add(alert);
         }
 

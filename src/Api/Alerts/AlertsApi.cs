@@ -18,7 +18,8 @@ public static class AlertsApi
         var api = app.MapGroup("/api/v1/alerts").WithTags("Alerts").RequireAuthorization(AuthSetup.ReaderPolicy);
 
         api.MapGet("/", List).WithSummary("Alerts, newest first; state=open|acknowledged|resolved, site=NAME.");
-        api.MapPost("/{id:long}/acknowledge", Acknowledge).WithSummary("Acknowledge an open alert; it still resolves itself.");
+        api.MapPost("/{id:long}/acknowledge", Acknowledge).RequireAuthorization(AuthSetup.AdminPolicy)
+            .WithSummary("Acknowledge an open alert; it still resolves itself. Admins only.");
 
         return app;
     }

@@ -35,6 +35,34 @@ public sealed class Collector
     public long SpooledEvents { get; set; }
 }
 
+/// <summary>
+/// One running copy of a collector: the key says which collector (site, name), the instance id which spool. Several
+/// instances share a key when one collector is deployed on many nodes; a spool made anew is a new instance. Sequence
+/// numbers count per instance, so the idempotency key of an event is (collector, instance, sequence).
+/// </summary>
+public sealed class CollectorInstance
+{
+    public int CollectorId { get; set; }
+    public Guid Instance { get; set; }
+    public DateTime FirstSeenAt { get; set; }
+    public DateTime LastSeenAt { get; set; }
+    public long LastSequence { get; set; }
+    public string? Host { get; set; }
+    public string? Interface { get; set; }
+    public string? Version { get; set; }
+    public long PacketsReceived { get; set; }
+    public long PacketsDropped { get; set; }
+    public long InterfaceDropped { get; set; }
+    public int ActiveSessions { get; set; }
+    public long SpooledEvents { get; set; }
+    /// <summary>Events the API refused from this instance (counted by the API).</summary>
+    public long RefusedEvents { get; set; }
+    /// <summary>Events the instance set aside after a refusal, as its last heartbeat said.</summary>
+    public long RejectedEvents { get; set; }
+    /// <summary>Spool lines the instance could not read back and set aside, as its last heartbeat said.</summary>
+    public long CorruptSpoolLines { get; set; }
+}
+
 /// <summary>A PVS target device, known by its DHCP chaddr.</summary>
 public sealed class Device
 {
@@ -62,6 +90,8 @@ public sealed class BootSession
     public Device Device { get; set; } = null!;
     public int SiteId { get; set; }
     public int CollectorId { get; set; }
+    /// <summary>The collector instance that follows the session: its sequence numbers order the session's snapshots.</summary>
+    public Guid Instance { get; set; }
     public required string Mac { get; set; }
     public string? Ip { get; set; }
     public Firmware Firmware { get; set; }
@@ -72,6 +102,8 @@ public sealed class BootSession
     public DateTime StartedAt { get; set; }
     public DateTime? EndedAt { get; set; }
     public DateTime PhaseStartedAt { get; set; }
+    /// <summary>When the device last made progress, as the collector saw it; null from collectors that do not say.</summary>
+    public DateTime? LastProgressAt { get; set; }
     /// <summary>First DHCPDISCOVER to BNIStack, once reached: the figure boot statistics are made of.</summary>
     public double? DurationMs { get; set; }
     public int TotalRetries { get; set; }
@@ -102,6 +134,7 @@ public sealed class IngestedEvent
 {
     public long Id { get; set; }
     public int CollectorId { get; set; }
+    public Guid Instance { get; set; }
     public long Sequence { get; set; }
     public required string Type { get; set; }
     public DateTime Timestamp { get; set; }

@@ -11,6 +11,7 @@ public abstract class FleetDbContext(DbContextOptions options) : DbContext(optio
 {
     public DbSet<Site> Sites => Set<Site>();
     public DbSet<Collector> Collectors => Set<Collector>();
+    public DbSet<CollectorInstance> CollectorInstances => Set<CollectorInstance>();
     public DbSet<Device> Devices => Set<Device>();
     public DbSet<BootSession> Sessions => Set<BootSession>();
     public DbSet<SessionPhase> SessionPhases => Set<SessionPhase>();

@@ -34,7 +34,7 @@ public static class IngestApi
                     ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(IngestBatch), null, ct) },
                 },
             })
-            .WithSummary("Store a batch of a collector's events (JSON, gzip accepted); idempotent per (collector, sequence).");
+            .WithSummary("Store a batch of a collector's events (JSON, gzip accepted); idempotent per (collector, instance, sequence). Invalid events are refused one by one and listed in the answer; the others are stored.");
 
         return app;
     }
@@ -53,6 +53,8 @@ public static class IngestApi
         // is a large-object-heap allocation, and those forced gen-2 collections under load (seen in the profile).
         PooledBody body;
         IngestApplied applied;
+        List<RejectedEvent> rejected;
+        long acknowledgedThrough;
         try
         {
             body = await ReadBodyAsync(http.Request, limits.MaxBatchBytes, ct);
@@ -62,50 +64,67 @@ public static class IngestApi
             return TypedResults.Problem($"A batch is at most {limits.MaxBatchBytes} bytes (after decompression).",
                 statusCode: StatusCodes.Status413PayloadTooLarge, title: "Batch too large");
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (BadInput.IsBodyError(ex))
         {
-            return TypedResults.Problem($"The body could not be decompressed: {ex.Message}", statusCode: StatusCodes.Status400BadRequest, title: "Bad encoding");
+            return TypedResults.Problem($"The body could not be read: {ex.Message}", statusCode: BadInput.StatusOf(ex), title: "Bad body");
         }
 
+        var log = loggers.CreateLogger(typeof(IngestApi));
         // The events' own bytes are stored as their payloads: the body stays rented until the batch is stored.
         using (body)
         {
-            List<ReceivedEvent>? events;
+            IngestRead read;
             try
             {
-                events = reader.Read(body.Memory);
+                read = reader.Read(body.Memory);
             }
             catch (JsonException ex)
             {
                 return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest, title: "Malformed batch");
             }
 
-            var now = clock.GetUtcNow();
-            var errors = IngestValidator.Validate(events, now, limits);
-            if (errors.Count > 0)
+            if (IngestValidator.CheckBatch(read, limits) is { } batchError)
             {
-                if (errors.TryGetValue("events", out var countError) && events?.Count > limits.MaxEventsPerBatch)
-                    return TypedResults.Problem(countError[0], statusCode: StatusCodes.Status413PayloadTooLarge, title: "Batch too large");
-                return TypedResults.ValidationProblem(errors, title: "The batch is invalid; nothing was stored.");
+                if (read.Count > limits.MaxEventsPerBatch)
+                    return TypedResults.Problem(batchError, statusCode: StatusCodes.Status413PayloadTooLarge, title: "Batch too large");
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["events"] = [batchError] },
+                    title: "The batch is invalid; nothing was stored.");
+            }
+
+            var now = clock.GetUtcNow();
+            var events = read.Events!;
+            var errors = IngestValidator.Validate(events, now, limits);
+            rejected = [.. read.Unreadable];
+            var valid = new List<ReceivedEvent>(events.Count);
+            acknowledgedThrough = rejected.Count == 0 ? 0 : rejected.Max(r => r.Sequence);
+            foreach (var r in events)
+            {
+                acknowledgedThrough = Math.Max(acknowledgedThrough, r.Event.Sequence);
+                if (errors.TryGetValue(r.Index, out var reasons))
+                    rejected.Add(new RejectedEvent { Sequence = r.Event.Sequence, Index = r.Index, Reasons = reasons });
+                else
+                    valid.Add(r with { Event = IngestSanitizer.Clean(r.Event) });
             }
 
             var collectorId = int.Parse(http.User.FindFirst(AuthSetup.CollectorIdClaim)!.Value, CultureInfo.InvariantCulture);
-            // Two copies of a batch racing each other: the loser hits the unique (collector, sequence) index,
-            // rolls back, and on the retry finds every event known.
-            for (var attempt = 1; ; attempt++)
+            try
             {
-                try
-                {
-                    applied = await ApplyInTransactionAsync(db, collectorId, events!, now.UtcDateTime, ct);
-                    break;
-                }
-                catch (Exception ex) when (attempt < 3 && ex is DbUpdateException or Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
-                {
-                    var log = loggers.CreateLogger(typeof(IngestApi));
-                    if (log.IsEnabled(LogLevel.Information))
-                        log.LogInformation(ex, "Ingest batch conflicted, retrying ({Attempt})", attempt);
-                    db.ChangeTracker.Clear();
-                }
+                applied = await ApplyAsync(db, new IngestSource(collectorId, read.Instance, rejected.Count), valid, now.UtcDateTime, log, ct);
+            }
+            catch (Exception ex) when (BadInput.IsDataError(ex))
+            {
+                // Something in the batch the validator let through and the database refuses. Find it: each event on its
+                // own, so the others are stored and only the culprit is refused (and never retried by the collector).
+                db.ChangeTracker.Clear();
+                (applied, var refused) = await ApplyOneByOneAsync(db, collectorId, read.Instance, valid, now.UtcDateTime, log, ct);
+                rejected.AddRange(refused);
+            }
+            catch (Exception ex) when (BadInput.IsTransientStorageError(ex))
+            {
+                log.LogWarning(ex, "Ingest could not reach the database; the collector will send the batch again");
+                http.Response.Headers.RetryAfter = "5";
+                return TypedResults.Problem("The database is not available; send the batch again later.",
+                    statusCode: StatusCodes.Status503ServiceUnavailable, title: "Storage unavailable");
             }
         }
 
@@ -113,26 +132,84 @@ public static class IngestApi
             metrics.EventsIngested(type, count);
         if (applied.Duplicates > 0)
             metrics.Duplicates(applied.Duplicates);
+        if (rejected.Count > 0)
+        {
+            metrics.EventsRejected(rejected.Count);
+            if (log.IsEnabled(LogLevel.Warning))
+            {
+                log.LogWarning("Refused {Count} events of collector {Collector} (instance {Instance}), first: sequence {Sequence}: {Reason}",
+                    rejected.Count, applied.Collector.Name, applied.Instance, rejected[0].Sequence, rejected[0].Reasons[0]);
+            }
+        }
         await PublishAsync(hub, metrics, applied);
 
         return TypedResults.Ok(new IngestResult
         {
             Accepted = applied.Accepted,
             Duplicates = applied.Duplicates,
-            AcknowledgedThrough = applied.AcknowledgedThrough,
+            AcknowledgedThrough = acknowledgedThrough,
+            Rejected = [.. rejected.OrderBy(r => r.Index)],
         });
     }
 
+    /// <summary>The batch in one transaction; two copies of a batch racing each other are resolved by retrying.</summary>
+    private static async Task<IngestApplied> ApplyAsync(
+        FleetDbContext db, IngestSource source, IReadOnlyList<ReceivedEvent> events, DateTime now, ILogger log, CancellationToken ct)
+    {
+        // The loser of two racing copies hits the unique (collector, instance, sequence) index, rolls back, and on the
+        // retry finds every event known.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await ApplyInTransactionAsync(db, source, events, now, ct);
+            }
+            catch (Exception ex) when (attempt < 3 && BadInput.IsConflict(ex))
+            {
+                if (log.IsEnabled(LogLevel.Information))
+                    log.LogInformation(ex, "Ingest batch conflicted, retrying ({Attempt})", attempt);
+                db.ChangeTracker.Clear();
+            }
+        }
+    }
+
+    private static async Task<(IngestApplied Applied, List<RejectedEvent> Refused)> ApplyOneByOneAsync(
+        FleetDbContext db, int collectorId, Guid instance, List<ReceivedEvent> events, DateTime now, ILogger log, CancellationToken ct)
+    {
+        var refused = new List<RejectedEvent>();
+        IngestApplied? total = null;
+        foreach (var r in events)
+        {
+            try
+            {
+                var one = await ApplyAsync(db, new IngestSource(collectorId, instance), [r], now, log, ct);
+                total = total is null ? one : total.Combine(one);
+            }
+            catch (Exception ex) when (BadInput.IsDataError(ex))
+            {
+                db.ChangeTracker.Clear();
+                refused.Add(new RejectedEvent
+                {
+                    Sequence = r.Event.Sequence, Index = r.Index,
+                    Reasons = [string.Create(CultureInfo.InvariantCulture, $"events[{r.Index}]: the database refused the event: {BadInput.Describe(ex)}")],
+                });
+            }
+        }
+        // The refusals are counted on the instance once, with an empty batch: it also records that the instance was seen.
+        var counted = await ApplyAsync(db, new IngestSource(collectorId, instance, refused.Count), [], now, log, ct);
+        return (total is null ? counted : total.Combine(counted), refused);
+    }
+
     private static async Task<IngestApplied> ApplyInTransactionAsync(
-        FleetDbContext db, int collectorId, IReadOnlyList<ReceivedEvent> events, DateTime now, CancellationToken ct)
+        FleetDbContext db, IngestSource source, IReadOnlyList<ReceivedEvent> events, DateTime now, CancellationToken ct)
     {
         var strategy = db.Database.CreateExecutionStrategy();
         return await strategy.ExecuteAsync(async () =>
         {
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             var applied = db.IsPostgres
-                ? await PostgresIngestWriter.ApplyAsync(db, collectorId, events, now, ct)
-                : await IngestWriter.ApplyAsync(db, collectorId, events, now, ct);
+                ? await PostgresIngestWriter.ApplyAsync(db, source, events, now, ct)
+                : await IngestWriter.ApplyAsync(db, source, events, now, ct);
             await tx.CommitAsync(ct);
             return applied;
         });

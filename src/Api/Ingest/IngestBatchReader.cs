@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Unicode;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -8,7 +9,17 @@ using PvsFleet.Contracts.Ingest;
 namespace PvsFleet.Api.Ingest;
 
 /// <summary>An event of a batch with its JSON exactly as the collector sent it (a slice of the request body).</summary>
-public readonly record struct ReceivedEvent(IngestEvent Event, ReadOnlyMemory<byte> Json);
+public readonly record struct ReceivedEvent(IngestEvent Event, ReadOnlyMemory<byte> Json, int Index = 0);
+
+/// <summary>
+/// A batch as read: its sending instance, the events that could be read, and those that could not but whose sequence
+/// number is known, so they can be refused on their own (<see cref="Events"/> is null when "events" is missing).
+/// </summary>
+public sealed record IngestRead(Guid Instance, List<ReceivedEvent>? Events, List<RejectedEvent> Unreadable)
+{
+    /// <summary>Every event of the batch, read or not.</summary>
+    public int Count => (Events?.Count ?? 0) + Unreadable.Count;
+}
 
 /// <summary>
 /// Reads an <see cref="IngestBatch"/> body event by event, keeping each event's own bytes: they are stored as the
@@ -32,9 +43,12 @@ public sealed class IngestBatchReader
         _strict = (JsonTypeInfo<IngestEvent>)strict.GetTypeInfo(typeof(IngestEvent));
     }
 
-    /// <summary>The events of the batch, or null when <c>"events"</c> is missing or null (the validator says so).</summary>
-    /// <exception cref="JsonException">The body is not JSON, not valid UTF-8, or an event cannot be read.</exception>
-    public List<ReceivedEvent>? Read(ReadOnlyMemory<byte> body)
+    /// <summary>The batch's events; an event that cannot be read is listed apart when its sequence number can be.</summary>
+    /// <exception cref="JsonException">
+    /// The body is not JSON or not valid UTF-8, or an event cannot be read and has no readable sequence number (so it
+    /// cannot be refused on its own).
+    /// </exception>
+    public IngestRead Read(ReadOnlyMemory<byte> body)
     {
         // The payload bytes go to PostgreSQL as text, which must be valid UTF-8; the reader checks only what it decodes.
         if (!Utf8.IsValid(body.Span))
@@ -43,10 +57,21 @@ public sealed class IngestBatchReader
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             throw new JsonException("A batch is a JSON object with an \"events\" array.");
         List<ReceivedEvent>? events = null;
+        var unreadable = new List<RejectedEvent>();
+        var instance = Guid.Empty;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var isEvents = reader.ValueTextEquals("events"u8) || reader.GetString() is { } name && name.Equals("events", StringComparison.OrdinalIgnoreCase);
+            var isInstance = !isEvents && (reader.ValueTextEquals("instance"u8) || reader.GetString()!.Equals("instance", StringComparison.OrdinalIgnoreCase));
             reader.Read();
+            if (isInstance)
+            {
+                if (reader.TokenType == JsonTokenType.Null)
+                    instance = Guid.Empty;
+                else if (reader.TokenType != JsonTokenType.String || !reader.TryGetGuid(out instance))
+                    throw new JsonException("\"instance\" is the collector instance's GUID.");
+                continue;
+            }
             if (!isEvents)
             {
                 reader.Skip();
@@ -60,26 +85,32 @@ public sealed class IngestBatchReader
             if (reader.TokenType != JsonTokenType.StartArray)
                 throw new JsonException("\"events\" is an array.");
             events = [];
-            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            unreadable.Clear();
+            for (var index = 0; reader.Read() && reader.TokenType != JsonTokenType.EndArray; index++)
             {
                 var start = (int)reader.TokenStartIndex;
-                var ingestEvent = ReadEvent(ref reader, events.Count);
-                events.Add(new ReceivedEvent(ingestEvent, body[start..(int)reader.BytesConsumed]));
+                if (ReadEvent(ref reader, body.Span, index, out var ingestEvent) is { } refused)
+                    unreadable.Add(refused);
+                else
+                    events.Add(new ReceivedEvent(ingestEvent!, body[start..(int)reader.BytesConsumed], index));
             }
         }
         if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
             throw new JsonException("The batch's JSON object is not closed, or something follows it.");
-        return events;
+        return new IngestRead(instance, events, unreadable);
     }
 
-    private IngestEvent ReadEvent(ref Utf8JsonReader reader, int index)
+    /// <summary>Reads one event; an object that does not read as an event but has a sequence number is refused alone.</summary>
+    private RejectedEvent? ReadEvent(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, int index, out IngestEvent? read)
     {
+        read = null;
         if (reader.TokenType != JsonTokenType.StartObject)
             throw new JsonException($"events[{index}]: an event is a JSON object.");
         var start = reader;
         try
         {
-            return JsonSerializer.Deserialize(ref reader, _strict)!;
+            read = JsonSerializer.Deserialize(ref reader, _strict)!;
+            return null;
         }
         catch (Exception ex) when (ex is JsonException or NotSupportedException)
         {
@@ -87,12 +118,38 @@ public sealed class IngestBatchReader
             reader = start;
             try
             {
-                return JsonSerializer.Deserialize(ref reader, _lenient)!;
+                read = JsonSerializer.Deserialize(ref reader, _lenient)!;
+                return null;
             }
             catch (Exception again) when (again is JsonException or NotSupportedException)
             {
-                throw new JsonException($"events[{index}]: {again.Message}", again);
+                reader = start;
+                var objectStart = (int)reader.TokenStartIndex;
+                reader.Skip(); // throws when the object itself is not well-formed JSON: then the batch is
+                var json = body[objectStart..(int)reader.BytesConsumed];
+                if (SequenceOf(json) is not { } sequence)
+                    throw new JsonException($"events[{index}]: {again.Message} (and it has no sequence number ≥ 1, so it cannot be refused on its own)", again);
+                return new RejectedEvent
+                {
+                    Sequence = sequence, Index = index,
+                    Reasons = [string.Create(CultureInfo.InvariantCulture, $"events[{index}]: {again.Message}")],
+                };
             }
         }
+    }
+
+    private static long? SequenceOf(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isSequence = reader.ValueTextEquals("sequence"u8);
+            reader.Read();
+            if (isSequence)
+                return reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var n) && n >= 1 ? n : null;
+            reader.Skip();
+        }
+        return null;
     }
 }

@@ -6,39 +6,54 @@ using PvsFleet.Contracts.Ingest;
 namespace PvsFleet.Api.Ingest;
 
 /// <summary>
-/// Checks a whole batch before anything is stored; the errors use JSON paths of the request. The paths are written
-/// only when something is wrong: a valid batch of a thousand events should cost no strings at all.
+/// Checks a batch event by event: an event with errors is refused on its own and the rest is stored. The errors use
+/// JSON paths of the request. They are written only when something is wrong: a valid batch of a thousand events should
+/// cost no strings at all.
 /// </summary>
 public static class IngestValidator
 {
     private static readonly DateTimeOffset Earliest = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    public static Dictionary<string, string[]> Validate(IReadOnlyList<ReceivedEvent>? events, DateTimeOffset now, IngestOptions options)
+    /// <summary>
+    /// Retries of one phase above this are not a device retrying but a broken counter; it also keeps every sum of
+    /// retries (a session's five phases, a site's sessions) far from overflowing.
+    /// </summary>
+    public const int MaxRetries = 10_000_000;
+
+    /// <summary>Why the batch as a whole is refused (nothing is stored), or null.</summary>
+    public static string? CheckBatch(IngestRead batch, IngestOptions options)
     {
-        var errors = new Dictionary<string, List<string>>();
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(options);
+        if (batch.Events is null || batch.Count == 0)
+            return "A batch carries at least one event.";
+        if (batch.Count > options.MaxEventsPerBatch)
+            return string.Create(CultureInfo.InvariantCulture, $"A batch carries at most {options.MaxEventsPerBatch} events.");
+        return null;
+    }
+
+    /// <summary>
+    /// The events of the batch that are refused, with their reasons, by index in the batch; the others are valid.
+    /// Empty (and allocation-free) when every event is valid.
+    /// </summary>
+    public static Dictionary<int, List<string>> Validate(IReadOnlyList<ReceivedEvent> events, DateTimeOffset now, IngestOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new Dictionary<int, List<string>>();
+        var index = 0;
         void Error(string path, string message)
         {
-            if (!errors.TryGetValue(path, out var list))
-                errors[path] = list = [];
-            list.Add(message);
-        }
-
-        if (events is null || events.Count == 0)
-        {
-            Error("events", "A batch carries at least one event.");
-            return Flatten(errors);
-        }
-        if (events.Count > options.MaxEventsPerBatch)
-        {
-            Error("events", $"A batch carries at most {options.MaxEventsPerBatch} events.");
-            return Flatten(errors);
+            if (!errors.TryGetValue(index, out var list))
+                errors[index] = list = [];
+            list.Add(path + ": " + message);
         }
 
         var latest = now + options.MaxClockSkew;
         var sequences = new HashSet<long>(events.Count);
-        for (var i = 0; i < events.Count; i++)
+        foreach (var (e, _, i) in events)
         {
-            var e = events[i].Event;
+            index = i;
             if (e.Sequence < 1)
                 Error(At(i, ".sequence"), "Sequence numbers start at 1.");
             else if (!sequences.Add(e.Sequence))
@@ -55,8 +70,8 @@ public static class IngestValidator
                 case RetriesEvent re:
                     if (!Enum.IsDefined(re.Phase))
                         PhaseError(At(i, ".phase"));
-                    if (re.Count < 0)
-                        Error(At(i, ".count"), "Retries cannot be negative.");
+                    if (re.Count is < 0 or > MaxRetries)
+                        Error(At(i, ".count"), $"Retries are between 0 and {MaxRetries}.");
                     break;
                 case IssueEvent ie:
                     if (!Enum.IsDefined(ie.Phase))
@@ -73,19 +88,22 @@ public static class IngestValidator
                         Error(At(i, ".outcome"), "An ended session is Booted, Failed or Stuck.");
                     break;
                 case CollectorHeartbeatEvent hb:
-                    if (hb.PacketsReceived < 0 || hb.PacketsDropped < 0 || hb.InterfaceDropped < 0 || hb.ActiveSessions < 0 || hb.SpooledEvents < 0 || hb.DuplicateFrames < 0)
+                    if (hb.PacketsReceived < 0 || hb.PacketsDropped < 0 || hb.InterfaceDropped < 0 || hb.ActiveSessions < 0 || hb.SpooledEvents < 0
+                        || hb.DuplicateFrames < 0 || hb.RejectedEvents < 0 || hb.CorruptSpoolLines < 0)
                         Error(At(i), "Capture counters cannot be negative.");
                     if (hb.Interface is { Length: > 200 })
                         Error(At(i, ".interface"), "At most 200 characters.");
                     if (hb.Version is { Length: > 100 })
                         Error(At(i, ".version"), "At most 100 characters.");
+                    if (hb.Host is { Length: > 200 })
+                        Error(At(i, ".host"), "At most 200 characters.");
                     break;
             }
 
             if (e is SessionEvent s)
                 CheckSession(s.Session, i);
         }
-        return Flatten(errors);
+        return errors;
 
         bool InRange(DateTimeOffset t) => t >= Earliest && t <= latest;
         void TimeError(string path) => Error(path, "Timestamp out of range (before 2000 or ahead of the server's clock).");
@@ -129,6 +147,8 @@ public static class IngestValidator
                 if (ended < s.StartedAt)
                     Error(At(i, ".session.endedAt"), "A session cannot end before it started.");
             }
+            if (s.LastProgressAt is { } progress && (!InRange(progress) || progress < s.StartedAt))
+                Error(At(i, ".session.lastProgressAt"), "Between the session's start and the server's clock.");
             var phases = s.Phases ?? [];
             var seen = 0;
             for (var j = 0; j < phases.Count; j++)
@@ -149,10 +169,10 @@ public static class IngestValidator
                     TimeError(PhaseAt(i, j, ".startedAt"));
                 if (t.StartedAt < s.StartedAt)
                     Error(PhaseAt(i, j, ".startedAt"), "A phase cannot start before its session.");
-                if (t.EndedAt is { } end && end < t.StartedAt)
-                    Error(PhaseAt(i, j, ".endedAt"), "A phase cannot end before it started.");
-                if (t.Retries < 0)
-                    Error(PhaseAt(i, j, ".retries"), "Retries cannot be negative.");
+                if (t.EndedAt is { } end && (end < t.StartedAt || !InRange(end)))
+                    Error(PhaseAt(i, j, ".endedAt"), "A phase cannot end before it started, nor ahead of the server's clock.");
+                if (t.Retries is < 0 or > MaxRetries)
+                    Error(PhaseAt(i, j, ".retries"), $"Retries are between 0 and {MaxRetries}.");
             }
         }
 
@@ -165,9 +185,6 @@ public static class IngestValidator
 
     private static string PhaseAt(int i, int j, string rest = "") =>
         string.Create(CultureInfo.InvariantCulture, $"events[{i}].session.phases[{j}]{rest}");
-
-    private static Dictionary<string, string[]> Flatten(Dictionary<string, List<string>> errors) =>
-        errors.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray());
 }
 
 /// <summary>MAC addresses are stored as lower-case, colon-separated text.</summary>

@@ -6,10 +6,33 @@ using PvsFleet.Contracts.Ingest;
 
 namespace PvsFleet.Api.Ingest;
 
+/// <summary>
+/// Who sent a batch: the collector (its key), the instance (its spool), and how many of the batch's events the API
+/// refused (counted on the instance).
+/// </summary>
+public readonly record struct IngestSource(int CollectorId, Guid Instance, int Refused = 0);
+
 /// <summary>What one applied batch changed, for the live hub and the meters.</summary>
 public sealed record IngestApplied(
     int Accepted, int Duplicates, long AcknowledgedThrough, Data.Collector Collector, string Site,
-    IReadOnlyList<BootSession> ChangedSessions, bool HeartbeatReceived, IReadOnlyDictionary<string, int> AcceptedByType);
+    IReadOnlyList<BootSession> ChangedSessions, bool HeartbeatReceived, IReadOnlyDictionary<string, int> AcceptedByType)
+{
+    public Guid Instance { get; init; }
+
+    /// <summary>Two parts of one batch applied apart (see the one-by-one fallback of the ingest).</summary>
+    public IngestApplied Combine(IngestApplied later)
+    {
+        ArgumentNullException.ThrowIfNull(later);
+        var byType = new Dictionary<string, int>(AcceptedByType);
+        foreach (var (type, count) in later.AcceptedByType)
+            byType[type] = byType.GetValueOrDefault(type) + count;
+        var sessions = ChangedSessions.ToDictionary(s => s.Id);
+        foreach (var s in later.ChangedSessions)
+            sessions[s.Id] = s;
+        return new IngestApplied(Accepted + later.Accepted, Duplicates + later.Duplicates, Math.Max(AcknowledgedThrough, later.AcknowledgedThrough),
+            later.Collector, later.Site, [.. sessions.Values], HeartbeatReceived || later.HeartbeatReceived, byType) { Instance = Instance };
+    }
+}
 
 /// <summary>
 /// Applies a validated batch through EF Core: one round of reads (known sequences, the sessions and devices the
@@ -20,24 +43,33 @@ public sealed record IngestApplied(
 public static class IngestWriter
 {
     public static async Task<IngestApplied> ApplyAsync(
-        FleetDbContext db, int collectorId, IReadOnlyList<ReceivedEvent> received, DateTime now, CancellationToken ct)
+        FleetDbContext db, IngestSource source, IReadOnlyList<ReceivedEvent> received, DateTime now, CancellationToken ct)
     {
+        var (collectorId, instanceId, refused) = source;
         var collector = await db.Collectors.Include(c => c.Site).SingleAsync(c => c.Id == collectorId, ct);
         long min = long.MaxValue, max = long.MinValue;
-        foreach (var (e, _) in received)
+        foreach (var (e, _, _) in received)
         {
             min = Math.Min(min, e.Sequence);
             max = Math.Max(max, e.Sequence);
         }
 
         // A range read instead of an IN list: re-sent batches are contiguous, and the unique index serves it.
-        var known = await db.Events
-            .Where(e => e.CollectorId == collectorId && e.Sequence >= min && e.Sequence <= max)
+        var known = received.Count == 0 ? [] : await db.Events
+            .Where(e => e.CollectorId == collectorId && e.Instance == instanceId && e.Sequence >= min && e.Sequence <= max)
             .Select(e => e.Sequence)
             .ToListAsync(ct);
         var knownSet = known.ToHashSet();
         var fresh = received.Where(r => !knownSet.Contains(r.Event.Sequence)).OrderBy(r => r.Event.Sequence).ToList();
 
+        var instance = await db.CollectorInstances.FindAsync([collectorId, instanceId], ct);
+        if (instance is null)
+        {
+            instance = new CollectorInstance { CollectorId = collectorId, Instance = instanceId, FirstSeenAt = now };
+            db.CollectorInstances.Add(instance);
+        }
+        instance.LastSeenAt = now;
+        instance.RefusedEvents += refused;
         collector.LastSeenAt = now;
         var changed = new Dictionary<Guid, BootSession>();
         var byType = new Dictionary<string, int>();
@@ -61,13 +93,14 @@ public static class IngestWriter
                 ? []
                 : await db.Devices.Where(d => macs.Contains(d.Mac)).ToDictionaryAsync(d => d.Mac, StringComparer.Ordinal, ct);
 
-            foreach (var (e, json) in fresh)
+            foreach (var (e, json, _) in fresh)
             {
                 var type = TypeName(e);
                 byType[type] = byType.GetValueOrDefault(type) + 1;
                 copy.Add(new IngestedEvent
                 {
                     CollectorId = collector.Id,
+                    Instance = instanceId,
                     Sequence = e.Sequence,
                     Type = type,
                     Timestamp = e.Timestamp.UtcDateTime,
@@ -80,28 +113,55 @@ public static class IngestWriter
                 {
                     case CollectorHeartbeatEvent hb:
                         heartbeat = true;
-                        collector.Interface = hb.Interface ?? collector.Interface;
-                        collector.Version = hb.Version ?? collector.Version;
-                        collector.PacketsReceived = hb.PacketsReceived;
-                        collector.PacketsDropped = hb.PacketsDropped;
-                        collector.InterfaceDropped = hb.InterfaceDropped;
-                        collector.ActiveSessions = hb.ActiveSessions;
-                        collector.SpooledEvents = hb.SpooledEvents;
+                        ApplyHeartbeat(collector, instance, hb);
                         break;
                     case SessionEvent se:
-                        if (ApplySnapshot(db, collector, se, sessions, devices, now) is { } session)
+                        if (ApplySnapshot(db, collector, instanceId, se, sessions, devices, now) is { } session)
                             changed[session.Id] = session;
                         break;
                 }
             }
             collector.LastSequence = Math.Max(collector.LastSequence, fresh[^1].Event.Sequence);
+            instance.LastSequence = Math.Max(instance.LastSequence, fresh[^1].Event.Sequence);
         }
 
         db.Events.AddRange(copy);
         await db.SaveChangesAsync(ct);
         return new IngestApplied(fresh.Count, received.Count - fresh.Count, max, collector, collector.Site.Name,
-            [.. changed.Values], heartbeat, byType);
+            [.. changed.Values], heartbeat, byType) { Instance = instanceId };
     }
+
+    /// <summary>
+    /// A heartbeat's figures go to its instance, and to the collector row too (the last instance to report), which the
+    /// silent-collector rule and older dashboards read.
+    /// </summary>
+    internal static void ApplyHeartbeat(Data.Collector collector, CollectorInstance instance, CollectorHeartbeatEvent hb)
+    {
+        collector.Interface = hb.Interface ?? collector.Interface;
+        collector.Version = hb.Version ?? collector.Version;
+        collector.PacketsReceived = hb.PacketsReceived;
+        collector.PacketsDropped = hb.PacketsDropped;
+        collector.InterfaceDropped = hb.InterfaceDropped;
+        collector.ActiveSessions = hb.ActiveSessions;
+        collector.SpooledEvents = hb.SpooledEvents;
+        instance.Host = hb.Host ?? instance.Host;
+        instance.Interface = hb.Interface ?? instance.Interface;
+        instance.Version = hb.Version ?? instance.Version;
+        instance.PacketsReceived = hb.PacketsReceived;
+        instance.PacketsDropped = hb.PacketsDropped;
+        instance.InterfaceDropped = hb.InterfaceDropped;
+        instance.ActiveSessions = hb.ActiveSessions;
+        instance.SpooledEvents = hb.SpooledEvents;
+        instance.RejectedEvents = hb.RejectedEvents;
+        instance.CorruptSpoolLines = hb.CorruptSpoolLines;
+    }
+
+    /// <summary>
+    /// Whether a snapshot may replace the stored session: only the instance that follows the session orders its
+    /// snapshots (by its sequence numbers), and an older one arriving late never overwrites a newer one.
+    /// </summary>
+    internal static bool Supersedes(BootSession stored, int collectorId, Guid instance, long sequence) =>
+        stored.CollectorId == collectorId && stored.Instance == instance && sequence > stored.LastSequence;
 
     public static string TypeName(IngestEvent e) => e switch
     {
@@ -115,7 +175,7 @@ public static class IngestWriter
     };
 
     private static BootSession? ApplySnapshot(
-        FleetDbContext db, Data.Collector collector, SessionEvent e,
+        FleetDbContext db, Data.Collector collector, Guid instance, SessionEvent e,
         Dictionary<Guid, BootSession> sessions, Dictionary<string, Device> devices, DateTime now)
     {
         var snap = e.Session;
@@ -131,11 +191,14 @@ public static class IngestWriter
 
         if (!sessions.TryGetValue(snap.SessionId, out var session))
         {
-            session = new BootSession { Id = snap.SessionId, Mac = mac, Device = device, SiteId = collector.SiteId, CollectorId = collector.Id };
+            session = new BootSession
+            {
+                Id = snap.SessionId, Mac = mac, Device = device, SiteId = collector.SiteId, CollectorId = collector.Id, Instance = instance,
+            };
             db.Sessions.Add(session);
             sessions[snap.SessionId] = session;
         }
-        else if (session.CollectorId != collector.Id || e.Sequence <= session.LastSequence)
+        else if (!Supersedes(session, collector.Id, instance, e.Sequence))
         {
             // Another collector's session id, or an older snapshot arriving late: the stored state is newer.
             return null;
@@ -151,8 +214,9 @@ public static class IngestWriter
     }
 
     /// <summary>
-    /// Folds a snapshot that is newer than the stored state into the session, its phases and its device. Shared by both
-    /// writers so SQLite (EF, tracked) and PostgreSQL (plain objects, set-based SQL) store the same thing.
+    /// Folds a snapshot that is newer than the stored state into the session, its phases and its device: the one place
+    /// that decides how an event changes them. Both writers read the stored rows, call this, and persist the result as
+    /// it is — SQLite through EF change tracking, PostgreSQL with set-based SQL that only writes values.
     /// </summary>
     internal static void Merge(BootSession session, Device device, int siteId, SessionSnapshot snap, long sequence, DateTime at, DateTime now)
     {
@@ -166,6 +230,7 @@ public static class IngestWriter
         session.Outcome = snap.Outcome;
         session.StartedAt = snap.StartedAt.UtcDateTime;
         session.EndedAt = snap.EndedAt?.UtcDateTime;
+        session.LastProgressAt = snap.LastProgressAt?.UtcDateTime ?? session.LastProgressAt;
         session.DhcpServer = snap.Servers?.Dhcp ?? session.DhcpServer;
         session.TftpServer = snap.Servers?.Tftp ?? session.TftpServer;
         session.PvsServer = snap.Servers?.Pvs ?? session.PvsServer;
@@ -187,7 +252,8 @@ public static class IngestWriter
             phase.DurationMs = phase.EndedAt is { } end ? (end - phase.StartedAt).TotalMilliseconds : null;
             phase.Retries = timing.Retries;
         }
-        session.TotalRetries = session.Phases.Sum(p => p.Retries);
+        // Summed as long: the validator bounds each phase, and the total is capped rather than overflowing either way.
+        session.TotalRetries = (int)Math.Min(int.MaxValue, session.Phases.Sum(p => (long)p.Retries));
         session.PhaseStartedAt = session.Phases.Find(p => p.Phase == session.Phase)?.StartedAt ?? session.StartedAt;
         var bni = session.Phases.Find(p => p.Phase == BootPhase.BniStack);
         session.DurationMs = bni is null ? null : (bni.StartedAt - session.StartedAt).TotalMilliseconds;
@@ -199,7 +265,9 @@ public static class IngestWriter
         device.HostName = snap.HostName ?? device.HostName;
         if (snap.Firmware != Firmware.Unknown)
             device.Firmware = snap.Firmware;
-        if (device.LastSessionStartedAt is null || session.StartedAt >= device.LastSessionStartedAt)
+        // The device shows its latest session, and always the current state of the session it shows: a later snapshot
+        // of that session whose start moved (even by a microsecond) still updates the device (see FollowsSession).
+        if (FollowsSession(device.LastSessionId, device.LastSessionStartedAt, session.Id, session.StartedAt))
         {
             device.LastSessionId = session.Id;
             device.LastSessionStartedAt = session.StartedAt;
@@ -207,4 +275,10 @@ public static class IngestWriter
             device.CurrentOutcome = session.Outcome;
         }
     }
+
+    /// <summary>
+    /// The device follows a session when it is the session it already shows, or one that started at or after it.
+    /// </summary>
+    internal static bool FollowsSession(Guid? shownId, DateTime? shownStartedAt, Guid sessionId, DateTime sessionStartedAt) =>
+        shownStartedAt is null || shownId == sessionId || sessionStartedAt >= shownStartedAt;
 }

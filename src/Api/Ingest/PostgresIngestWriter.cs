@@ -26,29 +26,38 @@ public static class PostgresIngestWriter
     private const string SessionColumns = """
         "Id", "DeviceId", "SiteId", "CollectorId", "Mac", "Ip", "Firmware", "BootFile", "HostName", "Phase", "Outcome",
         "StartedAt", "EndedAt", "PhaseStartedAt", "DurationMs", "TotalRetries", "DhcpServer", "TftpServer", "PvsServer",
-        "LastSequence", "UpdatedAt"
+        "LastSequence", "UpdatedAt", "Instance", "LastProgressAt"
         """;
 
     public static async Task<IngestApplied> ApplyAsync(
-        FleetDbContext db, int collectorId, IReadOnlyList<ReceivedEvent> events, DateTime now, CancellationToken ct)
+        FleetDbContext db, IngestSource source, IReadOnlyList<ReceivedEvent> events, DateTime now, CancellationToken ct)
     {
+        var (collectorId, instanceId, refused) = source;
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         long min = long.MaxValue, max = long.MinValue;
         var sessionIds = new HashSet<Guid>();
-        foreach (var (e, _) in events)
+        var macs = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (e, _, _) in events)
         {
             min = Math.Min(min, e.Sequence);
             max = Math.Max(max, e.Sequence);
             if (e is SessionEvent se)
+            {
                 sessionIds.Add(se.Session.SessionId);
+                macs.Add(Macs.Normalize(se.Session.Mac));
+            }
         }
 
         // 1. Reads, and the collector's lock (see the remarks).
         var collector = new Data.Collector { Name = "", KeyHash = "", KeyPrefix = "" };
+        var instance = new CollectorInstance { CollectorId = collectorId, Instance = instanceId, FirstSeenAt = now };
         string site;
         var known = new HashSet<long>();
         var sessions = new Dictionary<Guid, BootSession>();
         var ids = sessionIds.Order().ToArray();
+        // The stored devices, with their row versions (xmin): merged here by IngestWriter.Merge like the EF path's, and
+        // written back only if nobody changed them meanwhile (a device may cross collectors, whose locks differ).
+        var storedDevices = new Dictionary<string, (Device Device, uint Version)>(StringComparer.Ordinal);
         await using (var read = new NpgsqlBatch(connection))
         {
             read.BatchCommands.Add(Command("""
@@ -58,8 +67,8 @@ public static class PostgresIngestWriter
                 """, P(collectorId)));
             // A range read instead of an IN list: re-sent batches are contiguous, and the unique index serves it.
             read.BatchCommands.Add(Command("""
-                SELECT "Sequence" FROM "Events" WHERE "CollectorId" = $1 AND "Sequence" BETWEEN $2 AND $3
-                """, P(collectorId), P(min), P(max)));
+                SELECT "Sequence" FROM "Events" WHERE "CollectorId" = $1 AND "Instance" = $4 AND "Sequence" BETWEEN $2 AND $3
+                """, P(collectorId), P(min), P(max), P(instanceId)));
             read.BatchCommands.Add(Command($"""
                 SELECT {SessionColumns} FROM "Sessions" WHERE "Id" = ANY($1)
                 """, P(ids)));
@@ -67,6 +76,16 @@ public static class PostgresIngestWriter
                 SELECT "SessionId", "Phase", "SiteId", "SessionStartedAt", "StartedAt", "EndedAt", "DurationMs", "Retries"
                 FROM "SessionPhases" WHERE "SessionId" = ANY($1)
                 """, P(ids)));
+            read.BatchCommands.Add(Command("""
+                SELECT "FirstSeenAt", "LastSequence", "Host", "Interface", "Version", "PacketsReceived", "PacketsDropped",
+                       "InterfaceDropped", "ActiveSessions", "SpooledEvents", "RefusedEvents", "RejectedEvents", "CorruptSpoolLines"
+                FROM "CollectorInstances" WHERE "CollectorId" = $1 AND "Instance" = $2
+                """, P(collectorId), P(instanceId)));
+            read.BatchCommands.Add(Command("""
+                SELECT "Id", "Mac", "SiteId", "LastIp", "HostName", "Firmware", "FirstSeenAt", "LastSeenAt", "LastSessionId",
+                       "LastSessionStartedAt", "CurrentPhase", "CurrentOutcome", xmin
+                FROM "Devices" WHERE "Mac" = ANY($1)
+                """, P(macs.ToArray())));
             // Prepared: the statements are the same every batch, and Npgsql keeps them prepared on the pooled connection,
             // so PostgreSQL parses and plans them once instead of once per batch.
             await read.PrepareAsync(ct);
@@ -108,7 +127,41 @@ public static class PostgresIngestWriter
                     DurationMs = r.IsDBNull(6) ? null : r.GetDouble(6), Retries = r.GetInt32(7),
                 });
             }
+
+            await r.NextResultAsync(ct);
+            if (await r.ReadAsync(ct))
+            {
+                instance.FirstSeenAt = r.GetDateTime(0);
+                instance.LastSequence = r.GetInt64(1);
+                instance.Host = r.IsDBNull(2) ? null : r.GetString(2);
+                instance.Interface = r.IsDBNull(3) ? null : r.GetString(3);
+                instance.Version = r.IsDBNull(4) ? null : r.GetString(4);
+                instance.PacketsReceived = r.GetInt64(5);
+                instance.PacketsDropped = r.GetInt64(6);
+                instance.InterfaceDropped = r.GetInt64(7);
+                instance.ActiveSessions = r.GetInt32(8);
+                instance.SpooledEvents = r.GetInt64(9);
+                instance.RefusedEvents = r.GetInt64(10);
+                instance.RejectedEvents = r.GetInt64(11);
+                instance.CorruptSpoolLines = r.GetInt64(12);
+            }
+
+            await r.NextResultAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                var device = new Device
+                {
+                    Id = r.GetInt64(0), Mac = r.GetString(1), SiteId = r.GetInt32(2), LastIp = r.IsDBNull(3) ? null : r.GetString(3),
+                    HostName = r.IsDBNull(4) ? null : r.GetString(4), Firmware = (Firmware)r.GetInt32(5), FirstSeenAt = r.GetDateTime(6),
+                    LastSeenAt = r.GetDateTime(7), LastSessionId = r.IsDBNull(8) ? null : r.GetGuid(8),
+                    LastSessionStartedAt = r.IsDBNull(9) ? null : r.GetDateTime(9),
+                    CurrentPhase = r.IsDBNull(10) ? null : (BootPhase)r.GetInt32(10), CurrentOutcome = r.IsDBNull(11) ? null : (BootOutcome)r.GetInt32(11),
+                };
+                storedDevices[device.Mac] = (device, r.GetFieldValue<uint>(12));
+            }
         }
+        instance.LastSeenAt = now;
+        instance.RefusedEvents += refused;
 
         // What the stored sessions contribute to the duration histogram now, to take out what a newer snapshot changes.
         var before = sessions.ToDictionary(kv => kv.Key, kv => Contributions(kv.Value));
@@ -123,7 +176,7 @@ public static class PostgresIngestWriter
         var devices = new Dictionary<string, Device>(StringComparer.Ordinal);
         var byType = new Dictionary<string, int>();
         var heartbeat = false;
-        foreach (var (e, _) in fresh)
+        foreach (var (e, _, _) in fresh)
         {
             var type = IngestWriter.TypeName(e);
             byType[type] = byType.GetValueOrDefault(type) + 1;
@@ -131,13 +184,7 @@ public static class PostgresIngestWriter
             {
                 case CollectorHeartbeatEvent hb:
                     heartbeat = true;
-                    collector.Interface = hb.Interface ?? collector.Interface;
-                    collector.Version = hb.Version ?? collector.Version;
-                    collector.PacketsReceived = hb.PacketsReceived;
-                    collector.PacketsDropped = hb.PacketsDropped;
-                    collector.InterfaceDropped = hb.InterfaceDropped;
-                    collector.ActiveSessions = hb.ActiveSessions;
-                    collector.SpooledEvents = hb.SpooledEvents;
+                    IngestWriter.ApplyHeartbeat(collector, instance, hb);
                     break;
                 case SessionEvent se:
                     var snap = se.Session;
@@ -145,34 +192,46 @@ public static class PostgresIngestWriter
                     var at = e.Timestamp.UtcDateTime;
                     if (!sessions.TryGetValue(snap.SessionId, out var session))
                     {
-                        session = new BootSession { Id = snap.SessionId, Mac = mac, SiteId = collector.SiteId, CollectorId = collectorId };
+                        session = new BootSession { Id = snap.SessionId, Mac = mac, SiteId = collector.SiteId, CollectorId = collectorId, Instance = instanceId };
                         sessions[session.Id] = session;
                     }
-                    else if (session.CollectorId != collectorId || e.Sequence <= session.LastSequence)
+                    else if (!IngestWriter.Supersedes(session, collectorId, instanceId, e.Sequence))
                     {
                         // Another collector's session id, or an older snapshot arriving late: the stored state is newer.
                         break;
                     }
-                    // The device here collects only what this batch says; the upsert merges it with the stored row
-                    // by the same rules (latest non-null, latest session by start time).
+                    // The stored device, or a new one: IngestWriter.Merge decides, for both providers.
                     if (!devices.TryGetValue(mac, out var device))
-                        devices[mac] = device = new Device { Mac = mac, SiteId = collector.SiteId, FirstSeenAt = at, LastSeenAt = at };
+                    {
+                        devices[mac] = device = storedDevices.TryGetValue(mac, out var stored)
+                            ? stored.Device
+                            : new Device { Mac = mac, SiteId = collector.SiteId, FirstSeenAt = at, LastSeenAt = at };
+                    }
                     IngestWriter.Merge(session, device, collector.SiteId, snap, e.Sequence, at, now);
                     changed[session.Id] = session;
                     break;
             }
         }
         if (fresh.Count > 0)
+        {
             collector.LastSequence = Math.Max(collector.LastSequence, fresh[^1].Event.Sequence);
+            instance.LastSequence = Math.Max(instance.LastSequence, fresh[^1].Event.Sequence);
+        }
 
         // 3. Raw events by binary COPY: they are most of the rows.
-        await CopyEventsAsync(connection, collectorId, fresh, now, ct);
+        await CopyEventsAsync(connection, collectorId, instanceId, fresh, now, ct);
 
         // 4. Everything else in one round trip.
         await using (var write = new NpgsqlBatch(connection))
         {
-            if (devices.Count > 0)
-                write.BatchCommands.Add(UpsertDevices([.. devices.Values.OrderBy(d => d.Mac, StringComparer.Ordinal)]));
+            var touched = devices.Values.OrderBy(d => d.Mac, StringComparer.Ordinal).ToList();
+            var updates = touched.Where(d => storedDevices.ContainsKey(d.Mac)).ToList();
+            var inserts = touched.Where(d => !storedDevices.ContainsKey(d.Mac)).ToList();
+            NpgsqlBatchCommand? updateDevices = null, insertDevices = null;
+            if (updates.Count > 0)
+                write.BatchCommands.Add(updateDevices = UpdateDevices(updates, [.. updates.Select(d => storedDevices[d.Mac].Version)]));
+            if (inserts.Count > 0)
+                write.BatchCommands.Add(insertDevices = InsertDevices(inserts));
             if (changed.Count > 0)
             {
                 var applied = changed.Values.OrderBy(s => s.Id).ToList();
@@ -197,11 +256,19 @@ public static class PostgresIngestWriter
                 """, P(collectorId), P(now), P(collector.LastSequence), P(collector.Interface), P(collector.Version),
                 P(collector.PacketsReceived), P(collector.PacketsDropped), P(collector.InterfaceDropped), P(collector.ActiveSessions),
                 P(collector.SpooledEvents)));
+            write.BatchCommands.Add(UpsertInstance(instance));
             await write.PrepareAsync(ct);
             await write.ExecuteNonQueryAsync(ct);
+            // Another batch changed or created one of the devices since the read: roll back and apply again (the ingest
+            // retries a conflict), so no device is written from a stale read.
+            if (updateDevices?.RecordsAffected < updates.Count || insertDevices?.RecordsAffected < inserts.Count)
+                throw new DbUpdateConcurrencyException("A device of the batch was changed by another batch meanwhile.");
         }
 
-        return new IngestApplied(fresh.Count, events.Count - fresh.Count, max, collector, site, [.. changed.Values], heartbeat, byType);
+        return new IngestApplied(fresh.Count, events.Count - fresh.Count, max, collector, site, [.. changed.Values], heartbeat, byType)
+        {
+            Instance = instanceId,
+        };
     }
 
     // A phase row as PostgreSQL stores it: timestamptz keeps microseconds, .NET ticks are a tenth of that.
@@ -222,20 +289,38 @@ public static class PostgresIngestWriter
         DurationMs = r.IsDBNull(14) ? null : r.GetDouble(14), TotalRetries = r.GetInt32(15),
         DhcpServer = r.IsDBNull(16) ? null : r.GetString(16), TftpServer = r.IsDBNull(17) ? null : r.GetString(17),
         PvsServer = r.IsDBNull(18) ? null : r.GetString(18), LastSequence = r.GetInt64(19), UpdatedAt = r.GetDateTime(20),
+        Instance = r.GetGuid(21), LastProgressAt = r.IsDBNull(22) ? null : r.GetDateTime(22),
     };
+
+    private static NpgsqlBatchCommand UpsertInstance(CollectorInstance i) => Command("""
+        INSERT INTO "CollectorInstances" ("CollectorId", "Instance", "FirstSeenAt", "LastSeenAt", "LastSequence", "Host", "Interface",
+            "Version", "PacketsReceived", "PacketsDropped", "InterfaceDropped", "ActiveSessions", "SpooledEvents", "RefusedEvents",
+            "RejectedEvents", "CorruptSpoolLines")
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+        ON CONFLICT ("CollectorId", "Instance") DO UPDATE SET
+            "LastSeenAt" = excluded."LastSeenAt", "LastSequence" = excluded."LastSequence", "Host" = excluded."Host",
+            "Interface" = excluded."Interface", "Version" = excluded."Version", "PacketsReceived" = excluded."PacketsReceived",
+            "PacketsDropped" = excluded."PacketsDropped", "InterfaceDropped" = excluded."InterfaceDropped",
+            "ActiveSessions" = excluded."ActiveSessions", "SpooledEvents" = excluded."SpooledEvents",
+            "RefusedEvents" = excluded."RefusedEvents", "RejectedEvents" = excluded."RejectedEvents",
+            "CorruptSpoolLines" = excluded."CorruptSpoolLines"
+        """, P(i.CollectorId), P(i.Instance), P(i.FirstSeenAt), P(i.LastSeenAt), P(i.LastSequence), P(i.Host), P(i.Interface),
+        P(i.Version), P(i.PacketsReceived), P(i.PacketsDropped), P(i.InterfaceDropped), P(i.ActiveSessions), P(i.SpooledEvents),
+        P(i.RefusedEvents), P(i.RejectedEvents), P(i.CorruptSpoolLines));
 
     // The payload is the event's JSON as the collector sent it, written as UTF-8 without passing through a string.
     private static async Task CopyEventsAsync(
-        NpgsqlConnection connection, int collectorId, List<ReceivedEvent> rows, DateTime now, CancellationToken ct)
+        NpgsqlConnection connection, int collectorId, Guid instance, List<ReceivedEvent> rows, DateTime now, CancellationToken ct)
     {
         if (rows.Count == 0)
             return;
         await using var writer = await connection.BeginBinaryImportAsync(
-            """COPY "Events" ("CollectorId", "Sequence", "Type", "Timestamp", "SessionId", "ReceivedAt", "Payload") FROM STDIN (FORMAT BINARY)""", ct);
-        foreach (var (e, json) in rows)
+            """COPY "Events" ("CollectorId", "Instance", "Sequence", "Type", "Timestamp", "SessionId", "ReceivedAt", "Payload") FROM STDIN (FORMAT BINARY)""", ct);
+        foreach (var (e, json, _) in rows)
         {
             await writer.StartRowAsync(ct);
             await writer.WriteAsync(collectorId, NpgsqlDbType.Integer, ct);
+            await writer.WriteAsync(instance, NpgsqlDbType.Uuid, ct);
             await writer.WriteAsync(e.Sequence, NpgsqlDbType.Bigint, ct);
             await writer.WriteAsync(IngestWriter.TypeName(e), NpgsqlDbType.Varchar, ct);
             await writer.WriteAsync(e.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz, ct);
@@ -251,24 +336,30 @@ public static class PostgresIngestWriter
 
     // The stored device is not read: the batch's view is merged into it by the rules of IngestWriter.Merge, written
     // as SQL. New devices are created here, before the sessions that point at them.
-    private static NpgsqlBatchCommand UpsertDevices(List<Device> d) => Command("""
-        INSERT INTO "Devices" AS d ("Mac", "SiteId", "LastIp", "HostName", "Firmware", "FirstSeenAt", "LastSeenAt",
-                                    "LastSessionId", "LastSessionStartedAt", "CurrentPhase", "CurrentOutcome")
+    // The devices as IngestWriter.Merge left them, written as they are: the rules live in Merge alone. Only a row still at
+    // the version that was read is updated (see the check after the write).
+    private static NpgsqlBatchCommand UpdateDevices(List<Device> d, uint[] versions) => Command("""
+        UPDATE "Devices" AS d SET "SiteId" = x.site, "LastIp" = x.ip, "HostName" = x.host, "Firmware" = x.firmware,
+            "LastSeenAt" = x.seen, "LastSessionId" = x.session, "LastSessionStartedAt" = x.session_started,
+            "CurrentPhase" = x.phase, "CurrentOutcome" = x.outcome
+        FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::int[], $6::timestamptz[], $7::uuid[], $8::timestamptz[],
+                    $9::int[], $10::int[], $11)
+             AS x(mac, site, ip, host, firmware, seen, session, session_started, phase, outcome, version)
+        WHERE d."Mac" = x.mac AND d.xmin = x.version
+        """,
+        P(d.Select(x => x.Mac).ToArray()), P(d.Select(x => x.SiteId).ToArray()), P(d.Select(x => x.LastIp).ToArray()),
+        P(d.Select(x => x.HostName).ToArray()), P(d.Select(x => (int)x.Firmware).ToArray()), P(d.Select(x => x.LastSeenAt).ToArray()),
+        P(d.Select(x => x.LastSessionId).ToArray()), P(d.Select(x => x.LastSessionStartedAt).ToArray()),
+        P(d.Select(x => (int?)x.CurrentPhase).ToArray()), P(d.Select(x => (int?)x.CurrentOutcome).ToArray()),
+        new NpgsqlParameter<uint[]> { TypedValue = versions, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Xid });
+
+    // New devices; one created by another batch since the read is not overwritten (and the check after the write sees it).
+    private static NpgsqlBatchCommand InsertDevices(List<Device> d) => Command("""
+        INSERT INTO "Devices" ("Mac", "SiteId", "LastIp", "HostName", "Firmware", "FirstSeenAt", "LastSeenAt",
+                               "LastSessionId", "LastSessionStartedAt", "CurrentPhase", "CurrentOutcome")
         SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::int[], $6::timestamptz[], $7::timestamptz[],
                              $8::uuid[], $9::timestamptz[], $10::int[], $11::int[])
-        ON CONFLICT ("Mac") DO UPDATE SET
-            "SiteId" = excluded."SiteId",
-            "LastSeenAt" = GREATEST(d."LastSeenAt", excluded."LastSeenAt"),
-            "LastIp" = COALESCE(excluded."LastIp", d."LastIp"),
-            "HostName" = COALESCE(excluded."HostName", d."HostName"),
-            "Firmware" = CASE WHEN excluded."Firmware" <> 0 THEN excluded."Firmware" ELSE d."Firmware" END,
-            "LastSessionId" = CASE WHEN d."LastSessionStartedAt" IS NULL OR excluded."LastSessionStartedAt" >= d."LastSessionStartedAt"
-                                   THEN excluded."LastSessionId" ELSE d."LastSessionId" END,
-            "CurrentPhase" = CASE WHEN d."LastSessionStartedAt" IS NULL OR excluded."LastSessionStartedAt" >= d."LastSessionStartedAt"
-                                  THEN excluded."CurrentPhase" ELSE d."CurrentPhase" END,
-            "CurrentOutcome" = CASE WHEN d."LastSessionStartedAt" IS NULL OR excluded."LastSessionStartedAt" >= d."LastSessionStartedAt"
-                                    THEN excluded."CurrentOutcome" ELSE d."CurrentOutcome" END,
-            "LastSessionStartedAt" = GREATEST(d."LastSessionStartedAt", excluded."LastSessionStartedAt")
+        ON CONFLICT ("Mac") DO NOTHING
         """,
         P(d.Select(x => x.Mac).ToArray()), P(d.Select(x => x.SiteId).ToArray()), P(d.Select(x => x.LastIp).ToArray()),
         P(d.Select(x => x.HostName).ToArray()), P(d.Select(x => (int)x.Firmware).ToArray()), P(d.Select(x => x.FirstSeenAt).ToArray()),
@@ -280,12 +371,13 @@ public static class PostgresIngestWriter
     private static NpgsqlBatchCommand UpsertSessions(List<BootSession> s) => Command($"""
         INSERT INTO "Sessions" AS s ({SessionColumns})
         SELECT x.id, d."Id", x.site, x.collector, x.mac, x.ip, x.firmware, x.boot_file, x.host_name, x.phase, x.outcome,
-               x.started_at, x.ended_at, x.phase_started_at, x.duration_ms, x.total_retries, x.dhcp, x.tftp, x.pvs, x.seq, x.updated_at
+               x.started_at, x.ended_at, x.phase_started_at, x.duration_ms, x.total_retries, x.dhcp, x.tftp, x.pvs, x.seq, x.updated_at,
+               x.instance, x.progress
         FROM unnest($1::uuid[], $2::int[], $3::int[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[], $9::int[], $10::int[],
                     $11::timestamptz[], $12::timestamptz[], $13::timestamptz[], $14::float8[], $15::int[], $16::text[], $17::text[],
-                    $18::text[], $19::bigint[], $20::timestamptz[])
+                    $18::text[], $19::bigint[], $20::timestamptz[], $21::uuid[], $22::timestamptz[])
              AS x(id, site, collector, mac, ip, firmware, boot_file, host_name, phase, outcome, started_at, ended_at, phase_started_at,
-                  duration_ms, total_retries, dhcp, tftp, pvs, seq, updated_at)
+                  duration_ms, total_retries, dhcp, tftp, pvs, seq, updated_at, instance, progress)
         JOIN "Devices" d ON d."Mac" = x.mac
         ON CONFLICT ("Id") DO UPDATE SET
             "Mac" = excluded."Mac", "Ip" = excluded."Ip", "Firmware" = excluded."Firmware", "BootFile" = excluded."BootFile",
@@ -293,8 +385,8 @@ public static class PostgresIngestWriter
             "StartedAt" = excluded."StartedAt", "EndedAt" = excluded."EndedAt", "PhaseStartedAt" = excluded."PhaseStartedAt",
             "DurationMs" = excluded."DurationMs", "TotalRetries" = excluded."TotalRetries", "DhcpServer" = excluded."DhcpServer",
             "TftpServer" = excluded."TftpServer", "PvsServer" = excluded."PvsServer", "LastSequence" = excluded."LastSequence",
-            "UpdatedAt" = excluded."UpdatedAt"
-        WHERE s."CollectorId" = excluded."CollectorId" AND s."LastSequence" < excluded."LastSequence"
+            "UpdatedAt" = excluded."UpdatedAt", "LastProgressAt" = excluded."LastProgressAt"
+        WHERE s."CollectorId" = excluded."CollectorId" AND s."Instance" = excluded."Instance" AND s."LastSequence" < excluded."LastSequence"
         """,
         P(s.Select(x => x.Id).ToArray()), P(s.Select(x => x.SiteId).ToArray()), P(s.Select(x => x.CollectorId).ToArray()),
         P(s.Select(x => x.Mac).ToArray()), P(s.Select(x => x.Ip).ToArray()), P(s.Select(x => (int)x.Firmware).ToArray()),
@@ -302,7 +394,8 @@ public static class PostgresIngestWriter
         P(s.Select(x => (int)x.Outcome).ToArray()), P(s.Select(x => x.StartedAt).ToArray()), P(s.Select(x => x.EndedAt).ToArray()),
         P(s.Select(x => x.PhaseStartedAt).ToArray()), P(s.Select(x => x.DurationMs).ToArray()), P(s.Select(x => x.TotalRetries).ToArray()),
         P(s.Select(x => x.DhcpServer).ToArray()), P(s.Select(x => x.TftpServer).ToArray()), P(s.Select(x => x.PvsServer).ToArray()),
-        P(s.Select(x => x.LastSequence).ToArray()), P(s.Select(x => x.UpdatedAt).ToArray()));
+        P(s.Select(x => x.LastSequence).ToArray()), P(s.Select(x => x.UpdatedAt).ToArray()), P(s.Select(x => x.Instance).ToArray()),
+        P(s.Select(x => x.LastProgressAt).ToArray()));
 
     private static NpgsqlBatchCommand UpsertPhases(List<SessionPhase> p) => Command("""
         INSERT INTO "SessionPhases" ("SessionId", "Phase", "SiteId", "SessionStartedAt", "StartedAt", "EndedAt", "DurationMs", "Retries")

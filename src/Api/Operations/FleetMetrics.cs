@@ -10,6 +10,7 @@ public sealed class FleetMetrics
 
     private readonly Counter<long> _eventsIngested;
     private readonly Counter<long> _duplicates;
+    private readonly Counter<long> _rejected;
     private readonly Counter<long> _sessionsEnded;
     private long _openAlerts;
 
@@ -18,6 +19,7 @@ public sealed class FleetMetrics
         var meter = meters.Create(MeterName);
         _eventsIngested = meter.CreateCounter<long>("pvsfleet.events.ingested", "{event}", "Events stored, by type.");
         _duplicates = meter.CreateCounter<long>("pvsfleet.events.duplicates", "{event}", "Re-sent events acknowledged without storing.");
+        _rejected = meter.CreateCounter<long>("pvsfleet.events.rejected", "{event}", "Events refused on their own (invalid, or refused by the database).");
         _sessionsEnded = meter.CreateCounter<long>("pvsfleet.sessions", "{session}", "Sessions seen reaching an outcome, by outcome.");
         meter.CreateObservableGauge("pvsfleet.alerts.open", () => Interlocked.Read(ref _openAlerts), "{alert}", "Alerts open or acknowledged.");
     }
@@ -26,6 +28,8 @@ public sealed class FleetMetrics
         _eventsIngested.Add(count, new KeyValuePair<string, object?>("type", type));
 
     public void Duplicates(int count) => _duplicates.Add(count);
+
+    public void EventsRejected(int count) => _rejected.Add(count);
 
     public void SessionOutcome(BootOutcome outcome) =>
         _sessionsEnded.Add(1, new KeyValuePair<string, object?>("outcome", outcome.ToString()));

@@ -40,7 +40,8 @@ public static class OperationsSetup
         // Liveness: the process answers. Readiness: the database answers too.
         app.MapHealthChecks("/healthz", new() { Predicate = _ => false }).WithTags("Operations");
         app.MapHealthChecks("/readyz", new() { Predicate = c => c.Tags.Contains("ready") }).WithTags("Operations");
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        // The metrics name sites, collectors and error rates: readers only, once authentication is configured.
+        app.MapPrometheusScrapingEndpoint("/metrics").RequireAuthorization(Security.AuthSetup.ReaderPolicy);
         return app;
     }
 }

@@ -12,8 +12,11 @@ public readonly record struct Paging(int Page, int Size)
         var s = pageSize ?? 50;
         if (p < 1)
             errors["page"] = ["Pages start at 1."];
+        // (page - 1) × size is the OFFSET: it must stay an int.
+        else if (p > int.MaxValue / MaxPageSize)
+            errors["page"] = [$"At most {int.MaxValue / MaxPageSize}."];
         if (s is < 1 or > MaxPageSize)
             errors["pageSize"] = [$"Between 1 and {MaxPageSize}."];
-        return new Paging(Math.Max(p, 1), Math.Clamp(s, 1, MaxPageSize));
+        return new Paging(Math.Clamp(p, 1, int.MaxValue / MaxPageSize), Math.Clamp(s, 1, MaxPageSize));
     }
 }

@@ -18,6 +18,7 @@ public static class AuthSetup
     public const string ReaderScheme = "Reader";
     public const string CollectorPolicy = "Collector";
     public const string ReaderPolicy = "Reader";
+    public const string AdminPolicy = "Admin";
     public const string CollectorIdClaim = "pvsfleet:collector_id";
     public const string SiteIdClaim = "pvsfleet:site_id";
     public const string SiteClaim = "pvsfleet:site";
@@ -53,12 +54,16 @@ public static class AuthSetup
                 }
             });
         services.AddSingleton<IAuthorizationHandler, ReaderHandler>();
+        services.AddSingleton<IAuthorizationHandler, AdminHandler>();
 
         services.AddAuthorizationBuilder()
             .AddPolicy(CollectorPolicy, p => p.AddAuthenticationSchemes(CollectorScheme).RequireClaim(CollectorIdClaim))
             .AddPolicy(ReaderPolicy, p => p
                 .AddAuthenticationSchemes(ReaderScheme)
-                .AddRequirements(new ReaderRequirement()));
+                .AddRequirements(new ReaderRequirement()))
+            .AddPolicy(AdminPolicy, p => p
+                .AddAuthenticationSchemes(ReaderScheme)
+                .AddRequirements(new AdminRequirement()));
         return services;
     }
 
@@ -109,6 +114,29 @@ public sealed class ReaderHandler(IOptionsMonitor<FleetOptions> options) : Autho
             context.Succeed(requirement);
         return Task.CompletedTask;
     }
+}
+
+/// <summary>Changing things (collector keys, alert acknowledgements) needs an admin once authentication is configured.</summary>
+public sealed class AdminRequirement : IAuthorizationRequirement;
+
+/// <summary>
+/// An admin is the admin key's bearer, or an OIDC identity with the configured role claim; anyone else authenticated
+/// is refused with 403 (and anyone not authenticated challenged with 401).
+/// </summary>
+public sealed class AdminHandler(IOptionsMonitor<FleetOptions> options) : AuthorizationHandler<AdminRequirement>
+{
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, AdminRequirement requirement)
+    {
+        var auth = options.CurrentValue.Auth;
+        if (!auth.IsConfigured || IsAdmin(context.User, auth))
+            context.Succeed(requirement);
+        return Task.CompletedTask;
+    }
+
+    public static bool IsAdmin(ClaimsPrincipal user, AuthOptions auth) =>
+        user.Identities.Any(i => i.IsAuthenticated && (
+            i.AuthenticationType == AuthSetup.AdminKeyScheme
+            || i.Claims.Any(c => c.Type == auth.AdminClaimType && string.Equals(c.Value, auth.AdminClaimValue, StringComparison.Ordinal))));
 }
 
 /// <summary>Authenticates a collector by its key; revoked keys fail.</summary>

@@ -42,10 +42,15 @@ public static class AgentHost
 
         IFrameSource source;
         EventSpool spool;
+        // The spool starts before the host's logging: its warnings go to standard error the same way.
+        var spoolLog = LoggerFactory.Create(l => l.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
+        var spoolLogger = spoolLog.CreateLogger<EventSpool>();
         try
         {
             source = sourceFactory(options, TimeProvider.System);
-            spool = new EventSpool(options.SpoolDirectory, options.SpoolMaxBytes, policy: options.SpoolOverflow);
+            spool = new EventSpool(options.SpoolDirectory, options.SpoolMaxBytes, policy: options.SpoolOverflow,
+                durability: options.SpoolDurability, syncInterval: options.SpoolSyncInterval,
+                warn: message => spoolLogger.LogWarning("Spool: {Message}", message));
         }
         catch (Exception e) when (e is CaptureException or IOException or UnauthorizedAccessException)
         {
@@ -70,7 +75,10 @@ public static class AgentHost
         builder.Services.AddSingleton(source);
         builder.Services.AddSingleton(spool);
         builder.Services.AddSingleton(metrics);
-        builder.Services.AddSingleton(new CollectorPipeline(options.ToTrackerOptions(), spool, metrics));
+        var writer = new SpoolWriter(spool, options.SpoolQueueCapacity, message => spoolLogger.LogWarning("Spool: {Message}", message));
+        metrics.Observe(writer);
+        builder.Services.AddSingleton(writer);
+        builder.Services.AddSingleton(new CollectorPipeline(options.ToTrackerOptions(), spool, metrics, writer));
         builder.Services.AddSingleton(new HttpClient { Timeout = TimeSpan.FromSeconds(30) });
         builder.Services.AddSingleton<Shipper>();
         var exit = new AgentExit();
@@ -83,7 +91,9 @@ public static class AgentHost
         }
 
         source.Dispose();
+        await writer.DisposeAsync();
         spool.Dispose();
+        spoolLog.Dispose();
         return exit.Code;
     }
 

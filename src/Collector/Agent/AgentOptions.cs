@@ -34,6 +34,15 @@ public sealed class AgentOptions
     public long SpoolMaxBytes { get; set; } = 512L << 20;
     public SpoolOverflowPolicy SpoolOverflow { get; set; } = SpoolOverflowPolicy.DropOldest;
 
+    /// <summary>How far each event is pushed to disk before it counts as spooled (README, "Reliability": the loss windows).</summary>
+    public SpoolDurability SpoolDurability { get; set; } = SpoolDurability.GroupCommit;
+
+    /// <summary>Events that may wait between capture and the spool (see <see cref="SpoolWriter"/>); when full, capture waits.</summary>
+    public int SpoolQueueCapacity { get; set; } = 65_536;
+
+    /// <summary>With <see cref="SpoolDurability.GroupCommit"/>: how often the spool is fsync'ed, the most a power cut loses.</summary>
+    public TimeSpan SpoolSyncInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
     public int BatchMaxEvents { get; set; } = 1000;
 
     /// <summary>How long the first event of a batch may wait for company: the bound on delivery latency.</summary>
@@ -84,6 +93,16 @@ public sealed class AgentOptions
         if (CaptureBufferMegabytes is < 1 or > 2047)
         {
             problems.Add("Collector:CaptureBufferMegabytes must be between 1 and 2047");
+        }
+
+        if (SpoolQueueCapacity is < 1 or > 10_000_000)
+        {
+            problems.Add("Collector:SpoolQueueCapacity must be between 1 and 10000000");
+        }
+
+        if (SpoolSyncInterval <= TimeSpan.Zero || SpoolSyncInterval > TimeSpan.FromMinutes(1))
+        {
+            problems.Add("Collector:SpoolSyncInterval must be more than 0 and at most a minute");
         }
 
         if (BatchMaxEvents is < 1 or > 10_000)

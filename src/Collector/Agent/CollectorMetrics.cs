@@ -15,12 +15,14 @@ public sealed class CollectorMetrics : IDisposable
     private readonly Counter<long> eventsQueued;
     private readonly Counter<long> eventsSent;
     private readonly Counter<long> sendFailures;
+    private readonly Counter<long> shipperRestarts;
 
     public CollectorMetrics()
     {
         eventsQueued = meter.CreateCounter<long>("pvsfleet.collector.events.queued", "{event}", "Events written to the spool");
         eventsSent = meter.CreateCounter<long>("pvsfleet.collector.events.sent", "{event}", "Events acknowledged by the API");
         sendFailures = meter.CreateCounter<long>("pvsfleet.collector.send.failures", "{attempt}", "Batches the API did not acknowledge");
+        shipperRestarts = meter.CreateCounter<long>("pvsfleet.collector.shipper.restarts", "{restart}", "Failures of the shipper loop itself, each followed by a restart");
     }
 
     public void Observe(CollectorPipeline pipeline)
@@ -38,6 +40,15 @@ public sealed class CollectorMetrics : IDisposable
         meter.CreateObservableGauge("pvsfleet.collector.spool.bytes", () => spool.Bytes, "By", "Bytes in the on-disk spool");
         meter.CreateObservableGauge("pvsfleet.collector.spool.pending", () => spool.Pending, "{event}", "Events waiting for the API");
         meter.CreateObservableCounter("pvsfleet.collector.spool.dropped", () => spool.DroppedEvents, "{event}", "Events lost to the spool's size cap");
+        meter.CreateObservableCounter("pvsfleet.collector.events.rejected", () => spool.RejectedEvents, "{event}", "Events the API refused, set aside in spool/rejected");
+        meter.CreateObservableCounter("pvsfleet.collector.spool.corrupt_lines", () => spool.CorruptLines, "{line}", "Spool lines that did not parse, set aside in spool/rejected");
+    }
+
+    public void Observe(SpoolWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        meter.CreateObservableGauge("pvsfleet.collector.spool.queued", () => writer.Queued, "{event}", "Events between capture and the spool");
+        meter.CreateObservableCounter("pvsfleet.collector.spool.stalls", () => writer.Stalls, "{wait}", "Times capture waited for a full spool queue");
     }
 
     public void Observe(Func<CaptureStatistics> capture)
@@ -52,6 +63,8 @@ public sealed class CollectorMetrics : IDisposable
     public void EventsSent(int count) => eventsSent.Add(count);
 
     public void SendFailed() => sendFailures.Add(1);
+
+    public void ShipperRestarted() => shipperRestarts.Add(1);
 
     public void Dispose() => meter.Dispose();
 }

@@ -18,12 +18,18 @@ public sealed class CollectorPipeline
     private readonly BootTracker tracker;
     private readonly SessionEvents events;
     private readonly EventSpool spool;
+    private readonly SpoolWriter? writer;
     private readonly CollectorMetrics? metrics;
     private DateTime nextRetriesReport = DateTime.MinValue;
 
-    public CollectorPipeline(TrackerOptions options, EventSpool spool, CollectorMetrics? metrics = null)
+    /// <param name="writer">
+    /// When given, events reach the spool through it, off the calling (capture) thread; otherwise they are appended
+    /// before <see cref="Process"/> returns.
+    /// </param>
+    public CollectorPipeline(TrackerOptions options, EventSpool spool, CollectorMetrics? metrics = null, SpoolWriter? writer = null)
     {
         this.spool = spool;
+        this.writer = writer;
         this.metrics = metrics;
         events = new SessionEvents(Enqueue);
         tracker = new BootTracker(options, events.OnSessionChanged);
@@ -81,14 +87,25 @@ public sealed class CollectorPipeline
             PacketsDropped = statistics.Dropped,
             InterfaceDropped = statistics.InterfaceDropped,
             ActiveSessions = SessionsInFlight,
-            SpooledEvents = spool.Pending,
+            SpooledEvents = spool.Pending + (writer?.Queued ?? 0),
+            RejectedEvents = spool.RejectedEvents,
+            CorruptSpoolLines = spool.CorruptLines,
+            Host = Environment.MachineName,
             DuplicateFrames = Counters.DuplicateFrames,
         });
     }
 
     private void Enqueue(IngestEvent e)
     {
-        spool.Append(e);
+        if (writer is not null)
+        {
+            writer.Enqueue(e);
+        }
+        else
+        {
+            spool.Append(e);
+        }
+
         metrics?.EventQueued();
     }
 }

@@ -13,7 +13,7 @@ namespace PvsFleet.Collector.Agent;
 /// </summary>
 public sealed partial class CollectorService(
     IFrameSource source, CollectorPipeline pipeline, Shipper shipper, EventSpool spool, IOptions<AgentOptions> options,
-    IHostApplicationLifetime lifetime, AgentExit exit, ILogger<CollectorService> logger, TimeProvider clock) : BackgroundService
+    IHostApplicationLifetime lifetime, AgentExit exit, ILogger<CollectorService> logger, TimeProvider clock, SpoolWriter? writer = null) : BackgroundService
 {
     private static readonly TimeSpan ShutdownDrain = TimeSpan.FromSeconds(10);
 
@@ -22,6 +22,14 @@ public sealed partial class CollectorService(
         LogStarted(source.Name, options.Value.ApiUrl, spool.Pending);
         using var shipping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var shipperLoop = Task.Run(() => shipper.RunAsync(shipping.Token), CancellationToken.None);
+        // A shipper that gave up (see Shipper.RunAsync) must not leave a collector that captures into a spool nobody
+        // sends: the process stops, non-zero, for its supervisor to restart it.
+        _ = shipperLoop.ContinueWith(t =>
+        {
+            LogShipperDied(t.Exception?.GetBaseException().Message ?? "");
+            exit.Code = 3;
+            lifetime.StopApplication();
+        }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         var heartbeats = Task.Run(() => HeartbeatsAsync(shipping.Token), CancellationToken.None);
         var sourceEnded = false;
         try
@@ -36,24 +44,50 @@ public sealed partial class CollectorService(
         }
 
         await shipping.CancelAsync();
-        await Task.WhenAll(shipperLoop, heartbeats);
+        try
+        {
+            await Task.WhenAll(shipperLoop, heartbeats);
+        }
+        catch (Exception) when (shipperLoop.IsFaulted)
+        {
+            lifetime.StopApplication();
+            return; // logged above; the spool keeps everything for the next start
+        }
+
         if (sourceEnded)
         {
             // A replay that reached its end: everything it produced is delivered before the process exits.
-            LogSourceEnded(source.Name, spool.Pending);
             pipeline.Heartbeat(clock.GetUtcNow().UtcDateTime, source.Name, source.Statistics);
+            await FlushAsync(stoppingToken);
+            LogSourceEnded(source.Name, spool.Pending);
             await shipper.DrainAsync(stoppingToken);
         }
         else
         {
             using var drain = new CancellationTokenSource(ShutdownDrain);
+            try
+            {
+                await FlushAsync(drain.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // The disk did not take the queue in time: what is left is lost with the process, and counted below.
+            }
+
             await shipper.DrainAsync(drain.Token);
+        }
+
+        if (writer?.Queued > 0)
+        {
+            LogQueueLost(writer.Queued);
         }
 
         var captured = source.Statistics;
         LogCaptureTotals(source.Name, captured.Received, captured.Dropped, captured.InterfaceDropped, pipeline.Counters.Packets, pipeline.Counters.Malformed);
         lifetime.StopApplication();
     }
+
+    private Task FlushAsync(CancellationToken cancel) => writer?.FlushAsync(cancel) ?? Task.CompletedTask;
 
     private async Task HeartbeatsAsync(CancellationToken stopping)
     {
@@ -92,6 +126,12 @@ public sealed partial class CollectorService(
 
     [LoggerMessage(LogLevel.Error, "{Message}")]
     private partial void LogCaptureFailed(string message);
+
+    [LoggerMessage(LogLevel.Warning, "{Queued} events had not reached the spool when the collector stopped and are lost")]
+    private partial void LogQueueLost(long queued);
+
+    [LoggerMessage(LogLevel.Critical, "The shipper stopped for good ({Message}): the collector exits with code 3; the spool keeps every event")]
+    private partial void LogShipperDied(string message);
 
     [LoggerMessage(LogLevel.Warning, "The spool reached its cap of {Cap} bytes: {Dropped} events were dropped so far")]
     private partial void LogSpoolOverflow(long dropped, long cap);

@@ -9,9 +9,17 @@ namespace PvsFleet.Collector.Shipping;
 /// Turns what the tracker reports into the API's ingest events. Every event carries the whole session snapshot,
 /// so the API can rebuild a session from any one of them. Sequence numbers are the spool's to give.
 /// </summary>
-public sealed class SessionEvents(Action<IngestEvent> sink)
+public sealed class SessionEvents(Action<IngestEvent> sink, TimeSpan? progressInterval = null)
 {
+    /// <summary>
+    /// How often, at most, a session in flight that made progress is reported although nothing else changed: the API
+    /// judges "stuck" by the last progress it heard of, so this must stay well below the shortest stuck threshold.
+    /// </summary>
+    public static readonly TimeSpan DefaultProgressInterval = TimeSpan.FromSeconds(10);
+
+    private readonly TimeSpan progressEvery = progressInterval ?? DefaultProgressInterval;
     private readonly Dictionary<Guid, int> reportedRetries = [];
+    private readonly Dictionary<Guid, (DateTime Progress, DateTime At)> reportedProgress = [];
     private bool stoppedWatching;
 
     /// <summary>
@@ -41,21 +49,32 @@ public sealed class SessionEvents(Action<IngestEvent> sink)
             _ => Retries(session, at),
         };
         sink(e);
+        reportedProgress[session.Id] = (session.LastProgress, e.Timestamp.UtcDateTime);
         if (change == SessionChange.Ended)
         {
             reportedRetries.Remove(session.Id);
+            reportedProgress.Remove(session.Id);
         }
     }
 
-    /// <summary>Reports retries counted since the last report, for sessions still in flight (called every few seconds).</summary>
+    /// <summary>
+    /// Reports retries counted since the last report, for sessions still in flight (called every few seconds), and the
+    /// progress of sessions that made some but have not been reported for <see cref="DefaultProgressInterval"/>: a
+    /// long, healthy phase (a slow vDisk read in SingleReadMode) keeps telling the API that it is alive. Both go out as
+    /// a retries event (count 0 when only progress is new) carrying the fresh snapshot.
+    /// </summary>
     public void ReportRetries(IEnumerable<BootSession> sessions, DateTime now)
     {
         ArgumentNullException.ThrowIfNull(sessions);
         foreach (var session in sessions)
         {
-            if (TotalRetries(session) != reportedRetries.GetValueOrDefault(session.Id))
+            // Only sessions reported before and not ended (the tracker keeps ended ones a while to recognise reboots).
+            var progressed = reportedProgress.TryGetValue(session.Id, out var reported)
+                && session.LastProgress > reported.Progress && now - reported.At >= progressEvery;
+            if (TotalRetries(session) != reportedRetries.GetValueOrDefault(session.Id) || progressed)
             {
                 sink(Retries(session, now));
+                reportedProgress[session.Id] = (session.LastProgress, now);
             }
         }
     }
@@ -101,6 +120,7 @@ public sealed class SessionEvents(Action<IngestEvent> sink)
             EndedAt = session.End,
             JoinedMidBoot = session.JoinedMidBoot,
             LoopCount = session.LoopCount,
+            LastProgressAt = session.LastProgress,
             Phases = session.Phases.Select(p => new PhaseTiming { Phase = p.Phase, StartedAt = p.Start, EndedAt = p.End, Retries = p.Retries }).ToList(),
             Servers = new SessionServers { Dhcp = Address(session.DhcpServer), Tftp = Address(session.TftpServer), Pvs = Address(session.PvsServer) },
         };

@@ -23,14 +23,46 @@ public sealed class Shipper(
     private readonly Uri ingest = new(options.ApiUrl!, "api/v1/ingest");
     private int failures;
 
-    /// <summary>Sends whatever the spool holds, as it comes, until cancelled.</summary>
+    /// <summary>How often in a row the loop may fail on its own (not the API: a bug, the disk) before it gives up.</summary>
+    public const int MaxLoopFailures = 10;
+
+    /// <summary>
+    /// Sends whatever the spool holds, as it comes, until cancelled. A failure of the loop itself is logged and the loop
+    /// goes on after a pause; after <see cref="MaxLoopFailures"/> in a row it throws, and the process exits non-zero.
+    /// </summary>
     public async Task RunAsync(CancellationToken stopping)
     {
+        var loopFailures = 0;
         while (!stopping.IsCancellationRequested)
         {
-            if (!await SendNextBatchAsync(stopping))
+            try
             {
-                await Delay(failures == 0 ? options.BatchLinger : Backoff(), stopping);
+                if (!await SendNextBatchAsync(stopping))
+                {
+                    await Delay(failures == 0 ? options.BatchLinger : Backoff(), stopping);
+                }
+
+                loopFailures = 0;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stopping.IsCancellationRequested)
+            {
+                loopFailures++;
+                metrics?.ShipperRestarted();
+                if (loopFailures >= MaxLoopFailures)
+                {
+                    if (logger.IsEnabled(LogLevel.Critical))
+                    {
+                        logger.LogCritical(e, "The shipper failed {Failures} times in a row and stops; {Pending} events stay in the spool", loopFailures, spool.Pending);
+                    }
+
+                    throw;
+                }
+
+                if (logger.IsEnabled(LogLevel.Error))
+                {
+                    logger.LogError(e, "The shipper failed ({Failures} in a row) and restarts; {Pending} events spooled", loopFailures, spool.Pending);
+                }
+                await Delay(TimeSpan.FromMilliseconds(RetryBaseDelay.TotalMilliseconds * loopFailures), stopping);
             }
         }
     }
@@ -77,13 +109,18 @@ public sealed class Shipper(
 
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, ingest) { Content = Gzip(batch) };
+            using var request = new HttpRequestMessage(HttpMethod.Post, ingest) { Content = Gzip(batch, spool.Instance) };
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", options.Key);
             using var response = await http.SendAsync(request, cancel);
             if (response.IsSuccessStatusCode)
             {
                 var result = await response.Content.ReadFromJsonAsync<IngestResult>(IngestJson.Options, cancel);
                 var through = result?.AcknowledgedThrough ?? batch[^1].Sequence;
+                if (result?.Rejected is { Count: > 0 } rejected)
+                {
+                    SetAsideRejected(batch, rejected);
+                }
+
                 spool.Acknowledge(through);
                 metrics?.EventsSent(batch.Count);
                 if (failures > 0 && logger.IsEnabled(LogLevel.Information))
@@ -107,6 +144,24 @@ public sealed class Shipper(
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// The API stored the batch but refused some events for good: they go to <c>rejected/</c> with the reasons, are
+    /// counted and logged, and delivery moves on — sending them again would be refused again.
+    /// </summary>
+    private void SetAsideRejected(IReadOnlyList<IngestEvent> batch, IReadOnlyList<RejectedEvent> rejected)
+    {
+        var sequences = rejected.Select(r => r.Sequence).ToHashSet();
+        var refused = batch.Where(e => sequences.Contains(e.Sequence)).ToList();
+        if (refused.Count == 0)
+        {
+            return;
+        }
+
+        var path = spool.SetAside(refused, JsonSerializer.Serialize(rejected, IngestJson.Options), acknowledge: false);
+        logger.LogWarning("The API refused {Count} events of the batch {First}–{Last}, first {Sequence}: {Reason}. They were set aside in {Path}",
+            refused.Count, batch[0].Sequence, batch[^1].Sequence, rejected[0].Sequence, rejected[0].Reasons.Count > 0 ? rejected[0].Reasons[0] : "", path);
     }
 
     private async Task Failed(HttpResponseMessage response, IReadOnlyList<IngestEvent> batch, CancellationToken cancel)
@@ -158,12 +213,12 @@ public sealed class Shipper(
         }
     }
 
-    private static ByteArrayContent Gzip(IReadOnlyList<IngestEvent> batch)
+    private static ByteArrayContent Gzip(IReadOnlyList<IngestEvent> batch, Guid instance)
     {
         using var buffer = new MemoryStream();
         using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
         {
-            JsonSerializer.Serialize(gzip, new IngestBatch { Events = batch }, IngestJson.Options);
+            JsonSerializer.Serialize(gzip, new IngestBatch { Events = batch, Instance = instance == Guid.Empty ? null : instance }, IngestJson.Options);
         }
 
         var content = new ByteArrayContent(buffer.ToArray());

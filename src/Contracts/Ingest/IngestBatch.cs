@@ -5,13 +5,21 @@ namespace PvsFleet.Contracts.Ingest;
 /// authenticated with its own key as <c>Authorization: Bearer &lt;key&gt;</c>.
 /// </summary>
 /// <remarks>
-/// The batch is validated whole and stored whole in one transaction. Every event carries the collector's
-/// <see cref="IngestEvent.Sequence"/>; the API stores each (collector, sequence) once, so a batch sent again after
-/// a lost response is acknowledged again without being applied twice. A collector therefore keeps an event in
-/// its spool until a response acknowledges it.
+/// Each event is validated on its own: an event the API cannot store is refused alone and listed in
+/// <see cref="IngestResult.Rejected"/>, the others are stored in one transaction. Every event carries the collector
+/// instance's <see cref="IngestEvent.Sequence"/>; the API stores each (collector, <see cref="Instance"/>, sequence)
+/// once, so a batch sent again after a lost response is acknowledged again without being applied twice. A collector
+/// therefore keeps an event in its spool until a response acknowledges it.
 /// </remarks>
 public sealed record IngestBatch
 {
+    /// <summary>
+    /// The sending collector instance: chosen when its spool is created and kept with the spool. Several instances may
+    /// share one collector key (a DaemonSet), and an instance whose spool was wiped is a new instance, so sequence
+    /// numbers are unique only per instance. Optional for older collectors, which are all the empty instance.
+    /// </summary>
+    public Guid? Instance { get; init; }
+
     /// <summary>The events, in the order the collector produced them (ascending <see cref="IngestEvent.Sequence"/>).</summary>
     public required IReadOnlyList<IngestEvent> Events { get; init; }
 }
@@ -27,4 +35,23 @@ public sealed record IngestResult
 
     /// <summary>The highest sequence number of the batch: everything up to it may leave the collector's spool.</summary>
     public required long AcknowledgedThrough { get; init; }
+
+    /// <summary>
+    /// Events of the batch that were refused for good (invalid, or refused by the database), with the reasons. Sending
+    /// them again changes nothing: the collector sets them aside for a person and moves on.
+    /// </summary>
+    public IReadOnlyList<RejectedEvent> Rejected { get; init; } = [];
+}
+
+/// <summary>One event of a batch that the API refused.</summary>
+public sealed record RejectedEvent
+{
+    /// <summary>The event's sequence number.</summary>
+    public required long Sequence { get; init; }
+
+    /// <summary>Its position in the batch's <c>events</c> array.</summary>
+    public required int Index { get; init; }
+
+    /// <summary>Why, each as "JSON path: reason".</summary>
+    public required IReadOnlyList<string> Reasons { get; init; }
 }

@@ -16,8 +16,9 @@ namespace PvsFleet.Contracts.Ingest;
 public abstract record IngestEvent
 {
     /// <summary>
-    /// The collector's own sequence number, strictly increasing over the collector's life (it survives restarts
-    /// through the spool). It is the idempotency key together with the collector: must be ≥ 1.
+    /// The collector instance's own sequence number, strictly increasing over the life of its spool (it survives
+    /// restarts through the spool; a new spool is a new instance, see <see cref="IngestBatch.Instance"/>). It is the
+    /// idempotency key together with the collector and the instance: must be ≥ 1.
     /// </summary>
     public required long Sequence { get; init; }
 
@@ -117,4 +118,13 @@ public sealed record CollectorHeartbeatEvent : IngestEvent
     /// <c>-i any</c>) since the collector started: recognised as copies, never counted as retries.
     /// </summary>
     public long DuplicateFrames { get; init; }
+
+    /// <summary>Events the API refused that this collector instance set aside (in <c>spool/rejected/</c>) since its spool was made.</summary>
+    public long RejectedEvents { get; init; }
+
+    /// <summary>Spool lines that could not be read back and were set aside (in <c>spool/rejected/</c>) since the spool was made.</summary>
+    public long CorruptSpoolLines { get; init; }
+
+    /// <summary>The machine the collector instance runs on (a node name in Kubernetes), to tell instances apart.</summary>
+    public string? Host { get; init; }
 }

@@ -39,6 +39,13 @@ public sealed record SessionSnapshot
     /// <summary>When the session ended, if it has, UTC.</summary>
     public DateTimeOffset? EndedAt { get; init; }
 
+    /// <summary>
+    /// When the device last made progress (a DHCP step, a TFTP block, a logon reply, a stream read answered), UTC. A
+    /// session is stuck when this is older than its phase's threshold, however long the phase itself has lasted.
+    /// Optional for older collectors: the API then judges by the phase's start, as they did.
+    /// </summary>
+    public DateTimeOffset? LastProgressAt { get; init; }
+
     /// <summary>Timing and retries of every phase entered so far, at most one entry per phase.</summary>
     public IReadOnlyList<PhaseTiming> Phases { get; init; } = [];
 

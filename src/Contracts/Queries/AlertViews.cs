@@ -5,6 +5,8 @@ public enum AlertKind
     StuckSession = 0,
     FailedBoot = 1,
     CollectorSilent = 2,
+    /// <summary>A session is healthy (it makes progress) but longer in a phase than its site allows: optional, off by default.</summary>
+    SlowPhase = 3,
 }
 
 public enum AlertState

@@ -28,6 +28,20 @@ internal sealed class CollectorConfiguration : IEntityTypeConfiguration<Collecto
     }
 }
 
+internal sealed class CollectorInstanceConfiguration : IEntityTypeConfiguration<CollectorInstance>
+{
+    public void Configure(EntityTypeBuilder<CollectorInstance> b)
+    {
+        b.ToTable("CollectorInstances");
+        b.HasKey(x => new { x.CollectorId, x.Instance });
+        b.Property(x => x.Host).HasMaxLength(200);
+        b.Property(x => x.Interface).HasMaxLength(200);
+        b.Property(x => x.Version).HasMaxLength(100);
+        // Written with every batch of the instance: no index but the key, so the update stays in place (HOT).
+        b.HasStorageParameter("fillfactor", 70);
+    }
+}
+
 internal sealed class DeviceConfiguration : IEntityTypeConfiguration<Device>
 {
     public void Configure(EntityTypeBuilder<Device> b)
@@ -96,8 +110,9 @@ internal sealed class IngestedEventConfiguration : IEntityTypeConfiguration<Inge
     {
         b.ToTable("Events");
         b.Property(x => x.Type).HasMaxLength(32);
-        // The idempotency key: a batch sent twice is stored once.
-        b.HasIndex(x => new { x.CollectorId, x.Sequence }).IsUnique();
+        // The idempotency key: a batch sent twice is stored once. Sequences count per collector instance (see
+        // CollectorInstance), so two instances sharing a key, or a spool made anew, never collide.
+        b.HasIndex(x => new { x.CollectorId, x.Instance, x.Sequence }).IsUnique();
         b.HasIndex(x => new { x.SessionId, x.Timestamp });
         // Retention deletes by receipt time, which grows with the table's physical order: a BRIN index on PostgreSQL
         // (a few pages, next to nothing per insert) serves it as well as a B-tree would.

@@ -113,9 +113,15 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                         .HasMaxLength(255)
                         .HasColumnType("character varying(255)");
 
+                    b.Property<Guid>("Instance")
+                        .HasColumnType("uuid");
+
                     b.Property<string>("Ip")
                         .HasMaxLength(45)
                         .HasColumnType("character varying(45)");
+
+                    b.Property<DateTime?>("LastProgressAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<long>("LastSequence")
                         .HasColumnType("bigint");
@@ -240,6 +246,66 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.ToTable("Collectors");
                 });
 
+            modelBuilder.Entity("PvsFleet.Api.Data.CollectorInstance", b =>
+                {
+                    b.Property<int>("CollectorId")
+                        .HasColumnType("integer");
+
+                    b.Property<Guid>("Instance")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("ActiveSessions")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("CorruptSpoolLines")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("FirstSeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Host")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Interface")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long>("InterfaceDropped")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("LastSequence")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("PacketsDropped")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("PacketsReceived")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("RefusedEvents")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("RejectedEvents")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("SpooledEvents")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Version")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.HasKey("CollectorId", "Instance");
+
+                    b.ToTable("CollectorInstances", (string)null);
+
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
+                });
+
             modelBuilder.Entity("PvsFleet.Api.Data.Device", b =>
                 {
                     b.Property<long>("Id")
@@ -338,6 +404,9 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.Property<int>("CollectorId")
                         .HasColumnType("integer");
 
+                    b.Property<Guid>("Instance")
+                        .HasColumnType("uuid");
+
                     b.Property<string>("Payload")
                         .IsRequired()
                         .HasColumnType("text");
@@ -365,10 +434,10 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("ReceivedAt"), "brin");
 
-                    b.HasIndex("CollectorId", "Sequence")
-                        .IsUnique();
-
                     b.HasIndex("SessionId", "Timestamp");
+
+                    b.HasIndex("CollectorId", "Instance", "Sequence")
+                        .IsUnique();
 
                     b.ToTable("Events", (string)null);
                 });

@@ -106,8 +106,14 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                         .HasMaxLength(255)
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid>("Instance")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Ip")
                         .HasMaxLength(45)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastProgressAt")
                         .HasColumnType("TEXT");
 
                     b.Property<long>("LastSequence")
@@ -231,6 +237,66 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                     b.ToTable("Collectors");
                 });
 
+            modelBuilder.Entity("PvsFleet.Api.Data.CollectorInstance", b =>
+                {
+                    b.Property<int>("CollectorId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("Instance")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ActiveSessions")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CorruptSpoolLines")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("FirstSeenAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Host")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Interface")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("InterfaceDropped")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("LastSeenAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LastSequence")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("PacketsDropped")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("PacketsReceived")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RefusedEvents")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RejectedEvents")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("SpooledEvents")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Version")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("CollectorId", "Instance");
+
+                    b.ToTable("CollectorInstances", (string)null);
+
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
+                });
+
             modelBuilder.Entity("PvsFleet.Api.Data.Device", b =>
                 {
                     b.Property<long>("Id")
@@ -297,6 +363,9 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                     b.Property<int>("CollectorId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<Guid>("Instance")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Payload")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -323,10 +392,10 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                     b.HasIndex("ReceivedAt")
                         .HasAnnotation("Npgsql:IndexMethod", "brin");
 
-                    b.HasIndex("CollectorId", "Sequence")
-                        .IsUnique();
-
                     b.HasIndex("SessionId", "Timestamp");
+
+                    b.HasIndex("CollectorId", "Instance", "Sequence")
+                        .IsUnique();
 
                     b.ToTable("Events", (string)null);
                 });
