@@ -84,7 +84,14 @@ public sealed partial class DashboardTests(Browser browser) : IAsyncLifetime
         {
             var bar = page.Locator($".wf-row[data-phase={phase}][data-reached=true] [data-testid=phase-bar]");
             await Expect(bar).ToBeVisibleAsync();
+            // The server-rendered page is replaced when the browser's runtime takes over: measure the bar that stays.
             var box = await bar.BoundingBoxAsync();
+            for (var attempt = 0; attempt < 50 && box is not { Width: > 0, Height: > 0 }; attempt++)
+            {
+                await Task.Delay(100);
+                box = await bar.BoundingBoxAsync();
+            }
+
             Assert.True(box is { Width: > 0, Height: > 0 }, $"{phase} bar has no size");
         }
         await Browser.ScreenshotAsync(page, "device-timeline");
