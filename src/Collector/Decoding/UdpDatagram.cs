@@ -18,6 +18,9 @@ public readonly ref struct UdpDatagram
     public ushort DestinationPort { get; init; }
     public ReadOnlySpan<byte> Payload { get; init; }
 
+    /// <summary>The payload length the header declares: more than <see cref="Payload"/> holds in a first fragment.</summary>
+    public int DeclaredPayloadLength { get; init; }
+
     /// <param name="segment">The IPv4 payload.</param>
     /// <param name="allowTruncated">For a first fragment the length field covers bytes that arrive later.</param>
     public static bool TryParse(ReadOnlySpan<byte> segment, out UdpDatagram result, bool allowTruncated = false)
@@ -39,6 +42,7 @@ public readonly ref struct UdpDatagram
             SourcePort = BinaryPrimitives.ReadUInt16BigEndian(segment),
             DestinationPort = BinaryPrimitives.ReadUInt16BigEndian(segment[2..]),
             Payload = segment[HeaderLength..Math.Min(length, segment.Length)],
+            DeclaredPayloadLength = length - HeaderLength,
         };
         return true;
     }

@@ -582,13 +582,36 @@ public sealed class BootTracker
         var what = session.Transfer.Matches(devicePort) || serverPort == TftpPort ? "TFTP"
             : options.Ports.IsStreamService(serverPort) ? "PVS"
             : null;
-        if (what is null || session.FragmentationReported)
+        if (what is null)
         {
             return;
         }
 
-        session.FragmentationReported = true;
-        AddIssue(session, IssueCatalog.Fragmentation(at, session.Phase, what));
+        if (!session.FragmentationReported)
+        {
+            session.FragmentationReported = true;
+            AddIssue(session, IssueCatalog.Fragmentation(at, session.Phase, what));
+        }
+
+        // A fragmented DATA block still moves the download: its first fragment holds the opcode and the block number,
+        // and the UDP length says how long the block is — all the transfer needs.
+        if (!fromDevice && session.Transfer.Matches(devicePort) && udp.Payload.Length >= 4
+            && System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(udp.Payload) == (ushort)TftpOpcode.Data)
+        {
+            LastFrameSession = session;
+            session.LastActivity = at;
+            ref var transfer = ref session.Transfer;
+            transfer.Answered = true;
+            transfer.ServerPort = serverPort;
+            if (transfer.AcceptData(System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(udp.Payload[2..]), udp.DeclaredPayloadLength - 4))
+            {
+                Progress(session, at);
+            }
+            else
+            {
+                CountRetry(session, at);
+            }
+        }
     }
 
     // ---------------------------------------------------------------- PVS and TFTP data ports

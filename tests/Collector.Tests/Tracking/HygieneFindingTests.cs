@@ -44,9 +44,14 @@ public class HygieneFindingTests
         BinaryPrimitives.WriteUInt16BigEndian(udp.AsSpan(8), 3);
         BinaryPrimitives.WriteUInt16BigEndian(udp.AsSpan(10), 1);
         var firstFragment = FrameBuilder.Ipv4(BootScenario.ServerIp, BootScenario.DeviceIp, Ipv4Packet.ProtocolUdp, udp, flagsAndFragment: 0x2000);
-        scenario.At(1.002).Add(FrameBuilder.Ethernet(BootScenario.Server, BootScenario.Device, EthernetFrame.EtherTypeIPv4, firstFragment));
+        scenario.At(1.002).Add(FrameBuilder.Ethernet(BootScenario.Server, BootScenario.Device, EthernetFrame.EtherTypeIPv4, firstFragment))
+            .At(1.003).TftpAck(2070, 40000, 1).At(1.004).Data(40000, 2070, 2, 100).At(1.005).TftpAck(2070, 40000, 2);
 
         var session = Only(scenario.Run());
+
+        // The fragmented block still counts: the download completes and the logon phase begins.
+        Assert.Equal(new BootstrapReport(2, 8192, 1, null, true), session.Bootstrap);
+        Assert.Equal(BootPhase.PvsLogon, session.Phase);
 
         var finding = Assert.Single(session.Issues, i => i.Kind == BootIssueKind.Fragmentation);
         Assert.Equal(BootPhase.BootstrapDownload, finding.Phase);
