@@ -484,7 +484,7 @@ public sealed class BootTracker
         if (!session.FirmwareMismatchReported && options.IsBootstrapOfOtherFirmware(request.FileName, session.Firmware))
         {
             session.FirmwareMismatchReported = true;
-            AddIssue(session, IssueCatalog.BootstrapFirmwareMismatch(at, Text(request.FileName) ?? "", session.Firmware));
+            AddIssue(session, IssueCatalog.BootstrapFirmwareMismatch(at, Text(request.FileName) ?? "", session.Firmware, server));
         }
 
         // A first read, or a new RRQ from the same client port once the server had answered: the transfer restarts.
@@ -588,7 +588,7 @@ public sealed class BootTracker
         }
 
         session.FragmentationReported = true;
-        AddIssue(session, IssueCatalog.Fragmentation(at, session.Phase, what));
+        AddIssue(session, IssueCatalog.Fragmentation(at, session.Phase, what, fromDevice ? ip.Destination : ip.Source));
     }
 
     // ---------------------------------------------------------------- PVS and TFTP data ports
