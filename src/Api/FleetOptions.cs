@@ -69,6 +69,9 @@ public sealed class AlertOptions
     public int WebhookMaxAttempts { get; set; } = 5;
     public TimeSpan WebhookFirstRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Network-hygiene findings: grouping, resolution and the slow-TFTP rule.</summary>
+    public HygieneOptions Hygiene { get; set; } = new();
+
     /// <summary>The site's slow-phase limit for the phase, or null when none is set.</summary>
     public TimeSpan? SlowPhaseLimit(string site, BootPhase phase)
     {
@@ -83,6 +86,21 @@ public sealed class AlertOptions
             return TimeSpan.FromSeconds(siteSeconds);
         return TimeSpan.FromSeconds(StuckThresholds.TryGetValue(phase, out var seconds) ? seconds : 60);
     }
+}
+
+public sealed class HygieneOptions
+{
+    /// <summary>A hygiene alert resolves once no device has shown its finding for this long.</summary>
+    public TimeSpan ResolveAfterQuiet { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Sessions that started within this window feed the slow-TFTP rule.</summary>
+    public TimeSpan SlowTftpWindow { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>A TFTP server is slow when its median bootstrap download of a file is at least this many times the fastest server's.</summary>
+    public double SlowTftpFactor { get; set; } = 2.0;
+
+    /// <summary>Downloads of a file each server (the slow and the fastest) needs in the window before the rule judges it.</summary>
+    public int SlowTftpMinSamples { get; set; } = 20;
 }
 
 public sealed class SiteAlertOptions

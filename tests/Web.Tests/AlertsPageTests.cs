@@ -98,4 +98,32 @@ public sealed class AlertsPageTests : PageTest
 
         Eventually(() => Assert.Equal(2, page.FindAll("[data-alert]").Count));
     }
+
+    [Fact]
+    public void A_hygiene_alert_shows_as_network_hygiene_with_server_device_count_and_hint_and_the_kind_filter_reaches_the_api()
+    {
+        var hygiene = new AlertView(7, "HQ", AlertKind.NetworkHygiene, AlertState.Open,
+            "More than one server gives PXE clients boot information (10.0.0.4, 10.0.0.66), seen by 500 devices.", null, null, null, null,
+            Now.AddMinutes(-3), null, null, null)
+        {
+            Finding = HygieneFinding.MultiplePxeServers, Server = "10.0.0.4, 10.0.0.66", DeviceCount = 500, LastSeenAt = Now.AddMinutes(-1),
+            Hint = "a rogue or second PXE service races the PVS one",
+        };
+        Api.Json("api/v1/alerts", Page(hygiene));
+        GoTo("/alerts?kind=NetworkHygiene");
+
+        var page = Render<Alerts>();
+
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-alert]")));
+        var row = page.Find("[data-alert='7']");
+        Assert.Contains("Network hygiene", row.TextContent, StringComparison.Ordinal);
+        Assert.Equal("Several PXE servers", page.Find("[data-testid=hygiene-finding]").TextContent.Trim());
+        Assert.Equal("10.0.0.4, 10.0.0.66", page.Find("[data-testid=hygiene-server]").TextContent.Trim());
+        Assert.Contains("500 devices", page.Find("[data-testid=hygiene-devices]").TextContent, StringComparison.Ordinal);
+        Assert.Contains("rogue or second PXE service", page.Find("[data-testid=hygiene-hint]").TextContent, StringComparison.Ordinal);
+        Assert.Single(page.FindAll("[data-testid=acknowledge]"));
+        var query = HttpUtility.ParseQueryString(Api.Requests.Last(r => r.RequestUri!.AbsolutePath.EndsWith("alerts", StringComparison.Ordinal)).RequestUri!.Query);
+        Assert.Equal("NetworkHygiene", query["kind"]);
+        Assert.Equal("NetworkHygiene", page.Find("[data-testid=filter-kind]").GetAttribute("value"));
+    }
 }

@@ -20,10 +20,11 @@ namespace PvsFleet.Api.Alerts;
 public sealed class AlertEvaluator(
     IServiceScopeFactory scopes, TimeProvider clock, IOptionsMonitor<FleetOptions> options,
     IHubContext<FleetHub, IFleetClient> hub, WebhookOutbox webhooks, FleetMetrics metrics, AlertLeadership leadership,
-    ILogger<AlertEvaluator> log)
+    IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, ILogger<AlertEvaluator> log)
     : BackgroundService
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly HygieneRules _hygiene = new(json.Value.SerializerOptions);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -194,12 +195,15 @@ public sealed class AlertEvaluator(
         // A revoked collector's silence is expected.
         resolved.AddRange(silentOpen.Values.Where(a => collectors.All(c => c.Id != a.CollectorId)));
 
+        // Network hygiene: one alert per site, finding and server, counting the devices that show it.
+        var recounted = await _hygiene.EvaluateAsync(db, o.Hygiene, now, active, opened, resolved, ct);
+
         foreach (var a in resolved)
         {
             a.State = AlertState.Resolved;
             a.ResolvedAt = now;
         }
-        db.Alerts.AddRange(opened);
+        db.Alerts.AddRange(opened.Where(a => a.Kind != AlertKind.NetworkHygiene));
         await db.SaveChangesAsync(ct);
         metrics.OpenAlerts(active.Count - resolved.Count + opened.Count);
 
@@ -224,6 +228,9 @@ public sealed class AlertEvaluator(
         }
         foreach (var m in messages)
             webhooks.Enqueue(m);
+        // A recount is news for the dashboard, not for the webhook: a storm would otherwise page once per pass.
+        foreach (var a in recounted)
+            await hub.Clients.Group(FleetHub.GroupFor(sites.GetValueOrDefault(a.SiteId, ""))).AlertChanged(AlertsApi.ToMessage(a, sites.GetValueOrDefault(a.SiteId, ""), null));
         if (messages.Count > 0 && log.IsEnabled(LogLevel.Information))
             log.LogInformation("Alerts: {Opened} opened, {Resolved} resolved", opened.Count, resolved.Count);
         return messages;

@@ -160,6 +160,21 @@ public sealed class Alert
     public DateTime? AcknowledgedAt { get; set; }
     public string? AcknowledgedBy { get; set; }
     public DateTime? ResolvedAt { get; set; }
+    /// <summary>Network hygiene: what was found, and about which server (null when the finding names none).</summary>
+    public HygieneFinding? Finding { get; set; }
+    public string? Server { get; set; }
+    public string? Hint { get; set; }
+    /// <summary>Network hygiene: distinct devices in <see cref="AlertDevice"/> (slow TFTP: the slow server's samples).</summary>
+    public int DeviceCount { get; set; }
+    public DateTime? LastSeenAt { get; set; }
+}
+
+/// <summary>A device that showed a network-hygiene alert's finding: counted once however often it reports it.</summary>
+public sealed class AlertDevice
+{
+    public long AlertId { get; set; }
+    public Alert Alert { get; set; } = null!;
+    public required string Mac { get; set; }
 }
 
 /// <summary>

@@ -17,6 +17,7 @@ public abstract class FleetDbContext(DbContextOptions options) : DbContext(optio
     public DbSet<SessionPhase> SessionPhases => Set<SessionPhase>();
     public DbSet<IngestedEvent> Events => Set<IngestedEvent>();
     public DbSet<Alert> Alerts => Set<Alert>();
+    public DbSet<AlertDevice> AlertDevices => Set<AlertDevice>();
 
     public abstract bool IsPostgres { get; }
 

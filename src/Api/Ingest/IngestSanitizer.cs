@@ -13,8 +13,8 @@ public static class IngestSanitizer
 {
     public static IngestEvent Clean(IngestEvent e) => e switch
     {
-        IssueEvent ie when IsDirty(ie.Detail) || IsDirty(ie.Hint) || IsDirty(ie.Session) =>
-            ie with { Detail = Text(ie.Detail), Hint = Text(ie.Hint), Session = Clean(ie.Session) },
+        IssueEvent ie when IsDirty(ie.Detail) || IsDirty(ie.Hint) || IsDirty(ie.Server) || IsDirty(ie.Session) =>
+            ie with { Detail = Text(ie.Detail), Hint = Text(ie.Hint), Server = Text(ie.Server), Session = Clean(ie.Session) },
         SessionEvent se when IsDirty(se.Session) => se with { Session = Clean(se.Session) },
         CollectorHeartbeatEvent hb when IsDirty(hb.Interface) || IsDirty(hb.Version) || IsDirty(hb.Host) =>
             hb with { Interface = Text(hb.Interface), Version = Text(hb.Version), Host = Text(hb.Host) },

@@ -82,6 +82,8 @@ public static class IngestValidator
                         Error(At(i, ".detail"), "At most 512 characters.");
                     if (ie.Hint is { Length: > 512 })
                         Error(At(i, ".hint"), "At most 512 characters.");
+                    if (ie.Server is { Length: > 100 })
+                        Error(At(i, ".server"), "At most 100 characters.");
                     break;
                 case SessionEndedEvent se:
                     if (!Enum.IsDefined(se.Outcome) || se.Outcome == BootOutcome.InProgress)

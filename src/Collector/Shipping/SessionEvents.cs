@@ -95,6 +95,7 @@ public sealed class SessionEvents(Action<IngestEvent> sink, TimeSpan? progressIn
         return new IssueEvent
         {
             Sequence = 0, Timestamp = issue.At, Session = Snapshot(session), Kind = issue.Kind, Phase = issue.Phase, Detail = detail, Hint = hint,
+            Server = issue.Server,
         };
     }
 

@@ -7,4 +7,7 @@ public sealed record BootIssue(BootIssueKind Kind, DateTime At, BootPhase Phase,
 {
     /// <summary>The ordinal of the frame that showed the problem in the recording (for Stuck: the last one that made progress).</summary>
     public long Frame { get; init; }
+
+    /// <summary>The server (or servers, sorted) a network-hygiene finding is about, so the API groups findings per server.</summary>
+    public string? Server { get; init; }
 }

@@ -484,7 +484,7 @@ public sealed class BootTracker
         if (!session.FirmwareMismatchReported && options.IsBootstrapOfOtherFirmware(request.FileName, session.Firmware))
         {
             session.FirmwareMismatchReported = true;
-            AddIssue(session, IssueCatalog.BootstrapFirmwareMismatch(at, Text(request.FileName) ?? "", session.Firmware));
+            AddIssue(session, IssueCatalog.BootstrapFirmwareMismatch(at, Text(request.FileName) ?? "", session.Firmware, server));
         }
 
         // A first read, or a new RRQ from the same client port once the server had answered: the transfer restarts.
@@ -590,7 +590,7 @@ public sealed class BootTracker
         if (!session.FragmentationReported)
         {
             session.FragmentationReported = true;
-            AddIssue(session, IssueCatalog.Fragmentation(at, session.Phase, what));
+            AddIssue(session, IssueCatalog.Fragmentation(at, session.Phase, what, fromDevice ? ip.Destination : ip.Source));
         }
 
         // A fragmented DATA block still moves the download: its first fragment holds the opcode and the block number,

@@ -46,27 +46,31 @@ internal static class IssueCatalog
         "Windows lost the PVS network stack as it loaded: check that no NIC driver or VM tools (VMware Tools, Xen/Citrix tools) replaced the NIC the vDisk was built with, "
         + "remove hidden (ghost) NICs from the vDisk, and look for STOP 0x7B on the console");
 
-    public static BootIssue MultiplePxeServers(DateTime at, uint first, uint second) => new(
+    public static BootIssue MultiplePxeServers(DateTime at, uint first, uint second) => new BootIssue(
         BootIssueKind.MultiplePxeServers, at, BootPhase.IpAcquisition,
         $"two servers gave this PXE client boot information: {Ipv4Address.Format(first)} and {Ipv4Address.Format(second)}",
-        "a rogue or second PXE service (WDS, another PVS PXE service, a DHCP scope with options 66/67) races the PVS one: keep one per segment, or scope the other away from target devices");
+        "a rogue or second PXE service (WDS, another PVS PXE service, a DHCP scope with options 66/67) races the PVS one: keep one per segment, or scope the other away from target devices")
+    { Server = Servers([first, second]) };
 
-    public static BootIssue Fragmentation(DateTime at, BootPhase phase, string what) => new(
+    public static BootIssue Fragmentation(DateTime at, BootPhase phase, string what, uint server) => new BootIssue(
         BootIssueKind.Fragmentation, at, phase,
         $"the device's {what} datagrams arrive in IP fragments",
         phase == BootPhase.BootstrapDownload
             ? "the TFTP block size is above what the path carries: lower the PXE service's or TFTP server's maximum blksize (1432 fits a 1500-byte MTU with VLAN tags), or fix the path MTU"
-            : "the PVS MTU setting is above what the path carries: set the Stream Service MTU to the path's (1506 default = 1464-byte payload), or fix the path MTU / jumbo frames end to end");
+            : "the PVS MTU setting is above what the path carries: set the Stream Service MTU to the path's (1506 default = 1464-byte payload), or fix the path MTU / jumbo frames end to end")
+    { Server = Servers([server]) };
 
-    public static BootIssue BootstrapFirmwareMismatch(DateTime at, string file, Firmware firmware) => new(
+    public static BootIssue BootstrapFirmwareMismatch(DateTime at, string file, Firmware firmware, uint server) => new BootIssue(
         BootIssueKind.BootstrapFirmwareMismatch, at, BootPhase.BootstrapDownload,
         $"a {firmware} client asked for {file}, the bootstrap of the other firmware",
-        "point DHCP option 67 (or the PXE service) at ARDBP32.bin for BIOS and pvsnbpx64.efi for UEFI, for example with a vendor-class (option 60/93) policy");
+        "point DHCP option 67 (or the PXE service) at ARDBP32.bin for BIOS and pvsnbpx64.efi for UEFI, for example with a vendor-class (option 60/93) policy")
+    { Server = Servers([server]) };
 
-    public static BootIssue NoPxeOffer(DateTime at, IReadOnlyList<uint> servers) => new(
+    public static BootIssue NoPxeOffer(DateTime at, IReadOnlyList<uint> servers) => new BootIssue(
         BootIssueKind.NoPxeOffer, at, BootPhase.IpAcquisition,
         $"only offers without PXE boot information, from {Servers(servers)}: the device asks again",
-        "no PXE answer reaches the device: check the PVS PXE service (or DHCP options 66/67 and option 60 PXEClient on the DHCP server) and, on routed subnets, an IP helper towards the PXE server");
+        "no PXE answer reaches the device: check the PVS PXE service (or DHCP options 66/67 and option 60 PXEClient on the DHCP server) and, on routed subnets, an IP helper towards the PXE server")
+    { Server = Servers(servers) };
 
     public static BootIssue Stuck(DateTime at, BootSession session, TimeSpan silence)
     {
@@ -117,8 +121,9 @@ internal static class IssueCatalog
         _ => "check the device's console",
     };
 
+    // Sorted, so every device that sees the same pair of servers names them alike.
     private static string Servers(IReadOnlyList<uint> servers) =>
-        string.Join(", ", servers.Where(s => s != 0).Select(Ipv4Address.Format));
+        string.Join(", ", servers.Where(s => s != 0).Distinct().Order().Select(Ipv4Address.Format));
 
     private static string Describe(string? file) => file is null ? "the bootstrap" : $"file {file}";
 }

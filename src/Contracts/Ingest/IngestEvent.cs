@@ -77,6 +77,12 @@ public sealed record IssueEvent : SessionEvent
 
     /// <summary>What to check first, worded for a PVS admin (at most 512 characters); the dashboard shows it beside the problem.</summary>
     public string? Hint { get; init; }
+
+    /// <summary>
+    /// For network-hygiene kinds: the server (or servers, comma-separated and sorted) the finding is about, e.g. the two
+    /// PXE servers that answered (at most 100 characters). The API groups hygiene alerts by it.
+    /// </summary>
+    public string? Server { get; init; }
 }
 
 /// <summary>The session is over: the device reached BNIStack, failed, or was given up on as stuck.</summary>

@@ -27,7 +27,14 @@ public sealed record SessionChange(
 /// <summary>An alert as pushed live; <see cref="State"/> is <c>open</c>, <c>acknowledged</c> or <c>resolved</c>.</summary>
 public sealed record AlertMessage(
     long Id, string Site, string Kind, string State, string Message, Guid? SessionId, string? Mac, string? Collector,
-    DateTimeOffset OpenedAt, DateTimeOffset? ResolvedAt);
+    DateTimeOffset OpenedAt, DateTimeOffset? ResolvedAt)
+{
+    /// <summary>Network hygiene: what was found (a HygieneFinding name), the server it is about, the hint and the devices counted.</summary>
+    public string? Finding { get; init; }
+    public string? Server { get; init; }
+    public string? Hint { get; init; }
+    public int DeviceCount { get; init; }
+}
 
 /// <summary>A collector's last sign of life and capture statistics.</summary>
 public sealed record CollectorStatusMessage(

@@ -51,9 +51,10 @@ public sealed class FleetApi(HttpClient http, ApiKey key)
     public Task<SessionDetail?> GetSessionAsync(Guid id, CancellationToken ct = default) =>
         GetOrNullAsync<SessionDetail>("api/v1/sessions/" + id.ToString(), ct);
 
-    public Task<Paged<AlertView>> GetAlertsAsync(AlertState? state, string? site, int page, int pageSize, CancellationToken ct = default) =>
+    public Task<Paged<AlertView>> GetAlertsAsync(AlertState? state, string? site, int page, int pageSize, AlertKind? kind = null,
+        CancellationToken ct = default) =>
         GetAsync<Paged<AlertView>>(Query("api/v1/alerts",
-            ("state", state?.ToString().ToLowerInvariant()), ("site", site), ("page", Num(page)), ("pageSize", Num(pageSize))), ct);
+            ("state", state?.ToString().ToLowerInvariant()), ("site", site), ("kind", kind?.ToString()), ("page", Num(page)), ("pageSize", Num(pageSize))), ct);
 
     public async Task<AlertView> AcknowledgeAsync(long id, CancellationToken ct = default)
     {

@@ -156,6 +156,22 @@ internal sealed class BootScenario
         return this;
     }
 
+    /// <summary>The events the collector would ship for the scenario: the tracker feeds the real <see cref="PvsFleet.Collector.Shipping.SessionEvents"/>.</summary>
+    public List<PvsFleet.Contracts.Ingest.IngestEvent> Events()
+    {
+        var events = new List<PvsFleet.Contracts.Ingest.IngestEvent>();
+        var tracker = new BootTracker(Options, new PvsFleet.Collector.Shipping.SessionEvents(events.Add).OnSessionChanged);
+        var ordered = frames.OrderBy(f => f.At).ToList();
+        foreach (var (at, frame) in ordered)
+        {
+            tracker.Process(at, frame);
+            tracker.Advance(at);
+        }
+
+        tracker.Finish(ordered[^1].At);
+        return events;
+    }
+
     /// <summary>Feeds every frame in time order, advancing the clock as analyze does, and judges at the last frame.</summary>
     public AnalysisReport Run(double? captureEnd = null)
     {

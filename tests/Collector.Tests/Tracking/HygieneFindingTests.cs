@@ -73,6 +73,24 @@ public class HygieneFindingTests
     }
 
     [Fact]
+    public void The_shipped_issue_events_name_the_server_each_finding_is_about()
+    {
+        var rogueOffer = new DhcpBuilder(DhcpMessage.OpReply, BootScenario.Device, 1, DhcpMessageType.Offer).YourAddress(Ipv4Address.Parse("10.1.1.200"))
+            .Address(54, RogueIp).Option(67, "boot\\x64\\wdsnbp.com");
+        var rogue = new BootScenario().At(0).Discover(1).At(0.4).Offer(1)
+            .At(0.45).Add(FrameBuilder.Udp(Rogue, FrameBuilder.Broadcast, RogueIp, 0xFFFFFFFF, 67, 68, rogueOffer.Build()))
+            .At(0.6).Request(1).At(0.7).Ack(1).Download(1);
+        var mismatch = new BootScenario().Dhcp(1, 0, arch: 7).Download(1, file: "ARDBP32.bin");
+
+        var pxe = Assert.Single(rogue.Events().OfType<PvsFleet.Contracts.Ingest.IssueEvent>(), e => e.Kind == BootIssueKind.MultiplePxeServers);
+        var firmware = Assert.Single(mismatch.Events().OfType<PvsFleet.Contracts.Ingest.IssueEvent>(), e => e.Kind == BootIssueKind.BootstrapFirmwareMismatch);
+
+        // Sorted, so every device seeing the same two servers is grouped under one alert by the API.
+        Assert.Equal("10.1.1.1, 10.1.1.66", pxe.Server);
+        Assert.Equal(Ipv4Address.Format(BootScenario.ServerIp), firmware.Server);
+    }
+
+    [Fact]
     public void A_matching_bootstrap_and_a_single_pxe_server_raise_nothing()
     {
         var session = Only(new BootScenario().Dhcp(1, 0, arch: 7, bootFile: "pvsnbpx64.efi").Download(1, file: "pvsnbpx64.efi").Run());

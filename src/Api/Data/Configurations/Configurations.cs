@@ -127,10 +127,22 @@ internal sealed class AlertConfiguration : IEntityTypeConfiguration<Alert>
         b.Property(x => x.Message).HasMaxLength(1000);
         b.Property(x => x.Mac).HasMaxLength(17);
         b.Property(x => x.AcknowledgedBy).HasMaxLength(200);
+        b.Property(x => x.Server).HasMaxLength(100);
+        b.Property(x => x.Hint).HasMaxLength(512);
         b.HasIndex(x => new { x.State, x.Kind });
         b.HasIndex(x => new { x.SiteId, x.State });
         b.HasIndex(x => x.SessionId);
         b.HasOne(x => x.Site).WithMany().HasForeignKey(x => x.SiteId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class AlertDeviceConfiguration : IEntityTypeConfiguration<AlertDevice>
+{
+    public void Configure(EntityTypeBuilder<AlertDevice> b)
+    {
+        b.HasKey(x => new { x.AlertId, x.Mac });
+        b.Property(x => x.Mac).HasMaxLength(17);
+        b.HasOne(x => x.Alert).WithMany().HasForeignKey(x => x.AlertId).OnDelete(DeleteBehavior.Cascade);
     }
 }
 

@@ -33,8 +33,21 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                     b.Property<int?>("CollectorId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("DeviceCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("Finding")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Hint")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("Kind")
                         .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("LastSeenAt")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Mac")
                         .HasMaxLength(17)
@@ -52,6 +65,10 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<DateTime?>("ResolvedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Server")
+                        .HasMaxLength(100)
                         .HasColumnType("TEXT");
 
                     b.Property<Guid?>("SessionId")
@@ -72,6 +89,20 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                     b.HasIndex("State", "Kind");
 
                     b.ToTable("Alerts");
+                });
+
+            modelBuilder.Entity("PvsFleet.Api.Data.AlertDevice", b =>
+                {
+                    b.Property<long>("AlertId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Mac")
+                        .HasMaxLength(17)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("AlertId", "Mac");
+
+                    b.ToTable("AlertDevices");
                 });
 
             modelBuilder.Entity("PvsFleet.Api.Data.BootSession", b =>
@@ -466,6 +497,17 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                         .IsRequired();
 
                     b.Navigation("Site");
+                });
+
+            modelBuilder.Entity("PvsFleet.Api.Data.AlertDevice", b =>
+                {
+                    b.HasOne("PvsFleet.Api.Data.Alert", "Alert")
+                        .WithMany()
+                        .HasForeignKey("AlertId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Alert");
                 });
 
             modelBuilder.Entity("PvsFleet.Api.Data.BootSession", b =>
