@@ -83,13 +83,14 @@ public sealed class FleetMetrics
         {
             using var scope = _scopes.CreateScope();
             var db = scope.ServiceProvider.GetRequiredService<FleetDbContext>();
+            var sites = db.Sites.AsNoTracking().ToDictionary(s => s.Id, s => s.Name);
             var rows = db.Devices.AsNoTracking()
                 .Where(d => (d.CurrentOutcome == BootOutcome.InProgress || d.CurrentOutcome == BootOutcome.Stuck) && d.CurrentPhase != null)
-                .GroupBy(d => new { d.Site.Name, d.CurrentPhase, d.CurrentOutcome })
-                .Select(g => new { g.Key.Name, g.Key.CurrentPhase, g.Key.CurrentOutcome, Count = g.LongCount() })
+                .GroupBy(d => new { d.SiteId, d.CurrentPhase, d.CurrentOutcome })
+                .Select(g => new { g.Key.SiteId, g.Key.CurrentPhase, g.Key.CurrentOutcome, Count = g.LongCount() })
                 .ToList();
             return [.. rows.Select(r => new Measurement<long>(r.Count,
-                new KeyValuePair<string, object?>("site", r.Name),
+                new KeyValuePair<string, object?>("site", sites.GetValueOrDefault(r.SiteId, r.SiteId.ToString(System.Globalization.CultureInfo.InvariantCulture))),
                 new KeyValuePair<string, object?>("phase", r.CurrentPhase!.Value.ToString()),
                 new KeyValuePair<string, object?>("outcome", r.CurrentOutcome!.Value.ToString())))];
         }
