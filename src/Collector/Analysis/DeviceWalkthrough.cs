@@ -17,8 +17,6 @@ public sealed class DeviceWalkthrough(MacAddress device, TrackerOptions options)
     private readonly List<(BootSession Session, string Text)> endings = [];
     private BootSession? latest;
 
-    public MacAddress Device => device;
-
     /// <summary>Called for every frame after the tracker processed it.</summary>
     public void OnFrame(BootTracker tracker, DateTime at, ReadOnlySpan<byte> frame, LinkType linkType)
     {

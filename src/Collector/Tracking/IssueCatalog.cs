@@ -6,6 +6,10 @@ namespace PvsFleet.Collector.Tracking;
 /// <summary>Every problem the tracker reports, worded for a PVS admin, with the first thing to check.</summary>
 internal static class IssueCatalog
 {
+    /// <summary>Offers without PXE information only: the same advice whether the device asks again or is stuck.</summary>
+    private const string NoPxeAnswerHint =
+        "no PXE answer reaches the device: check the PVS PXE service (or DHCP options 66/67 and option 60 PXEClient on the DHCP server) and, on routed subnets, an IP helper towards the PXE server";
+
     public static BootIssue TftpError(DateTime at, uint server, string? file, ushort code, string message) => new(
         BootIssueKind.TftpError, at, BootPhase.BootstrapDownload,
         $"TFTP server {Ipv4Address.Format(server)}: {Describe(file)} — {message} (TFTP error {code})",
@@ -69,7 +73,7 @@ internal static class IssueCatalog
     public static BootIssue NoPxeOffer(DateTime at, IReadOnlyList<uint> servers) => new BootIssue(
         BootIssueKind.NoPxeOffer, at, BootPhase.IpAcquisition,
         $"only offers without PXE boot information, from {Servers(servers)}: the device asks again",
-        "no PXE answer reaches the device: check the PVS PXE service (or DHCP options 66/67 and option 60 PXEClient on the DHCP server) and, on routed subnets, an IP helper towards the PXE server")
+        NoPxeAnswerHint)
     { Server = Servers(servers) };
 
     public static BootIssue Stuck(DateTime at, BootSession session, TimeSpan silence)
@@ -87,7 +91,7 @@ internal static class IssueCatalog
         {
             return new(BootIssueKind.Stuck, at, phase,
                 $"only offers without PXE boot information, from {Servers(plain)} (no progress for {seconds} s in {phase})",
-                "no PXE answer reaches the device: check the PVS PXE service (or DHCP options 66/67 and option 60 PXEClient) and, on routed subnets, an IP helper towards the PXE server");
+                NoPxeAnswerHint);
         }
 
         if (phase == BootPhase.IpAcquisition && session.AddressAcknowledged)
