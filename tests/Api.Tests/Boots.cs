@@ -31,6 +31,13 @@ internal sealed class Boot(string mac, DateTimeOffset start, Guid? id = null)
         return new PhaseEnteredEvent { Sequence = seq, Timestamp = at, Phase = phase, Session = Snapshot() };
     }
 
+    /// <summary>Retries counted in the current phase: the snapshot carries the running total.</summary>
+    public RetriesEvent Retry(long seq, int count, DateTimeOffset at)
+    {
+        _phases[^1] = _phases[^1] with { Retries = _phases[^1].Retries + count };
+        return new RetriesEvent { Sequence = seq, Timestamp = at, Phase = Phase, Count = count, Session = Snapshot() };
+    }
+
     public SessionEndedEvent End(long seq, BootOutcome outcome, DateTimeOffset at)
     {
         Outcome = outcome;

@@ -218,10 +218,10 @@ public static class IngestApi
     private static async Task PublishAsync(IHubContext<FleetHub, IFleetClient> hub, FleetMetrics metrics, IngestApplied applied)
     {
         var group = hub.Clients.Group(FleetHub.GroupFor(applied.Site));
+        // Only what this batch ended or added, after the commit: each replica counts what it stored, Prometheus sums them.
+        metrics.Measured(applied.Site, applied.Measured);
         foreach (var s in applied.ChangedSessions)
         {
-            if (s.Outcome != BootOutcome.InProgress && s.EndedAt is not null)
-                metrics.SessionOutcome(s.Outcome);
             await group.SessionChanged(FleetHub.ToChange(applied.Site, s));
         }
         if (applied.HeartbeatReceived)

@@ -19,6 +19,9 @@ public sealed record IngestApplied(
 {
     public Guid Instance { get; init; }
 
+    /// <summary>The sessions and phases this batch ended, and the retries it added (for the metrics).</summary>
+    public BootMeasurements Measured { get; init; } = new();
+
     /// <summary>Two parts of one batch applied apart (see the one-by-one fallback of the ingest).</summary>
     public IngestApplied Combine(IngestApplied later)
     {
@@ -30,7 +33,10 @@ public sealed record IngestApplied(
         foreach (var s in later.ChangedSessions)
             sessions[s.Id] = s;
         return new IngestApplied(Accepted + later.Accepted, Duplicates + later.Duplicates, Math.Max(AcknowledgedThrough, later.AcknowledgedThrough),
-            later.Collector, later.Site, [.. sessions.Values], HeartbeatReceived || later.HeartbeatReceived, byType) { Instance = Instance };
+            later.Collector, later.Site, [.. sessions.Values], HeartbeatReceived || later.HeartbeatReceived, byType)
+        {
+            Instance = Instance, Measured = Measured.Combine(later.Measured),
+        };
     }
 }
 
@@ -75,6 +81,7 @@ public static class IngestWriter
         var byType = new Dictionary<string, int>();
         var heartbeat = false;
         var copy = new List<IngestedEvent>();
+        var measured = new BootMeasurements();
 
         if (fresh.Count > 0)
         {
@@ -116,7 +123,7 @@ public static class IngestWriter
                         ApplyHeartbeat(collector, instance, hb);
                         break;
                     case SessionEvent se:
-                        if (ApplySnapshot(db, collector, instanceId, se, sessions, devices, now) is { } session)
+                        if (ApplySnapshot(db, collector, instanceId, se, sessions, devices, now, measured) is { } session)
                             changed[session.Id] = session;
                         break;
                 }
@@ -128,7 +135,7 @@ public static class IngestWriter
         db.Events.AddRange(copy);
         await db.SaveChangesAsync(ct);
         return new IngestApplied(fresh.Count, received.Count - fresh.Count, max, collector, collector.Site.Name,
-            [.. changed.Values], heartbeat, byType) { Instance = instanceId };
+            [.. changed.Values], heartbeat, byType) { Instance = instanceId, Measured = measured };
     }
 
     /// <summary>
@@ -176,7 +183,7 @@ public static class IngestWriter
 
     private static BootSession? ApplySnapshot(
         FleetDbContext db, Data.Collector collector, Guid instance, SessionEvent e,
-        Dictionary<Guid, BootSession> sessions, Dictionary<string, Device> devices, DateTime now)
+        Dictionary<Guid, BootSession> sessions, Dictionary<string, Device> devices, DateTime now, BootMeasurements measured)
     {
         var snap = e.Session;
         var mac = Macs.Normalize(snap.Mac);
@@ -204,7 +211,7 @@ public static class IngestWriter
             return null;
         }
 
-        Merge(session, device, collector.SiteId, snap, e.Sequence, at, now);
+        Merge(session, device, collector.SiteId, snap, e.Sequence, at, now, measured);
         foreach (var phase in session.Phases)
         {
             if (db.Entry(phase).State == EntityState.Detached)
@@ -216,10 +223,14 @@ public static class IngestWriter
     /// <summary>
     /// Folds a snapshot that is newer than the stored state into the session, its phases and its device: the one place
     /// that decides how an event changes them. Both writers read the stored rows, call this, and persist the result as
-    /// it is — SQLite through EF change tracking, PostgreSQL with set-based SQL that only writes values.
+    /// it is — SQLite through EF change tracking, PostgreSQL with set-based SQL that only writes values. What the
+    /// snapshot ends (a phase, the session) and the retries it adds go to <paramref name="measured"/>, judged against
+    /// the stored state, so each is measured once however often it is repeated.
     /// </summary>
-    internal static void Merge(BootSession session, Device device, int siteId, SessionSnapshot snap, long sequence, DateTime at, DateTime now)
+    internal static void Merge(
+        BootSession session, Device device, int siteId, SessionSnapshot snap, long sequence, DateTime at, DateTime now, BootMeasurements measured)
     {
+        var wasEnded = session.EndedAt is not null;
         var mac = Macs.Normalize(snap.Mac);
         session.Mac = mac;
         session.Ip = snap.Ip ?? session.Ip;
@@ -245,18 +256,29 @@ public static class IngestWriter
                 phase = new SessionPhase { SessionId = session.Id, Phase = timing.Phase };
                 session.Phases.Add(phase);
             }
+            var phaseWasEnded = phase.EndedAt is not null;
+            var retriesBefore = phase.Retries;
             phase.SiteId = session.SiteId;
             phase.SessionStartedAt = session.StartedAt;
             phase.StartedAt = timing.StartedAt.UtcDateTime;
             phase.EndedAt = timing.EndedAt?.UtcDateTime;
             phase.DurationMs = phase.EndedAt is { } end ? (end - phase.StartedAt).TotalMilliseconds : null;
             phase.Retries = timing.Retries;
+            if (!phaseWasEnded && phase.DurationMs is { } ms)
+                measured.PhaseEnded(phase.Phase, ms / 1000);
+            if (phase.Retries > retriesBefore)
+                measured.RetriesCounted(phase.Phase, phase.Retries - retriesBefore);
         }
         // Summed as long: the validator bounds each phase, and the total is capped rather than overflowing either way.
         session.TotalRetries = (int)Math.Min(int.MaxValue, session.Phases.Sum(p => (long)p.Retries));
         session.PhaseStartedAt = session.Phases.Find(p => p.Phase == session.Phase)?.StartedAt ?? session.StartedAt;
         var bni = session.Phases.Find(p => p.Phase == BootPhase.BniStack);
         session.DurationMs = bni is null ? null : (bni.StartedAt - session.StartedAt).TotalMilliseconds;
+        if (!wasEnded && session.EndedAt is { } ended && session.Outcome != BootOutcome.InProgress)
+        {
+            var toBoot = session.Outcome == BootOutcome.Booted && session.DurationMs is { } boot ? boot : (ended - session.StartedAt).TotalMilliseconds;
+            measured.SessionEnded(session.Outcome, Math.Max(0, toBoot) / 1000);
+        }
 
         device.SiteId = siteId;
         if (at > device.LastSeenAt)

@@ -176,6 +176,7 @@ public static class PostgresIngestWriter
         var devices = new Dictionary<string, Device>(StringComparer.Ordinal);
         var byType = new Dictionary<string, int>();
         var heartbeat = false;
+        var measured = new BootMeasurements();
         foreach (var (e, _, _) in fresh)
         {
             var type = IngestWriter.TypeName(e);
@@ -207,7 +208,7 @@ public static class PostgresIngestWriter
                             ? stored.Device
                             : new Device { Mac = mac, SiteId = collector.SiteId, FirstSeenAt = at, LastSeenAt = at };
                     }
-                    IngestWriter.Merge(session, device, collector.SiteId, snap, e.Sequence, at, now);
+                    IngestWriter.Merge(session, device, collector.SiteId, snap, e.Sequence, at, now, measured);
                     changed[session.Id] = session;
                     break;
             }
@@ -267,7 +268,7 @@ public static class PostgresIngestWriter
 
         return new IngestApplied(fresh.Count, events.Count - fresh.Count, max, collector, site, [.. changed.Values], heartbeat, byType)
         {
-            Instance = instanceId,
+            Instance = instanceId, Measured = measured,
         };
     }
 

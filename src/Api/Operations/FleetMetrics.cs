@@ -1,4 +1,7 @@
 using System.Diagnostics.Metrics;
+using Microsoft.EntityFrameworkCore;
+using PvsFleet.Api.Data;
+using PvsFleet.Api.Ingest;
 using PvsFleet.Contracts;
 
 namespace PvsFleet.Api.Operations;
@@ -8,20 +11,40 @@ public sealed class FleetMetrics
 {
     public const string MeterName = "PvsFleet.Api";
 
+    /// <summary>
+    /// Seconds to minutes: a DHCP exchange takes a second, a bootstrap a few, a logon paused by a busy server 10 s or
+    /// more, a whole boot one to several minutes. The exporter here writes classic buckets only (no native histograms).
+    /// </summary>
+    public static readonly IReadOnlyList<double> DurationBuckets = [1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600];
+
     private readonly Counter<long> _eventsIngested;
     private readonly Counter<long> _duplicates;
     private readonly Counter<long> _rejected;
     private readonly Counter<long> _sessionsEnded;
+    private readonly Histogram<double> _bootDuration;
+    private readonly Histogram<double> _phaseDuration;
+    private readonly Counter<long> _retries;
+    private readonly IServiceScopeFactory _scopes;
+    private readonly ILogger<FleetMetrics> _log;
     private long _openAlerts;
 
-    public FleetMetrics(IMeterFactory meters)
+    public FleetMetrics(IMeterFactory meters, IServiceScopeFactory scopes, ILogger<FleetMetrics> log)
     {
+        _scopes = scopes;
+        _log = log;
         var meter = meters.Create(MeterName);
+        var buckets = new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets };
         _eventsIngested = meter.CreateCounter<long>("pvsfleet.events.ingested", "{event}", "Events stored, by type.");
         _duplicates = meter.CreateCounter<long>("pvsfleet.events.duplicates", "{event}", "Re-sent events acknowledged without storing.");
         _rejected = meter.CreateCounter<long>("pvsfleet.events.rejected", "{event}", "Events refused on their own (invalid, or refused by the database).");
-        _sessionsEnded = meter.CreateCounter<long>("pvsfleet.sessions", "{session}", "Sessions seen reaching an outcome, by outcome.");
+        _sessionsEnded = meter.CreateCounter<long>("pvsfleet.sessions", "{session}", "Sessions that reached an outcome, by site and outcome; each once.");
+        _bootDuration = meter.CreateHistogram("pvsfleet.boot.duration", "s",
+            "Seconds from the first DHCPDISCOVER to BNIStack (booted), or to the end (failed, stuck), by site and outcome.", null, buckets);
+        _phaseDuration = meter.CreateHistogram("pvsfleet.phase.duration", "s", "Seconds each ended phase lasted, by site and phase.", null, buckets);
+        _retries = meter.CreateCounter<long>("pvsfleet.retries", "{retry}", "Retries and retransmits counted in boots, by site and phase.");
         meter.CreateObservableGauge("pvsfleet.alerts.open", () => Interlocked.Read(ref _openAlerts), "{alert}", "Alerts open or acknowledged.");
+        meter.CreateObservableGauge("pvsfleet.devices.booting", DevicesBooting, "{device}",
+            "Devices whose latest boot is in progress or stuck, by site, phase and outcome (the database's figure: every replica reports the same).");
     }
 
     public void EventsIngested(string type, int count) =>
@@ -31,8 +54,50 @@ public sealed class FleetMetrics
 
     public void EventsRejected(int count) => _rejected.Add(count);
 
-    public void SessionOutcome(BootOutcome outcome) =>
-        _sessionsEnded.Add(1, new KeyValuePair<string, object?>("outcome", outcome.ToString()));
+    /// <summary>What one stored batch ended and added (see <see cref="BootMeasurements"/>: never twice for one boot).</summary>
+    public void Measured(string site, BootMeasurements measured)
+    {
+        ArgumentNullException.ThrowIfNull(measured);
+        var siteTag = new KeyValuePair<string, object?>("site", site);
+        foreach (var s in measured.Sessions)
+        {
+            var outcome = new KeyValuePair<string, object?>("outcome", s.Outcome.ToString());
+            _sessionsEnded.Add(1, siteTag, outcome);
+            _bootDuration.Record(s.Seconds, siteTag, outcome);
+        }
+        foreach (var p in measured.Phases)
+            _phaseDuration.Record(p.Seconds, siteTag, new KeyValuePair<string, object?>("phase", p.Phase.ToString()));
+        foreach (var r in measured.Retries)
+            _retries.Add(r.Added, siteTag, new KeyValuePair<string, object?>("phase", r.Phase.ToString()));
+    }
 
     public void OpenAlerts(long count) => Interlocked.Exchange(ref _openAlerts, count);
+
+    /// <summary>
+    /// Read at each scrape (Prometheus asks every 15 s): one grouped count over the devices' current state. A database
+    /// that does not answer leaves the gauge empty for that scrape rather than failing the whole endpoint.
+    /// </summary>
+    private IEnumerable<Measurement<long>> DevicesBooting()
+    {
+        try
+        {
+            using var scope = _scopes.CreateScope();
+            var db = scope.ServiceProvider.GetRequiredService<FleetDbContext>();
+            var sites = db.Sites.AsNoTracking().ToDictionary(s => s.Id, s => s.Name);
+            var rows = db.Devices.AsNoTracking()
+                .Where(d => (d.CurrentOutcome == BootOutcome.InProgress || d.CurrentOutcome == BootOutcome.Stuck) && d.CurrentPhase != null)
+                .GroupBy(d => new { d.SiteId, d.CurrentPhase, d.CurrentOutcome })
+                .Select(g => new { g.Key.SiteId, g.Key.CurrentPhase, g.Key.CurrentOutcome, Count = g.LongCount() })
+                .ToList();
+            return [.. rows.Select(r => new Measurement<long>(r.Count,
+                new KeyValuePair<string, object?>("site", sites.GetValueOrDefault(r.SiteId, r.SiteId.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+                new KeyValuePair<string, object?>("phase", r.CurrentPhase!.Value.ToString()),
+                new KeyValuePair<string, object?>("outcome", r.CurrentOutcome!.Value.ToString())))];
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _log.LogWarning(ex, "The devices-booting gauge could not read the database");
+            return [];
+        }
+    }
 }

@@ -28,7 +28,8 @@ public static class OperationsSetup
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddMeter(FleetMetrics.MeterName, "Npgsql")
-                .AddPrometheusExporter());
+                // No cached answer: a scrape right after an ingest shows it (the exporter caches 300 ms by default).
+                .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         // The standard OTEL_EXPORTER_OTLP_* variables configure the exporter; without an endpoint nothing is pushed.
         if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
             otel.UseOtlpExporter();

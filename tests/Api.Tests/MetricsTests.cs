@@ -1,0 +1,117 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.RegularExpressions;
+using PvsFleet.Contracts;
+using PvsFleet.Contracts.Ingest;
+
+namespace PvsFleet.Api.Tests;
+
+/// <summary>The boot histograms and counters on /metrics, read from a real scrape after real ingest.</summary>
+public abstract partial class MetricsTests<TApi>(TApi api) : ApiTestBase<TApi>(api) where TApi : ApiFactory
+{
+    [SkippableFact]
+    public async Task Boots_are_measured_once_per_site_and_phase_and_a_replay_adds_nothing()
+    {
+        SkipIfUnavailable();
+        var (collector, site) = await NewCollectorAsync();
+        long seq = 1;
+        var start = Api.Clock.GetUtcNow().AddMinutes(-10);
+        // One boot: IpAcquisition 3 s with 2 retries, BootstrapDownload 12 s, PvsLogon 40 s, SingleReadMode 100 s.
+        var boot = new Boot(NewMac(), start);
+        var first = new List<IngestEvent> { boot.Started(seq++), boot.Retry(seq++, 2, start.AddSeconds(1)) };
+        var at = start;
+        double[] phases = [3, 12, 40, 100];
+        for (var i = 0; i < phases.Length; i++)
+        {
+            at += TimeSpan.FromSeconds(phases[i]);
+            first.Add(boot.Enter(seq++, (BootPhase)(i + 1), at));
+        }
+        first.Add(boot.End(seq++, BootOutcome.Booted, at));
+        await IngestOkAsync(collector, first);
+        // A second boot of the site fails in the bootstrap after 7 s.
+        var failed = new Boot(NewMac(), start);
+        await IngestOkAsync(collector, [failed.Started(seq++), failed.Enter(seq++, BootPhase.BootstrapDownload, start.AddSeconds(2)),
+            failed.End(seq++, BootOutcome.Failed, start.AddSeconds(7))]);
+
+        var before = await ScrapeAsync();
+        // The collector re-sends the first batch (it never saw the answer): all duplicates, nothing measured again.
+        var replay = await IngestOkAsync(collector, first);
+        Assert.Equal(first.Count, replay.Duplicates);
+        var after = await ScrapeAsync();
+        Assert.Equal(SiteLines(before, site), SiteLines(after, site));
+        Assert.NotEmpty(SiteLines(after, site));
+
+        // Booted: 155 s to BNIStack, in the (120, 180] bucket; failed: 7 s, in (5, 10].
+        Assert.Equal(1, Sample(after, "pvsfleet_boot_duration_seconds_count", site, ("outcome", "Booted")));
+        Assert.Equal(155, Sample(after, "pvsfleet_boot_duration_seconds_sum", site, ("outcome", "Booted")), 3);
+        Assert.Equal(0, Sample(after, "pvsfleet_boot_duration_seconds_bucket", site, ("outcome", "Booted"), ("le", "120")));
+        Assert.Equal(1, Sample(after, "pvsfleet_boot_duration_seconds_bucket", site, ("outcome", "Booted"), ("le", "180")));
+        Assert.Equal(1, Sample(after, "pvsfleet_boot_duration_seconds_bucket", site, ("outcome", "Failed"), ("le", "10")));
+        Assert.Equal(0, Sample(after, "pvsfleet_boot_duration_seconds_bucket", site, ("outcome", "Failed"), ("le", "5")));
+        // Phases: both boots ended IpAcquisition (3 s and 2 s); only the first ended the bootstrap (12 s) and the logon (40 s).
+        Assert.Equal(2, Sample(after, "pvsfleet_phase_duration_seconds_count", site, ("phase", "IpAcquisition")));
+        Assert.Equal(2, Sample(after, "pvsfleet_phase_duration_seconds_bucket", site, ("phase", "IpAcquisition"), ("le", "5")));
+        Assert.Equal(1, Sample(after, "pvsfleet_phase_duration_seconds_count", site, ("phase", "BootstrapDownload")));
+        Assert.Equal(0, Sample(after, "pvsfleet_phase_duration_seconds_bucket", site, ("phase", "BootstrapDownload"), ("le", "10")));
+        Assert.Equal(1, Sample(after, "pvsfleet_phase_duration_seconds_bucket", site, ("phase", "BootstrapDownload"), ("le", "15")));
+        Assert.Equal(1, Sample(after, "pvsfleet_phase_duration_seconds_bucket", site, ("phase", "PvsLogon"), ("le", "45")));
+        Assert.Equal(0, Sample(after, "pvsfleet_phase_duration_seconds_bucket", site, ("phase", "PvsLogon"), ("le", "30")));
+        Assert.Equal(1, Sample(after, "pvsfleet_phase_duration_seconds_bucket", site, ("phase", "PvsLogon"), ("le", "+Inf")));
+        // Counters: the retries once (the snapshots after the retry repeat the running total), one outcome each.
+        Assert.Equal(2, Sample(after, "pvsfleet_retries_total", site, ("phase", "IpAcquisition")));
+        Assert.Equal(1, Sample(after, "pvsfleet_sessions_total", site, ("outcome", "Booted")));
+        Assert.Equal(1, Sample(after, "pvsfleet_sessions_total", site, ("outcome", "Failed")));
+
+        // A boot in flight shows in the devices-booting gauge of its site and phase.
+        var flying = new Boot(NewMac(), Api.Clock.GetUtcNow().AddSeconds(-20));
+        await IngestOkAsync(collector, [flying.Started(seq++), flying.Enter(seq++, BootPhase.PvsLogon, Api.Clock.GetUtcNow().AddSeconds(-5))]);
+        var live = await ScrapeAsync();
+        Assert.Equal(1, Sample(live, "pvsfleet_devices_booting", site, ("phase", "PvsLogon"), ("outcome", "InProgress")));
+    }
+
+    private async Task<string> ScrapeAsync()
+    {
+        var client = Api.CreateClient();
+        if (Api is SecuredSqliteApi)
+        {
+            // With authentication configured the metrics are for readers only.
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/metrics")).StatusCode);
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", SecuredSqliteApi.AdminKey);
+        }
+        var response = await client.GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>The boot series of one site (the events counters carry no site, and change with the replay).</summary>
+    private static string[] SiteLines(string scrape, string site) =>
+        [.. scrape.Split('\n').Where(l => l.StartsWith("pvsfleet_", StringComparison.Ordinal) && l.Contains($"site=\"{site}\"", StringComparison.Ordinal)
+            && !l.StartsWith("pvsfleet_devices_booting", StringComparison.Ordinal))];
+
+    /// <summary>The value of one series of the scrape: the metric, the site and the other labels given (0 when absent).</summary>
+    private static double Sample(string scrape, string metric, string site, params (string Name, string Value)[] labels)
+    {
+        foreach (Match m in SampleLine().Matches(scrape))
+        {
+            if (m.Groups["name"].Value != metric)
+                continue;
+            var found = LabelPair().Matches(m.Groups["labels"].Value).ToDictionary(l => l.Groups[1].Value, l => l.Groups[2].Value);
+            if (found.GetValueOrDefault("site") == site && labels.All(l => found.GetValueOrDefault(l.Name) == l.Value))
+                return double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture);
+        }
+        return 0;
+    }
+
+    [GeneratedRegex("""^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)\{(?<labels>[^}]*)\} (?<value>\S+)""", RegexOptions.Multiline)]
+    private static partial Regex SampleLine();
+
+    [GeneratedRegex(@"(\w+)=""((?:[^""\\]|\\.)*)""")]
+    private static partial Regex LabelPair();
+}
+
+public sealed class MetricsTests_Sqlite(SqliteApi api) : MetricsTests<SqliteApi>(api), IClassFixture<SqliteApi>;
+
+public sealed class MetricsTests_Postgres(PostgresApi api) : MetricsTests<PostgresApi>(api), IClassFixture<PostgresApi>;
+
+public sealed class MetricsTests_Secured(SecuredSqliteApi api) : MetricsTests<SecuredSqliteApi>(api), IClassFixture<SecuredSqliteApi>;
