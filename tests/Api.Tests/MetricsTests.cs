@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using PvsFleet.Api.Operations;
 using PvsFleet.Contracts;
 using PvsFleet.Contracts.Ingest;
 
@@ -68,6 +70,32 @@ public abstract partial class MetricsTests<TApi>(TApi api) : ApiTestBase<TApi>(a
         await IngestOkAsync(collector, [flying.Started(seq++), flying.Enter(seq++, BootPhase.PvsLogon, Api.Clock.GetUtcNow().AddSeconds(-5))]);
         var live = await ScrapeAsync();
         Assert.Equal(1, Sample(live, "pvsfleet_devices_booting", site, ("phase", "PvsLogon"), ("outcome", "InProgress")));
+    }
+
+    [SkippableFact]
+    public async Task Another_API_in_the_process_stopping_takes_nothing_from_this_ones_metrics()
+    {
+        SkipIfUnavailable();
+        // Test servers share the process, as replicas never do: each has its own meters, but the same names. When the
+        // other one stops, its meters end; the metrics of this one must go on.
+        _ = Api.Services.GetRequiredService<FleetMetrics>();
+        await using (var other = new SqliteApi())
+        {
+            _ = other.Services.GetRequiredService<FleetMetrics>();
+            Assert.Equal(HttpStatusCode.OK, (await other.CreateClient().GetAsync("/healthz")).StatusCode);
+        }
+        var (collector, site) = await NewCollectorAsync();
+        long seq = 1;
+        var start = Api.Clock.GetUtcNow().AddMinutes(-5);
+        // Two scrapes: the first after the other stopped still showed what a dying stream held, the second nothing.
+        for (var boots = 1; boots <= 2; boots++)
+        {
+            await IngestOkAsync(collector, Boot.Booted(ref seq, NewMac(), start, 2, 3, 1.5, 20));
+            var scrape = await ScrapeAsync();
+            Assert.Equal(boots, Sample(scrape, "pvsfleet_sessions_total", site, ("outcome", "Booted")));
+            Assert.Equal(boots, Sample(scrape, "pvsfleet_boot_duration_seconds_count", site, ("outcome", "Booted")));
+            Assert.Equal(boots, Sample(scrape, "pvsfleet_phase_duration_seconds_count", site, ("phase", "IpAcquisition")));
+        }
     }
 
     private async Task<string> ScrapeAsync()

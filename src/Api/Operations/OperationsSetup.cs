@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 using OpenTelemetry;
@@ -30,11 +31,21 @@ public static class OperationsSetup
                 .AddMeter(FleetMetrics.MeterName, "Npgsql")
                 // No cached answer: a scrape right after an ingest shows it (the exporter caches 300 ms by default).
                 .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
+        services.ConfigureOpenTelemetryMeterProvider((provider, builder) => builder.AddView(OwnMetersOnly(provider.GetRequiredService<IMeterFactory>())));
         // The standard OTEL_EXPORTER_OTLP_* variables configure the exporter; without an endpoint nothing is pushed.
         if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
             otel.UseOtlpExporter();
         return services;
     }
+
+    /// <summary>
+    /// The SDK subscribes to meters by name across the whole process, so a second host in it (test servers do this)
+    /// would feed this one's streams, and when it stopped, the end of its meters would end the shared streams here too:
+    /// the boot histograms vanished from /metrics for the rest of this host's life. Meters made by another host's
+    /// factory are dropped; this host's own and the process-wide ones (Npgsql, the runtime) stay.
+    /// </summary>
+    internal static Func<Instrument, MetricStreamConfiguration?> OwnMetersOnly(IMeterFactory own) =>
+        instrument => instrument.Meter.Scope is null || ReferenceEquals(instrument.Meter.Scope, own) ? null : MetricStreamConfiguration.Drop;
 
     public static IEndpointRouteBuilder MapOperations(this IEndpointRouteBuilder app)
     {
