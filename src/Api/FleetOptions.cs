@@ -17,6 +17,31 @@ public sealed class FleetOptions
     public StatsOptions Stats { get; set; } = new();
     public AlertOptions Alerts { get; set; } = new();
     public AuthOptions Auth { get; set; } = new();
+    public CapacityOptions Capacity { get; set; } = new();
+}
+
+/// <summary>
+/// The farm limits a boot storm is measured against, per PVS server (the Citrix defaults); a site whose servers are
+/// set up otherwise overrides them under <c>Sites:&lt;site&gt;</c>. They are exported beside the devices booting.
+/// </summary>
+public sealed class CapacityOptions
+{
+    public FarmLimits Defaults { get; set; } = new();
+    public Dictionary<string, FarmLimits> Sites { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public FarmLimits For(string site) => Sites.GetValueOrDefault(site) ?? Defaults;
+}
+
+public sealed class FarmLimits
+{
+    /// <summary>The PVS server's MaxBootDevicesAllowed: devices that may be between logon and BNIStack at once.</summary>
+    public int MaxBootDevicesAllowed { get; set; } = 500;
+
+    /// <summary>Stream ports (6910-6930 by default: 21) times threads per port: the devices streamed at once.</summary>
+    public int StreamPorts { get; set; } = 21;
+    public int ThreadsPerPort { get; set; } = 8;
+
+    public int StreamThreads => StreamPorts * ThreadsPerPort;
 }
 
 public sealed class IngestOptions

@@ -31,6 +31,8 @@ public abstract class ApiFactory : WebApplicationFactory<Program>
     {
         ["PvsFleet:Alerts:Enabled"] = "false",
         ["PvsFleet:Alerts:Sites:slow:StuckThresholds:SingleReadMode"] = "120",
+        ["PvsFleet:Capacity:Sites:small-farm:MaxBootDevicesAllowed"] = "40",
+        ["PvsFleet:Capacity:Sites:small-farm:StreamPorts"] = "4",
     };
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

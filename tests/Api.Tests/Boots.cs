@@ -13,12 +13,13 @@ internal sealed class Boot(string mac, DateTimeOffset start, Guid? id = null)
     public BootOutcome Outcome { get; private set; } = BootOutcome.InProgress;
     public DateTimeOffset? EndedAt { get; private set; }
     public string? HostName { get; set; }
+    public string PvsServer { get; set; } = "10.0.0.3";
 
     public SessionSnapshot Snapshot() => new()
     {
         SessionId = Id, Mac = mac, Ip = "10.0.0.5", Firmware = Firmware.Uefi, BootFile = "pvsnbpx64.efi", HostName = HostName,
         Phase = Phase, Outcome = Outcome, StartedAt = start, EndedAt = EndedAt, Phases = [.. _phases],
-        Servers = new SessionServers { Dhcp = "10.0.0.1", Tftp = "10.0.0.2", Pvs = "10.0.0.3" },
+        Servers = new SessionServers { Dhcp = "10.0.0.1", Tftp = "10.0.0.2", Pvs = PvsServer },
     };
 
     public SessionStartedEvent Started(long seq) => new() { Sequence = seq, Timestamp = start, Session = Snapshot() };

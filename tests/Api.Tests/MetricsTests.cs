@@ -65,11 +65,34 @@ public abstract partial class MetricsTests<TApi>(TApi api) : ApiTestBase<TApi>(a
         Assert.Equal(1, Sample(after, "pvsfleet_sessions_total", site, ("outcome", "Booted")));
         Assert.Equal(1, Sample(after, "pvsfleet_sessions_total", site, ("outcome", "Failed")));
 
-        // A boot in flight shows in the devices-booting gauge of its site and phase.
-        var flying = new Boot(NewMac(), Api.Clock.GetUtcNow().AddSeconds(-20));
-        await IngestOkAsync(collector, [flying.Started(seq++), flying.Enter(seq++, BootPhase.PvsLogon, Api.Clock.GetUtcNow().AddSeconds(-5))]);
+        // Boots in flight show in the devices-booting gauge of their site, PVS server and phase; the ended ones do not.
+        var now = Api.Clock.GetUtcNow();
+        var flying = new List<IngestEvent>();
+        foreach (var (server, phase) in new[] { ("10.0.0.31", BootPhase.PvsLogon), ("10.0.0.31", BootPhase.PvsLogon), ("10.0.0.32", BootPhase.PvsLogon), ("10.0.0.32", BootPhase.SingleReadMode) })
+        {
+            var b = new Boot(NewMac(), now.AddSeconds(-20)) { PvsServer = server };
+            flying.AddRange([b.Started(seq++), b.Enter(seq++, BootPhase.BootstrapDownload, now.AddSeconds(-15)), b.Enter(seq++, phase, now.AddSeconds(-5))]);
+        }
+        await IngestOkAsync(collector, flying);
         var live = await ScrapeAsync();
-        Assert.Equal(1, Sample(live, "pvsfleet_devices_booting", site, ("phase", "PvsLogon"), ("outcome", "InProgress")));
+        Assert.Equal(2, Sample(live, "pvsfleet_devices_booting", site, ("pvs_server", "10.0.0.31"), ("phase", "PvsLogon"), ("outcome", "InProgress")));
+        Assert.Equal(1, Sample(live, "pvsfleet_devices_booting", site, ("pvs_server", "10.0.0.32"), ("phase", "PvsLogon"), ("outcome", "InProgress")));
+        Assert.Equal(1, Sample(live, "pvsfleet_devices_booting", site, ("pvs_server", "10.0.0.32"), ("phase", "SingleReadMode"), ("outcome", "InProgress")));
+        Assert.Equal(0, Sample(live, "pvsfleet_devices_booting", site, ("pvs_server", "10.0.0.3"), ("phase", "BniStack")));
+        // The farm limits beside them: the Citrix defaults, 500 boot devices and 21 ports x 8 threads.
+        Assert.Equal(500, Sample(live, "pvsfleet_capacity_limit", site, ("limit", "boot_devices")));
+        Assert.Equal(168, Sample(live, "pvsfleet_capacity_limit", site, ("limit", "stream_threads")));
+    }
+
+    [SkippableFact]
+    public async Task A_site_with_limits_of_its_own_exports_them()
+    {
+        SkipIfUnavailable();
+        // ApiFactory configures small-farm with MaxBootDevicesAllowed 40 and 4 stream ports (x the default 8 threads).
+        await NewCollectorAsync("small-farm");
+        var scrape = await ScrapeAsync();
+        Assert.Equal(40, Sample(scrape, "pvsfleet_capacity_limit", "small-farm", ("limit", "boot_devices")));
+        Assert.Equal(32, Sample(scrape, "pvsfleet_capacity_limit", "small-farm", ("limit", "stream_threads")));
     }
 
     [SkippableFact]

@@ -1,5 +1,7 @@
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using PvsFleet.Api.Data;
 using PvsFleet.Api.Ingest;
 using PvsFleet.Contracts;
@@ -12,10 +14,11 @@ public sealed class FleetMetrics
     public const string MeterName = "PvsFleet.Api";
 
     /// <summary>
-    /// Seconds to minutes: a DHCP exchange takes a second, a bootstrap a few, a logon paused by a busy server 10 s or
-    /// more, a whole boot one to several minutes. The exporter here writes classic buckets only (no native histograms).
+    /// 1 s to 30 min: a DHCP exchange takes a second, a bootstrap a few, a logon paused by a busy server 10 s or more, a
+    /// whole boot one to several minutes, one in a storm up to half an hour. The Prometheus exporter of this
+    /// OpenTelemetry version writes classic buckets only (it has no native/exponential histograms), so they are explicit.
     /// </summary>
-    public static readonly IReadOnlyList<double> DurationBuckets = [1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600];
+    public static readonly IReadOnlyList<double> DurationBuckets = [1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1200, 1800];
 
     private readonly Counter<long> _eventsIngested;
     private readonly Counter<long> _duplicates;
@@ -25,12 +28,14 @@ public sealed class FleetMetrics
     private readonly Histogram<double> _phaseDuration;
     private readonly Counter<long> _retries;
     private readonly IServiceScopeFactory _scopes;
+    private readonly IOptionsMonitor<FleetOptions> _options;
     private readonly ILogger<FleetMetrics> _log;
     private long _openAlerts;
 
-    public FleetMetrics(IMeterFactory meters, IServiceScopeFactory scopes, ILogger<FleetMetrics> log)
+    public FleetMetrics(IMeterFactory meters, IServiceScopeFactory scopes, IOptionsMonitor<FleetOptions> options, ILogger<FleetMetrics> log)
     {
         _scopes = scopes;
+        _options = options;
         _log = log;
         var meter = meters.Create(MeterName);
         var buckets = new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets };
@@ -44,7 +49,9 @@ public sealed class FleetMetrics
         _retries = meter.CreateCounter<long>("pvsfleet.retries", "{retry}", "Retries and retransmits counted in boots, by site and phase.");
         meter.CreateObservableGauge("pvsfleet.alerts.open", () => Interlocked.Read(ref _openAlerts), "{alert}", "Alerts open or acknowledged.");
         meter.CreateObservableGauge("pvsfleet.devices.booting", DevicesBooting, "{device}",
-            "Devices whose latest boot is in progress or stuck, by site, phase and outcome (the database's figure: every replica reports the same).");
+            "Devices whose latest boot is in progress or stuck, by site, PVS server, phase and outcome (the database's figure: every replica reports the same).");
+        meter.CreateObservableGauge("pvsfleet.capacity.limit", CapacityLimits, "{device}",
+            "The farm limit per PVS server the devices booting are measured against, by site and limit (boot_devices, stream_threads).");
     }
 
     public void EventsIngested(string type, int count) =>
@@ -74,8 +81,9 @@ public sealed class FleetMetrics
     public void OpenAlerts(long count) => Interlocked.Exchange(ref _openAlerts, count);
 
     /// <summary>
-    /// Read at each scrape (Prometheus asks every 15 s): one grouped count over the devices' current state. A database
-    /// that does not answer leaves the gauge empty for that scrape rather than failing the whole endpoint.
+    /// Read at each scrape (Prometheus asks every 15 s): one grouped count over the devices' current state, with the PVS
+    /// server of their latest boot ("" before the boot reached one). A database that does not answer leaves the gauge
+    /// empty for that scrape rather than failing the whole endpoint.
     /// </summary>
     private IEnumerable<Measurement<long>> DevicesBooting()
     {
@@ -83,14 +91,19 @@ public sealed class FleetMetrics
         {
             using var scope = _scopes.CreateScope();
             var db = scope.ServiceProvider.GetRequiredService<FleetDbContext>();
-            var sites = db.Sites.AsNoTracking().ToDictionary(s => s.Id, s => s.Name);
-            var rows = db.Devices.AsNoTracking()
-                .Where(d => (d.CurrentOutcome == BootOutcome.InProgress || d.CurrentOutcome == BootOutcome.Stuck) && d.CurrentPhase != null)
-                .GroupBy(d => new { d.SiteId, d.CurrentPhase, d.CurrentOutcome })
-                .Select(g => new { g.Key.SiteId, g.Key.CurrentPhase, g.Key.CurrentOutcome, Count = g.LongCount() })
+            var sites = SiteNames(db);
+            var rows = (
+                from d in db.Devices.AsNoTracking()
+                where (d.CurrentOutcome == BootOutcome.InProgress || d.CurrentOutcome == BootOutcome.Stuck) && d.CurrentPhase != null
+                join s in db.Sessions.AsNoTracking() on new { Id = d.LastSessionId, StartedAt = d.LastSessionStartedAt }
+                    equals new { Id = (Guid?)s.Id, StartedAt = (DateTime?)s.StartedAt } into latest
+                from s in latest.DefaultIfEmpty()
+                group d by new { d.SiteId, d.CurrentPhase, d.CurrentOutcome, Server = s == null ? null : s.PvsServer } into g
+                select new { g.Key.SiteId, g.Key.CurrentPhase, g.Key.CurrentOutcome, g.Key.Server, Count = g.LongCount() })
                 .ToList();
             return [.. rows.Select(r => new Measurement<long>(r.Count,
-                new KeyValuePair<string, object?>("site", sites.GetValueOrDefault(r.SiteId, r.SiteId.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+                new KeyValuePair<string, object?>("site", sites.GetValueOrDefault(r.SiteId, r.SiteId.ToString(CultureInfo.InvariantCulture))),
+                new KeyValuePair<string, object?>("pvs_server", r.Server ?? ""),
                 new KeyValuePair<string, object?>("phase", r.CurrentPhase!.Value.ToString()),
                 new KeyValuePair<string, object?>("outcome", r.CurrentOutcome!.Value.ToString())))];
         }
@@ -100,4 +113,30 @@ public sealed class FleetMetrics
             return [];
         }
     }
+
+    /// <summary>Each known site's limits, so a dashboard can draw them beside the site's devices booting.</summary>
+    private IEnumerable<Measurement<long>> CapacityLimits()
+    {
+        try
+        {
+            using var scope = _scopes.CreateScope();
+            var capacity = _options.CurrentValue.Capacity;
+            var measurements = new List<Measurement<long>>();
+            foreach (var site in SiteNames(scope.ServiceProvider.GetRequiredService<FleetDbContext>()).Values)
+            {
+                var limits = capacity.For(site);
+                var siteTag = new KeyValuePair<string, object?>("site", site);
+                measurements.Add(new(limits.MaxBootDevicesAllowed, siteTag, new KeyValuePair<string, object?>("limit", "boot_devices")));
+                measurements.Add(new(limits.StreamThreads, siteTag, new KeyValuePair<string, object?>("limit", "stream_threads")));
+            }
+            return measurements;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _log.LogWarning(ex, "The capacity-limit gauge could not read the sites");
+            return [];
+        }
+    }
+
+    private static Dictionary<int, string> SiteNames(FleetDbContext db) => db.Sites.AsNoTracking().ToDictionary(s => s.Id, s => s.Name);
 }
