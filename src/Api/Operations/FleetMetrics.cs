@@ -95,8 +95,7 @@ public sealed class FleetMetrics
             var rows = (
                 from d in db.Devices.AsNoTracking()
                 where (d.CurrentOutcome == BootOutcome.InProgress || d.CurrentOutcome == BootOutcome.Stuck) && d.CurrentPhase != null
-                join s in db.Sessions.AsNoTracking() on new { Id = d.LastSessionId, StartedAt = d.LastSessionStartedAt }
-                    equals new { Id = (Guid?)s.Id, StartedAt = (DateTime?)s.StartedAt } into latest
+                join s in db.Sessions.AsNoTracking() on d.LastSessionId equals (Guid?)s.Id into latest
                 from s in latest.DefaultIfEmpty()
                 group d by new { d.SiteId, d.CurrentPhase, d.CurrentOutcome, Server = s == null ? null : s.PvsServer } into g
                 select new { g.Key.SiteId, g.Key.CurrentPhase, g.Key.CurrentOutcome, g.Key.Server, Count = g.LongCount() })
