@@ -16,6 +16,24 @@ public static class ReportJson
 
     public static string Serialize(AnalysisReport report) => JsonSerializer.Serialize(report, Options);
 
+    /// <summary>
+    /// Builds the serializer's metadata and code for every report type by writing a one-device sample. The first
+    /// report written in a process costs ~0.15 s of CPU this way, later ones ~0.02 s: <c>analyze --json</c> runs
+    /// this beside the analysis (which keeps one core busy) so the real report is written warm.
+    /// </summary>
+    public static void WarmUp()
+    {
+        var at = DateTime.UnixEpoch;
+        var frame = new FrameReference("warm-up.pcapng", 1);
+        var session = new SessionReport("10.0.0.1", default, "boot", at, at, default, default,
+            [new PhaseReport(default, at, at, 0) { StartFrame = frame }],
+            [new IssueReport(default, at, "") { Frame = frame, Phase = default }])
+        {
+            Bootstrap = new BootstrapReport(1, 512, 1, 512, true),
+        };
+        _ = Serialize(new AnalysisReport(at, at, 1, 0, [new DeviceReport("00:00:00:00:00:00", [session])]) { Warnings = [""] });
+    }
+
     public static AnalysisReport Deserialize(string json) =>
         JsonSerializer.Deserialize<AnalysisReport>(json, Options) ?? throw new JsonException("empty report");
 

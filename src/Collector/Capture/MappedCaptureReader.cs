@@ -176,6 +176,7 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
         timestamp = DateTime.UnixEpoch.AddTicks((seconds * TimeSpan.TicksPerSecond) + fractionTicks);
         frame = Bytes(position + PcapRecordHeaderLength, (int)capturedLength);
         position += PcapRecordHeaderLength + capturedLength;
+        PrefetchNextRecord();
         return true;
     }
 
@@ -213,6 +214,7 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
 
             var body = Bytes(position + 8, (int)blockLength - BlockMinimumLength);
             position += blockLength;
+            PrefetchNextRecord();
             switch (type)
             {
                 case PcapNgSectionHeader:
@@ -390,6 +392,22 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
 
     private ReadOnlySpan<byte> Bytes(long offset, int length) => new(start + offset, length);
 
+    /// <summary>
+    /// Asks the CPU for the next record's first lines (its header and the frame's protocol headers) while the
+    /// caller works on this one: records are about 1.5 KB apart, too far for the hardware prefetcher, so each
+    /// would otherwise start with a wait for memory.
+    /// </summary>
+    private void PrefetchNextRecord()
+    {
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            var next = start + position;
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(next);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(next + 64);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(next + 128);
+        }
+    }
+
     /// <summary>Drops the mapping's pages before the current record from this process; the page cache keeps them.</summary>
     private void ReleaseReadPages()
     {
@@ -434,22 +452,43 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
 
     private readonly record struct PcapNgInterface(ushort LinkType, long UnitsPerSecond)
     {
+        private static readonly ulong MaxSeconds = (ulong)((DateTime.MaxValue - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerSecond);
+
         public bool IsSupported { get; } = LinkTypes.IsSupported(LinkType);
 
-        private static readonly ulong MaxSeconds = (ulong)((DateTime.MaxValue - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerSecond);
+        // Every frame's time is converted: for the resolutions captures use (micro-, nanoseconds) one multiplication
+        // or division by a constant gives the same ticks as the general path, which needs two divisions and a 128-bit one.
+        private ulong TicksPerUnit { get; } = TimeSpan.TicksPerSecond % UnitsPerSecond == 0 ? (ulong)(TimeSpan.TicksPerSecond / UnitsPerSecond) : 0;
+        private ulong UnitsPerTick { get; } = UnitsPerSecond % TimeSpan.TicksPerSecond == 0 ? (ulong)(UnitsPerSecond / TimeSpan.TicksPerSecond) : 0;
+
+        /// <summary>The first unit count past DateTime's range (saturated: a resolution so fine no count reaches it).</summary>
+        private ulong UnitsLimit { get; } = (ulong)UnitsPerSecond > ulong.MaxValue / MaxSeconds ? ulong.MaxValue : MaxSeconds * (ulong)UnitsPerSecond;
 
         /// <summary>False for a time past DateTime's range: only damaged files hold one.</summary>
         public bool TryGetTimestamp(ulong units, out DateTime timestamp)
         {
-            var seconds = units / (ulong)UnitsPerSecond;
-            var remainder = (UInt128)(units % (ulong)UnitsPerSecond);
-            if (seconds >= MaxSeconds)
+            if (units >= UnitsLimit && (ulong)UnitsPerSecond <= ulong.MaxValue / MaxSeconds)
             {
                 timestamp = default;
                 return false;
             }
 
-            var ticks = (long)(seconds * TimeSpan.TicksPerSecond) + (long)(remainder * TimeSpan.TicksPerSecond / (ulong)UnitsPerSecond);
+            long ticks;
+            if (TicksPerUnit != 0)
+            {
+                ticks = (long)(units * TicksPerUnit);
+            }
+            else if (UnitsPerTick != 0)
+            {
+                ticks = (long)(units / UnitsPerTick);
+            }
+            else
+            {
+                var seconds = units / (ulong)UnitsPerSecond;
+                var remainder = (UInt128)(units % (ulong)UnitsPerSecond);
+                ticks = (long)(seconds * TimeSpan.TicksPerSecond) + (long)(remainder * TimeSpan.TicksPerSecond / (ulong)UnitsPerSecond);
+            }
+
             timestamp = DateTime.UnixEpoch.AddTicks(ticks);
             return true;
         }

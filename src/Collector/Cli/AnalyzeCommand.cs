@@ -34,6 +34,7 @@ internal static class AnalyzeCommand
                 }
             }
 
+            var jsonWarmUp = walkthrough is null && parse.GetValue(json) ? Task.Run(ReportJson.WarmUp) : null;
             AnalysisReport report;
             try
             {
@@ -56,6 +57,7 @@ internal static class AnalyzeCommand
             }
             else if (parse.GetValue(json))
             {
+                jsonWarmUp!.Wait();
                 Console.Out.WriteLine(ReportJson.Serialize(report));
             }
             else
