@@ -67,6 +67,11 @@ public sealed class DemoTests : IDisposable
         var buckets = days.RootElement.GetProperty("buckets").EnumerateArray()
             .Where(b => b.GetProperty("stats").GetProperty("count").GetInt64() > 0).ToList();
         Assert.True(buckets.Count >= 30, $"history has {buckets.Count} days with boots");
+        // The demo replays plain pcap/pcapng files through the mapped reader: libpcap stays optional for the API (its
+        // image has none), so neither it nor SharpPcap may be loaded, even where libpcap is installed.
+        var mapped = await File.ReadAllTextAsync($"/proc/{api.Id}/maps");
+        Assert.DoesNotContain("libpcap", mapped, StringComparison.Ordinal);
+        Assert.DoesNotContain("SharpPcap.dll", mapped, StringComparison.Ordinal);
         Assert.DoesNotContain("first mapped explicitly and then ignored", api.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("cannot be executed in a transaction", api.Output, StringComparison.Ordinal);
     }

@@ -52,6 +52,7 @@ public sealed class ChildProcess : IDisposable
     }
 
     public bool HasExited => process.HasExited;
+    public int Id => process.Id;
     public int ExitCode => process.ExitCode;
 
     public async Task<int> WaitAsync(TimeSpan timeout)

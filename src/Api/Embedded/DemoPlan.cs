@@ -1,13 +1,13 @@
-using PvsFleet.Collector.Simulation;
-
 namespace PvsFleet.Api.Embedded;
 
 /// <summary>
 /// One collector of the demo: its site, its name, and the simulated storm it replays in a loop. Each storm takes a
 /// MAC range of its own (<see cref="MacOffset"/>); the collector with <see cref="RealCaptures"/> also replays the
-/// recorded sample boots, each under a MAC of its own.
+/// recorded sample boots, each under a MAC of its own. The storms themselves are written at build time by the
+/// collector's simulator (the <c>DemoStorm</c> items of Api.csproj, with the same devices and MAC ranges), so the API
+/// carries no simulator.
 /// </summary>
-public sealed record DemoCollector(string Site, string Name, int MacOffset, int Devices, int Seed, double FailureShare, bool RealCaptures = false)
+public sealed record DemoCollector(string Site, string Name, int MacOffset, int Devices, bool RealCaptures = false)
 {
     /// <summary>Device n's MAC, as the simulator gives it: 52:54:00 and then <c>MacOffset + n + 1</c>.</summary>
     public string Mac(int device)
@@ -18,6 +18,9 @@ public sealed record DemoCollector(string Site, string Name, int MacOffset, int 
 
     /// <summary>The simulator names device n this way too.</summary>
     public static string HostName(int device) => $"VDA-{device + 1:D4}";
+
+    /// <summary>The storm the build wrote for this collector (see Api.csproj).</summary>
+    public string StormFile => $"demo-storm-{Name}.pcapng";
 }
 
 /// <summary>Three sites with two collectors each: what the demo shows.</summary>
@@ -25,12 +28,12 @@ public static class DemoPlan
 {
     public static readonly IReadOnlyList<DemoCollector> Collectors =
     [
-        new("hq", "pvs-hq-1", 0x01_0000, 16, 11, 0.3, RealCaptures: true),
-        new("hq", "pvs-hq-2", 0x02_0000, 20, 12, 0.2),
-        new("branch-east", "pvs-east-1", 0x03_0000, 18, 21, 0.3),
-        new("branch-east", "pvs-east-2", 0x04_0000, 16, 22, 0.25),
-        new("branch-west", "pvs-west-1", 0x05_0000, 14, 31, 0.35),
-        new("branch-west", "pvs-west-2", 0x06_0000, 14, 32, 0.2),
+        new("hq", "pvs-hq-1", 0x01_0000, 16, RealCaptures: true),
+        new("hq", "pvs-hq-2", 0x02_0000, 20),
+        new("branch-east", "pvs-east-1", 0x03_0000, 18),
+        new("branch-east", "pvs-east-2", 0x04_0000, 16),
+        new("branch-west", "pvs-west-1", 0x05_0000, 14),
+        new("branch-west", "pvs-west-2", 0x06_0000, 14),
     ];
 
     public static IEnumerable<string> Sites => Collectors.Select(c => c.Site).Distinct();
@@ -41,11 +44,5 @@ public static class DemoPlan
     {
         ["real-bios-1.pcap"] = [0x52, 0x54, 0x00, 0xa0, 0x00, 0x01],
         ["real-uefi-1.pcap"] = [0x52, 0x54, 0x00, 0xa0, 0x00, 0x02],
-    };
-
-    public static SimulationOptions Storm(DemoCollector c, string path) => new()
-    {
-        Devices = c.Devices, OutputPath = path, Seed = c.Seed, FailureShare = c.FailureShare, StaggerSeconds = 60,
-        SingleReadIos = 20, BniStackIos = 40, MacOffset = c.MacOffset,
     };
 }

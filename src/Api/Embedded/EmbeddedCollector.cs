@@ -5,13 +5,12 @@ using PvsFleet.Api.Cli;
 using PvsFleet.Api.Data;
 using PvsFleet.Collector.Agent;
 using PvsFleet.Collector.Shipping;
-using PvsFleet.Collector.Simulation;
 
 namespace PvsFleet.Api.Embedded;
 
 /// <summary>
-/// The collector pipeline inside the API process: the demo (<c>--demo</c>: the sample captures and a simulated storm
-/// replayed in a loop, shifted to now) or single-site mode (<c>Collector:Interfaces</c>: live capture on this box).
+/// The collector pipeline inside the API process: the demo (<c>--demo</c>: the sample captures and the simulated storms
+/// the build wrote into <c>demo/</c>, replayed in a loop, shifted to now) or single-site mode (<c>Collector:Interfaces</c>: live capture on this box).
 /// It is the collector agent's own code — source, tracker, spool, shipper — shipping to this API over loopback HTTP,
 /// so what the dashboard shows went through the same ingest path as a remote collector's batches.
 /// </summary>
@@ -50,7 +49,7 @@ public sealed partial class EmbeddedCollector(
             var options = Options();
             var site = options.Site ?? Environment.MachineName.ToLowerInvariant();
             await RunCollectorAsync(site, CollectorName, Path.Combine(dataDirectory, "embedded-spool"),
-                o => new LiveSource(o.Interfaces, AgentHost.Filter(o), o.CaptureBufferMegabytes << 20), api, stoppingToken);
+                o => new LiveSource(o.Interfaces, LiveSource.Filter(o), o.CaptureBufferMegabytes << 20), api, stoppingToken);
             return;
         }
 
@@ -149,16 +148,19 @@ public sealed partial class EmbeddedCollector(
     }
 
     /// <summary>
-    /// The collector's simulated storm, written once to the data directory, and on the collector that plays them the
-    /// bundled real captures, copied once under MACs of their own.
+    /// The collector's simulated storm from the demo folder the build fills (<c>demo/</c> beside the API), and on the
+    /// collector that plays them the bundled real captures, copied once into the data directory under MACs of their own.
     /// </summary>
     private List<string> DemoFiles(DemoCollector c, string dataDirectory)
     {
         Directory.CreateDirectory(dataDirectory);
+        var demo = Path.Combine(AppContext.BaseDirectory, "demo");
         var files = new List<string>();
         if (c.RealCaptures)
         {
-            var captures = configuration["PvsFleet:DemoCaptures"] is { Length: > 0 } configured ? configured : FindSamples();
+            var captures = configuration["PvsFleet:DemoCaptures"] is { Length: > 0 } configured ? configured : Path.Combine(demo, "captures");
+            if (!Directory.Exists(captures))
+                throw new DirectoryNotFoundException($"The demo's real captures are not in {captures}: set PvsFleet:DemoCaptures to a folder of pcap files.");
             var recorded = Directory.GetFiles(captures, "*.pcap*").Where(f => !f.EndsWith(".json", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
             for (var i = 0; i < recorded.Count; i++)
             {
@@ -178,26 +180,11 @@ public sealed partial class EmbeddedCollector(
             }
         }
 
-        var storm = Path.Combine(dataDirectory, $"demo-storm-{c.Name}.pcapng");
+        var storm = Path.Combine(demo, c.StormFile);
         if (!File.Exists(storm))
-            BootStormSimulator.Run(DemoPlan.Storm(c, storm));
+            throw new FileNotFoundException($"The demo's storm {storm} is missing: building the API project writes it (the collector's simulate).", storm);
         files.Add(storm);
         return files;
-    }
-
-    private static string FindSamples()
-    {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "samples", "captures");
-                if (Directory.Exists(candidate))
-                    return candidate;
-            }
-        }
-
-        throw new DirectoryNotFoundException("samples/captures not found: set PvsFleet:DemoCaptures to a folder of pcap files.");
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Demo: site {Site}, collector {Collector} replays {Files} in a loop, shifted to now")]

@@ -5,7 +5,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using PvsFleet.Collector.Capture;
-using PvsFleet.Collector.Decoding;
 using PvsFleet.Collector.Shipping;
 
 namespace PvsFleet.Collector.Agent;
@@ -95,17 +94,5 @@ public static class AgentHost
         spool.Dispose();
         spoolLog.Dispose();
         return exit.Code;
-    }
-
-    /// <summary>
-    /// The filter a run uses per interface: the configured one, or the default for the configured ports and the
-    /// interface's link type (VLAN stacks are matched on Ethernet only).
-    /// </summary>
-    public static Func<LinkType, string> Filter(AgentOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var custom = options.Filter;
-        var ports = options.ToTrackerOptions().Ports;
-        return string.IsNullOrWhiteSpace(custom) ? linkType => BootTrafficFilter.Build(ports, linkType) : _ => custom;
     }
 }

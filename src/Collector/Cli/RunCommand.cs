@@ -23,7 +23,7 @@ internal static class RunCommand
             }
 
             AgentFlags.Set(config, "Filter", parse.GetValue(filter));
-            return AgentHost.RunAsync(config, needsInterfaces: true, (options, _) => new LiveSource(options.Interfaces, AgentHost.Filter(options), options.CaptureBufferMegabytes << 20));
+            return AgentHost.RunAsync(config, needsInterfaces: true, (options, _) => new LiveSource(options.Interfaces, LiveSource.Filter(options), options.CaptureBufferMegabytes << 20));
         });
         return command;
     }

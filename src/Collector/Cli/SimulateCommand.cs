@@ -20,11 +20,12 @@ internal static class SimulateCommand
         var loginPort = new Option<double>("--login-port-streaming-share") { Description = "Share of devices that stream on the login port 6910 (0–1)", DefaultValueFactory = _ => 0.25 };
         var joined = new Option<double>("--joined-share") { Description = "Share of healthy devices already booting when the recording starts (0–1)", DefaultValueFactory = _ => 0 };
         var copies = new Option<int>("--copies") { Description = "Write every frame N more times, microseconds apart, as a capture on several interfaces at once does", DefaultValueFactory = _ => 0 };
+        var macOffset = new Option<int>("--mac-offset") { Description = "Device n gets the MAC 52:54:00 plus offset + n + 1 (storms of several collectors side by side)", DefaultValueFactory = _ => 0 };
         var linkType = new Option<string>("--link-type") { Description = "ethernet, or sll2 (Linux cooked, as tcpdump -i any writes)", DefaultValueFactory = _ => "ethernet" };
         linkType.AcceptOnlyFromAmong("ethernet", "sll2");
         var command = new Command("simulate", "Write a realistic PVS boot storm as pcapng, with its ground truth")
         {
-            devices, output, seed, failures, singleRead, bniStack, stagger, port69, loginPort, joined, copies, linkType,
+            devices, output, seed, failures, singleRead, bniStack, stagger, port69, loginPort, joined, copies, macOffset, linkType,
         };
         command.SetAction(parse =>
         {
@@ -41,6 +42,7 @@ internal static class SimulateCommand
                 LoginPortStreamingShare = parse.GetValue(loginPort),
                 JoinedShare = parse.GetValue(joined),
                 Copies = parse.GetValue(copies),
+                MacOffset = parse.GetValue(macOffset),
                 LinkType = parse.GetValue(linkType) == "sll2" ? LinkType.LinuxSll2 : LinkType.Ethernet,
             };
             try

@@ -174,6 +174,9 @@ public static class BootStormSimulator
         ArgumentOutOfRangeException.ThrowIfLessThan(options.SingleReadIos, 1, nameof(options.SingleReadIos));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.BniStackIos, 1, nameof(options.BniStackIos));
         ArgumentOutOfRangeException.ThrowIfNegative(options.StaggerSeconds, nameof(options.StaggerSeconds));
+        // The devices' MACs are 52:54:00 plus three bytes: offset + n + 1 must stay within them.
+        if (options.MacOffset < 0 || options.MacOffset > 0xFF_FFFF - options.Devices)
+            throw new ArgumentOutOfRangeException(nameof(options), $"MacOffset must be between 0 and {0xFF_FFFF - options.Devices} for {options.Devices} devices");
         if (options.FailureShare is < 0 or > 1 || double.IsNaN(options.FailureShare))
             throw new ArgumentOutOfRangeException(nameof(options), "FailureShare must be between 0 and 1");
         if (options.RelayedShare is < 0 or > 1 || double.IsNaN(options.RelayedShare))

@@ -80,7 +80,7 @@ public sealed class AnyInterfaceCaptureTests
             {
                 // This thread alone moves into the lab's namespace, so "any" means the lab's interfaces, not the host's.
                 EnterNetworkNamespace(lab.ServerNamespace);
-                capture = LiveCapture.Open("any", AgentHost.Filter(new AgentOptions()), 16 << 20);
+                capture = LiveCapture.Open("any", LiveSource.Filter(new AgentOptions()), 16 << 20);
                 opened.Set();
                 capture.Run(pipeline, stop.Token);
             }

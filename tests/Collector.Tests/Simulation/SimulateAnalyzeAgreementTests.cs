@@ -62,6 +62,32 @@ public sealed class SimulateAnalyzeAgreementTests(SimulationOutput output) : ICl
     }
 
     [Fact]
+    public void Simulate_command_puts_the_devices_in_the_mac_range_it_is_given()
+    {
+        // The API's build writes the demo's storms this way: each collector's devices in a range of their own.
+        var capture = Path.Combine(output.Folder, "cli-mac-offset.pcapng");
+        var simulate = CollectorProcess.Run("simulate", "--devices", "3", "--out", capture, "--mac-offset", "327680" /* 0x05_0000 */,
+            "--single-read-ios", "2", "--bnistack-ios", "2", "--failure-share", "0");
+        Assert.True(simulate.ExitCode == 0, simulate.Stderr);
+
+        var report = new CaptureAnalyzer(new TrackerOptions()).Analyze([capture]);
+
+        Assert.Equal(["52:54:00:05:00:01", "52:54:00:05:00:02", "52:54:00:05:00:03"], report.Devices.Select(d => d.Mac).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Simulate_command_refuses_a_mac_offset_beyond_the_three_bytes_it_has()
+    {
+        var capture = Path.Combine(output.Folder, "cli-mac-overflow.pcapng");
+
+        var simulate = CollectorProcess.Run("simulate", "--devices", "3", "--out", capture, "--mac-offset", "16777214");
+
+        Assert.Equal(2, simulate.ExitCode);
+        Assert.Contains("MacOffset must be between 0 and 16777212", simulate.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(capture));
+    }
+
+    [Fact]
     public void Mapped_and_sharppcap_readers_give_the_same_report_on_pcapng()
     {
         var result = BootStormSimulator.Run(output.SmallStorm("readers", devices: 60, seed: 3));

@@ -9,7 +9,7 @@ public sealed class LiveSource : IFrameSource
     private readonly List<LiveCapture> captures;
 
     /// <summary>Opens every interface first, so a typo in the last one fails before any capture starts.</summary>
-    /// <param name="filterFor">The BPF filter for an interface's link type (see <see cref="AgentHost.Filter"/>).</param>
+    /// <param name="filterFor">The BPF filter for an interface's link type (see <see cref="Filter"/>).</param>
     public LiveSource(IReadOnlyList<string> interfaces, Func<LinkType, string> filterFor, int bufferBytes)
     {
         ArgumentNullException.ThrowIfNull(interfaces);
@@ -26,6 +26,18 @@ public sealed class LiveSource : IFrameSource
             Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The filter a live run uses per interface: the configured one, or the default for the configured ports and the
+    /// interface's link type (VLAN stacks are matched on Ethernet only).
+    /// </summary>
+    public static Func<LinkType, string> Filter(AgentOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var custom = options.Filter;
+        var ports = options.ToTrackerOptions().Ports;
+        return string.IsNullOrWhiteSpace(custom) ? linkType => BootTrafficFilter.Build(ports, linkType) : _ => custom;
     }
 
     public string Name => string.Join(",", captures.Select(c => c.Name));
