@@ -12,8 +12,8 @@ using PvsFleet.Api.Data;
 namespace PvsFleet.Api.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresFleetDbContext))]
-    [Migration("20261201194220_CollectorInstancesAndProgress")]
-    partial class CollectorInstancesAndProgress
+    [Migration("20261202061438_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -43,8 +43,21 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.Property<int?>("CollectorId")
                         .HasColumnType("integer");
 
+                    b.Property<int>("DeviceCount")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("Finding")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Hint")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
                     b.Property<int>("Kind")
                         .HasColumnType("integer");
+
+                    b.Property<DateTime?>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("Mac")
                         .HasMaxLength(17)
@@ -64,6 +77,10 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.Property<DateTime?>("ResolvedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("Server")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
                     b.Property<Guid?>("SessionId")
                         .HasColumnType("uuid");
 
@@ -82,6 +99,20 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.HasIndex("State", "Kind");
 
                     b.ToTable("Alerts");
+                });
+
+            modelBuilder.Entity("PvsFleet.Api.Data.AlertDevice", b =>
+                {
+                    b.Property<long>("AlertId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Mac")
+                        .HasMaxLength(17)
+                        .HasColumnType("character varying(17)");
+
+                    b.HasKey("AlertId", "Mac");
+
+                    b.ToTable("AlertDevices");
                 });
 
             modelBuilder.Entity("PvsFleet.Api.Data.BootSession", b =>
@@ -513,6 +544,17 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                         .IsRequired();
 
                     b.Navigation("Site");
+                });
+
+            modelBuilder.Entity("PvsFleet.Api.Data.AlertDevice", b =>
+                {
+                    b.HasOne("PvsFleet.Api.Data.Alert", "Alert")
+                        .WithMany()
+                        .HasForeignKey("AlertId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Alert");
                 });
 
             modelBuilder.Entity("PvsFleet.Api.Data.BootSession", b =>
