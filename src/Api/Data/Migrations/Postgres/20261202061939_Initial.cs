@@ -62,18 +62,18 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                 {
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Timestamp = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     CollectorId = table.Column<int>(type: "integer", nullable: false),
                     Instance = table.Column<Guid>(type: "uuid", nullable: false),
                     Sequence = table.Column<long>(type: "bigint", nullable: false),
                     Type = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    Timestamp = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     SessionId = table.Column<Guid>(type: "uuid", nullable: true),
                     ReceivedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     Payload = table.Column<string>(type: "text", nullable: false)
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_Events", x => x.Id);
+                    table.PrimaryKey("PK_Events", x => new { x.Id, x.Timestamp });
                 });
 
             migrationBuilder.CreateTable(
@@ -82,8 +82,8 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                 {
                     SessionId = table.Column<Guid>(type: "uuid", nullable: false),
                     Phase = table.Column<int>(type: "integer", nullable: false),
-                    SiteId = table.Column<int>(type: "integer", nullable: false),
                     SessionStartedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    SiteId = table.Column<int>(type: "integer", nullable: false),
                     StartedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     EndedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     DurationMs = table.Column<double>(type: "double precision", nullable: true),
@@ -91,7 +91,7 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_SessionPhases", x => new { x.SessionId, x.Phase });
+                    table.PrimaryKey("PK_SessionPhases", x => new { x.SessionId, x.SessionStartedAt, x.Phase });
                 })
                 .Annotation("Npgsql:StorageParameter:fillfactor", 70);
 
@@ -230,6 +230,7 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                 columns: table => new
                 {
                     Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    StartedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     DeviceId = table.Column<long>(type: "bigint", nullable: false),
                     SiteId = table.Column<int>(type: "integer", nullable: false),
                     CollectorId = table.Column<int>(type: "integer", nullable: false),
@@ -241,7 +242,6 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     HostName = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true),
                     Phase = table.Column<int>(type: "integer", nullable: false),
                     Outcome = table.Column<int>(type: "integer", nullable: false),
-                    StartedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     EndedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     PhaseStartedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     LastProgressAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
@@ -255,7 +255,7 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_Sessions", x => x.Id);
+                    table.PrimaryKey("PK_Sessions", x => new { x.Id, x.StartedAt });
                     table.ForeignKey(
                         name: "FK_Sessions_Devices_DeviceId",
                         column: x => x.DeviceId,
@@ -309,9 +309,9 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                 column: "SiteId");
 
             migrationBuilder.CreateIndex(
-                name: "IX_Events_CollectorId_Instance_Sequence",
+                name: "IX_Events_CollectorId_Instance_Sequence_Timestamp",
                 table: "Events",
-                columns: new[] { "CollectorId", "Instance", "Sequence" },
+                columns: new[] { "CollectorId", "Instance", "Sequence", "Timestamp" },
                 unique: true);
 
             migrationBuilder.CreateIndex(
@@ -351,11 +351,16 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                 table: "Sites",
                 column: "Name",
                 unique: true);
+
+            // Hand-written: the partitioned history tables (see PostgresSchema).
+            PostgresSchema.Up(migrationBuilder);
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            PostgresSchema.Down(migrationBuilder);
+
             migrationBuilder.DropTable(
                 name: "AlertDevices");
 

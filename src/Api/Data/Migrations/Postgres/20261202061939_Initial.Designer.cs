@@ -12,7 +12,7 @@ using PvsFleet.Api.Data;
 namespace PvsFleet.Api.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresFleetDbContext))]
-    [Migration("20261202061438_Initial")]
+    [Migration("20261202061939_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -120,6 +120,9 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid");
 
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("BootFile")
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
@@ -181,9 +184,6 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.Property<int>("SiteId")
                         .HasColumnType("integer");
 
-                    b.Property<DateTime>("StartedAt")
-                        .HasColumnType("timestamp with time zone");
-
                     b.Property<string>("TftpServer")
                         .HasMaxLength(45)
                         .HasColumnType("character varying(45)");
@@ -194,7 +194,7 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.HasKey("Id");
+                    b.HasKey("Id", "StartedAt");
 
                     b.HasIndex("DeviceId", "StartedAt");
 
@@ -435,6 +435,9 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<DateTime>("Timestamp")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<int>("CollectorId")
                         .HasColumnType("integer");
 
@@ -454,15 +457,12 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.Property<Guid?>("SessionId")
                         .HasColumnType("uuid");
 
-                    b.Property<DateTime>("Timestamp")
-                        .HasColumnType("timestamp with time zone");
-
                     b.Property<string>("Type")
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
-                    b.HasKey("Id");
+                    b.HasKey("Id", "Timestamp");
 
                     b.HasIndex("ReceivedAt");
 
@@ -470,7 +470,7 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
 
                     b.HasIndex("SessionId", "Timestamp");
 
-                    b.HasIndex("CollectorId", "Instance", "Sequence")
+                    b.HasIndex("CollectorId", "Instance", "Sequence", "Timestamp")
                         .IsUnique();
 
                     b.ToTable("Events", (string)null);
@@ -480,6 +480,9 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                 {
                     b.Property<Guid>("SessionId")
                         .HasColumnType("uuid");
+
+                    b.Property<DateTime>("SessionStartedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<int>("Phase")
                         .HasColumnType("integer");
@@ -493,16 +496,13 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.Property<int>("Retries")
                         .HasColumnType("integer");
 
-                    b.Property<DateTime>("SessionStartedAt")
-                        .HasColumnType("timestamp with time zone");
-
                     b.Property<int>("SiteId")
                         .HasColumnType("integer");
 
                     b.Property<DateTime>("StartedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.HasKey("SessionId", "Phase");
+                    b.HasKey("SessionId", "SessionStartedAt", "Phase");
 
                     b.HasIndex("Phase", "SessionStartedAt", "SiteId");
 
