@@ -33,9 +33,12 @@ public static class PostgresPartitions
         return made;
     }
 
-    /// <summary>The current month and <see cref="MonthsAhead"/> more.</summary>
+    /// <summary>
+    /// The month before (a spool replayed late, the demo's history and the first days of a month still land in a
+    /// partition of their own), the current month and <see cref="MonthsAhead"/> more.
+    /// </summary>
     public static Task<int> EnsureAheadAsync(FleetDbContext db, DateTime now, CancellationToken ct = default) =>
-        EnsureAsync(db, now, MonthOf(now).AddMonths(MonthsAhead), ct);
+        EnsureAsync(db, MonthOf(now).AddMonths(-1), MonthOf(now).AddMonths(MonthsAhead), ct);
 
     /// <summary>
     /// Retention of whole months: drops the monthly partitions of <paramref name="tables"/> that end at or before the
