@@ -34,6 +34,9 @@ generate() {
     psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
     dotnet "$api_dll" migrate "--ConnectionStrings:Postgres=$connection" --Logging:LogLevel:Default=Warning >/dev/null
     psql_db -f bench/estate/setup.sql >/dev/null
+    # The histogram is one table (not partitioned): its key is built once at the end instead of row by row, which was
+    # a third of each day's statement.
+    psql_db -c 'ALTER TABLE "DurationHistogram" DROP CONSTRAINT "PK_DurationHistogram"'
     local today; today=$(date -u +%F)
     local started; started=$(now_s)
     local deadline=0
@@ -57,8 +60,10 @@ generate() {
     done
     for s in "${pids[@]}"; do wait "$s"; done
     local finished; finished=$(now_s)
-    echo "the devices' latest sessions, and ANALYZE"
+    echo "the histogram's key, the devices' latest sessions, and ANALYZE"
     psql_db <<'SQL'
+SET maintenance_work_mem = '512MB';
+ALTER TABLE "DurationHistogram" ADD CONSTRAINT "PK_DurationHistogram" PRIMARY KEY ("Series", "Hour", "SiteId", "CollectorId", "Bin");
 UPDATE "Devices" d SET "LastSessionId" = s."Id", "LastSessionStartedAt" = s."StartedAt", "CurrentPhase" = s."Phase",
        "CurrentOutcome" = s."Outcome", "LastSeenAt" = s."UpdatedAt"
 FROM (SELECT DISTINCT ON ("DeviceId") "DeviceId", "Id", "StartedAt", "Phase", "Outcome", "UpdatedAt" FROM "Sessions"
