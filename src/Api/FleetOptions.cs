@@ -10,8 +10,17 @@ public sealed class FleetOptions
     /// <summary>Where the embedded SQLite database lives when no PostgreSQL connection is configured.</summary>
     public string DataDirectory { get; set; } = "data";
 
-    /// <summary>Raw events older than this are deleted; sessions, devices and alerts are kept.</summary>
+    /// <summary>
+    /// Raw events older than this are deleted. On PostgreSQL by whole months of event time: a month goes once all of it
+    /// is older, so events are kept between this many days and a month more.
+    /// </summary>
     public int EventRetentionDays { get; set; } = 30;
+
+    /// <summary>
+    /// Sessions (with their phases and, on PostgreSQL, their duration histogram) older than this are deleted, by whole
+    /// months on PostgreSQL as for events; 0, the default, keeps them. Devices and alerts are kept.
+    /// </summary>
+    public int SessionRetentionDays { get; set; }
 
     public IngestOptions Ingest { get; set; } = new();
     public StatsOptions Stats { get; set; } = new();

@@ -46,7 +46,7 @@ public static class DurationBins
         INSERT INTO "DurationHistogram" ("Series", "Hour", "SiteId", "CollectorId", "Bin", "Count", "MaxMs")
         SELECT p."Phase", date_trunc('hour', p."SessionStartedAt" AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', p."SiteId", s."CollectorId",
                {Sql("p.\"DurationMs\"")}, count(*), max(p."DurationMs")
-        FROM "SessionPhases" p JOIN "Sessions" s ON s."Id" = p."SessionId" WHERE p."DurationMs" IS NOT NULL
+        FROM "SessionPhases" p JOIN "Sessions" s ON s."Id" = p."SessionId" AND s."StartedAt" = p."SessionStartedAt" WHERE p."DurationMs" IS NOT NULL
         GROUP BY 1, 2, 3, 4, 5;
         """;
 }

@@ -28,6 +28,27 @@ public abstract class FleetDbContext(DbContextOptions options) : DbContext(optio
 public sealed class PostgresFleetDbContext(DbContextOptions<PostgresFleetDbContext> options) : FleetDbContext(options)
 {
     public override bool IsPostgres => true;
+
+    // Sessions, phases and events are partitioned by month on PostgreSQL (PostgresSchema), and PostgreSQL wants the
+    // partition key in every primary key and unique index of a partitioned table. SQLite keeps the keys of the
+    // configurations: it does not partition, and it can only generate a key of one INTEGER column.
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        base.OnModelCreating(modelBuilder);
+        modelBuilder.Entity<BootSession>().HasKey(x => new { x.Id, x.StartedAt });
+        // A phase carries its session's start: it lands in the same month as its session, and is dropped with it.
+        modelBuilder.Entity<SessionPhase>().HasKey(x => new { x.SessionId, x.SessionStartedAt, x.Phase });
+        var events = modelBuilder.Entity<IngestedEvent>();
+        events.HasKey(x => new { x.Id, x.Timestamp });
+        events.Property(x => x.Id).UseIdentityByDefaultColumn();
+        // The idempotency key with the event's own time: a batch sent again carries the same times, so it still
+        // meets its first copy in the same partition. (The receipt time would not: it differs with every send.)
+        var idempotency = events.Metadata.FindIndex([
+            events.Metadata.FindProperty(nameof(IngestedEvent.CollectorId))!, events.Metadata.FindProperty(nameof(IngestedEvent.Instance))!,
+            events.Metadata.FindProperty(nameof(IngestedEvent.Sequence))!])!;
+        events.Metadata.RemoveIndex(idempotency);
+        events.HasIndex(x => new { x.CollectorId, x.Instance, x.Sequence, x.Timestamp }).IsUnique();
+    }
 }
 
 public sealed class SqliteFleetDbContext(DbContextOptions<SqliteFleetDbContext> options) : FleetDbContext(options)

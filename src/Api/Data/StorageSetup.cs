@@ -45,7 +45,13 @@ internal static class StorageSetup
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<FleetDbContext>();
         await db.Database.MigrateAsync(ct);
-        if (!db.IsPostgres)
+        // Before the first batch: this month's partitions and the next ones (HistoryMaintenance keeps them ahead).
+        if (db.IsPostgres)
+        {
+            var clock = scope.ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System;
+            await PostgresPartitions.EnsureAheadAsync(db, clock.GetUtcNow().UtcDateTime, ct);
+        }
+        else
         {
             // WAL lets dashboards read while a batch is being written; it is a property of the file, set once.
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);

@@ -35,12 +35,16 @@ public static class PostgresIngestWriter
         var (collectorId, instanceId, refused) = source;
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         long min = long.MaxValue, max = long.MinValue;
+        DateTime earliest = DateTime.MaxValue, latest = DateTime.MinValue;
         var sessionIds = new HashSet<Guid>();
         var macs = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (e, _, _) in events)
         {
             min = Math.Min(min, e.Sequence);
             max = Math.Max(max, e.Sequence);
+            var at = e.Timestamp.UtcDateTime;
+            earliest = at < earliest ? at : earliest;
+            latest = at > latest ? at : latest;
             if (e is SessionEvent se)
             {
                 sessionIds.Add(se.Session.SessionId);
@@ -65,10 +69,12 @@ public static class PostgresIngestWriter
                        c."InterfaceDropped", c."ActiveSessions", c."SpooledEvents", c."LastSequence"
                 FROM "Collectors" c JOIN "Sites" s ON s."Id" = c."SiteId" WHERE c."Id" = $1 FOR UPDATE OF c
                 """, P(collectorId)));
-            // A range read instead of an IN list: re-sent batches are contiguous, and the unique index serves it.
+            // A range read instead of an IN list: re-sent batches are contiguous, and the unique index serves it. A re-sent
+            // event carries its first copy's time, so the batch's time range finds it and leaves out the other months.
             read.BatchCommands.Add(Command("""
                 SELECT "Sequence" FROM "Events" WHERE "CollectorId" = $1 AND "Instance" = $4 AND "Sequence" BETWEEN $2 AND $3
-                """, P(collectorId), P(min), P(max), P(instanceId)));
+                    AND "Timestamp" BETWEEN $5 AND $6
+                """, P(collectorId), P(min), P(max), P(instanceId), P(earliest), P(latest)));
             read.BatchCommands.Add(Command($"""
                 SELECT {SessionColumns} FROM "Sessions" WHERE "Id" = ANY($1)
                 """, P(ids)));
@@ -163,6 +169,8 @@ public static class PostgresIngestWriter
         instance.LastSeenAt = now;
         instance.RefusedEvents += refused;
 
+        // The partition key of each stored session (its start), to move a session whose start a snapshot changes.
+        var storedStarts = sessions.ToDictionary(kv => kv.Key, kv => kv.Value.StartedAt);
         // What the stored sessions contribute to the duration histogram now, to take out what a newer snapshot changes.
         var before = sessions.ToDictionary(kv => kv.Key, kv => Contributions(kv.Value));
         // And the stored phase rows: in a boot storm each snapshot repeats every phase so far, and rewriting the
@@ -236,6 +244,15 @@ public static class PostgresIngestWriter
             if (changed.Count > 0)
             {
                 var applied = changed.Values.OrderBy(s => s.Id).ToList();
+                // The start is part of the key (the month partition): a session whose start moved is taken out with its
+                // phases and written anew below (its stored phases differ in their session start, so all are written).
+                var moved = applied.Where(s => storedStarts.TryGetValue(s.Id, out var start) && start != Micros(s.StartedAt))
+                    .Select(s => (s.Id, storedStarts[s.Id])).ToList();
+                if (moved.Count > 0)
+                {
+                    write.BatchCommands.Add(DeleteMoved("SessionPhases", "SessionId", "SessionStartedAt", moved));
+                    write.BatchCommands.Add(DeleteMoved("Sessions", "Id", "StartedAt", moved));
+                }
                 write.BatchCommands.Add(UpsertSessions(applied));
                 var phases = applied.SelectMany(s => s.Phases)
                     .Where(p => !storedPhases.TryGetValue((p.SessionId, p.Phase), out var stored) || stored != PhaseRow.Of(p)).ToList();
@@ -272,14 +289,20 @@ public static class PostgresIngestWriter
         };
     }
 
-    // A phase row as PostgreSQL stores it: timestamptz keeps microseconds, .NET ticks are a tenth of that.
+    // A phase row as PostgreSQL stores it (see Micros).
     private readonly record struct PhaseRow(int SiteId, DateTime SessionStartedAt, DateTime StartedAt, DateTime? EndedAt, double? DurationMs, int Retries)
     {
         public static PhaseRow Of(SessionPhase p) =>
             new(p.SiteId, Micros(p.SessionStartedAt), Micros(p.StartedAt), p.EndedAt is { } end ? Micros(end) : null, p.DurationMs, p.Retries);
-
-        private static DateTime Micros(DateTime t) => new(t.Ticks - t.Ticks % 10, t.Kind);
     }
+
+    // A time as PostgreSQL stores it: timestamptz keeps microseconds, .NET ticks are a tenth of that.
+    private static DateTime Micros(DateTime t) => new(t.Ticks - t.Ticks % 10, t.Kind);
+
+    private static NpgsqlBatchCommand DeleteMoved(string table, string id, string start, List<(Guid Id, DateTime Start)> rows) => Command($"""
+        DELETE FROM "{table}" t USING unnest($1::uuid[], $2::timestamptz[]) AS x(id, start)
+        WHERE t."{id}" = x.id AND t."{start}" = x.start
+        """, P(rows.Select(r => r.Id).ToArray()), P(rows.Select(r => r.Start).ToArray()));
 
     private static BootSession ReadSession(NpgsqlDataReader r) => new()
     {
@@ -380,10 +403,10 @@ public static class PostgresIngestWriter
              AS x(id, site, collector, mac, ip, firmware, boot_file, host_name, phase, outcome, started_at, ended_at, phase_started_at,
                   duration_ms, total_retries, dhcp, tftp, pvs, seq, updated_at, instance, progress)
         JOIN "Devices" d ON d."Mac" = x.mac
-        ON CONFLICT ("Id") DO UPDATE SET
+        ON CONFLICT ("Id", "StartedAt") DO UPDATE SET
             "Mac" = excluded."Mac", "Ip" = excluded."Ip", "Firmware" = excluded."Firmware", "BootFile" = excluded."BootFile",
             "HostName" = excluded."HostName", "Phase" = excluded."Phase", "Outcome" = excluded."Outcome",
-            "StartedAt" = excluded."StartedAt", "EndedAt" = excluded."EndedAt", "PhaseStartedAt" = excluded."PhaseStartedAt",
+            "EndedAt" = excluded."EndedAt", "PhaseStartedAt" = excluded."PhaseStartedAt",
             "DurationMs" = excluded."DurationMs", "TotalRetries" = excluded."TotalRetries", "DhcpServer" = excluded."DhcpServer",
             "TftpServer" = excluded."TftpServer", "PvsServer" = excluded."PvsServer", "LastSequence" = excluded."LastSequence",
             "UpdatedAt" = excluded."UpdatedAt", "LastProgressAt" = excluded."LastProgressAt"
@@ -401,8 +424,8 @@ public static class PostgresIngestWriter
     private static NpgsqlBatchCommand UpsertPhases(List<SessionPhase> p) => Command("""
         INSERT INTO "SessionPhases" ("SessionId", "Phase", "SiteId", "SessionStartedAt", "StartedAt", "EndedAt", "DurationMs", "Retries")
         SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[], $7::float8[], $8::int[])
-        ON CONFLICT ("SessionId", "Phase") DO UPDATE SET
-            "SiteId" = excluded."SiteId", "SessionStartedAt" = excluded."SessionStartedAt", "StartedAt" = excluded."StartedAt",
+        ON CONFLICT ("SessionId", "SessionStartedAt", "Phase") DO UPDATE SET
+            "SiteId" = excluded."SiteId", "StartedAt" = excluded."StartedAt",
             "EndedAt" = excluded."EndedAt", "DurationMs" = excluded."DurationMs", "Retries" = excluded."Retries"
         """,
         P(p.Select(x => x.SessionId).ToArray()), P(p.Select(x => (int)x.Phase).ToArray()), P(p.Select(x => x.SiteId).ToArray()),
@@ -492,7 +515,7 @@ public static class PostgresIngestWriter
                AND s."StartedAt" < k.hour + interval '1 hour' AND s."DurationMs" IS NOT NULL
                AND {DurationBins.Sql("s.\"DurationMs\"")} = k.bin)
         ELSE
-            (SELECT max(p."DurationMs") FROM "SessionPhases" p JOIN "Sessions" s ON s."Id" = p."SessionId"
+            (SELECT max(p."DurationMs") FROM "SessionPhases" p JOIN "Sessions" s ON s."Id" = p."SessionId" AND s."StartedAt" = p."SessionStartedAt"
              WHERE p."Phase" = k.series AND p."SiteId" = k.site AND s."CollectorId" = k.collector AND p."SessionStartedAt" >= k.hour
                AND p."SessionStartedAt" < k.hour + interval '1 hour' AND p."DurationMs" IS NOT NULL
                AND {DurationBins.Sql("p.\"DurationMs\"")} = k.bin)

@@ -15,7 +15,7 @@ public static class OperationsSetup
     {
         services.AddSingleton<FleetMetrics>();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
-        services.AddHostedService<EventRetention>();
+        services.AddHostedService<HistoryMaintenance>();
 
         var otel = services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("pvsfleet-api"))

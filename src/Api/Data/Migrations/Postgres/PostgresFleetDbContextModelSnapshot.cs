@@ -117,6 +117,9 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid");
 
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("BootFile")
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
@@ -178,9 +181,6 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.Property<int>("SiteId")
                         .HasColumnType("integer");
 
-                    b.Property<DateTime>("StartedAt")
-                        .HasColumnType("timestamp with time zone");
-
                     b.Property<string>("TftpServer")
                         .HasMaxLength(45)
                         .HasColumnType("character varying(45)");
@@ -191,7 +191,7 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.HasKey("Id");
+                    b.HasKey("Id", "StartedAt");
 
                     b.HasIndex("DeviceId", "StartedAt");
 
@@ -432,6 +432,9 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<DateTime>("Timestamp")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<int>("CollectorId")
                         .HasColumnType("integer");
 
@@ -451,15 +454,12 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.Property<Guid?>("SessionId")
                         .HasColumnType("uuid");
 
-                    b.Property<DateTime>("Timestamp")
-                        .HasColumnType("timestamp with time zone");
-
                     b.Property<string>("Type")
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
-                    b.HasKey("Id");
+                    b.HasKey("Id", "Timestamp");
 
                     b.HasIndex("ReceivedAt");
 
@@ -467,7 +467,7 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
 
                     b.HasIndex("SessionId", "Timestamp");
 
-                    b.HasIndex("CollectorId", "Instance", "Sequence")
+                    b.HasIndex("CollectorId", "Instance", "Sequence", "Timestamp")
                         .IsUnique();
 
                     b.ToTable("Events", (string)null);
@@ -477,6 +477,9 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                 {
                     b.Property<Guid>("SessionId")
                         .HasColumnType("uuid");
+
+                    b.Property<DateTime>("SessionStartedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<int>("Phase")
                         .HasColumnType("integer");
@@ -490,16 +493,13 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.Property<int>("Retries")
                         .HasColumnType("integer");
 
-                    b.Property<DateTime>("SessionStartedAt")
-                        .HasColumnType("timestamp with time zone");
-
                     b.Property<int>("SiteId")
                         .HasColumnType("integer");
 
                     b.Property<DateTime>("StartedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.HasKey("SessionId", "Phase");
+                    b.HasKey("SessionId", "SessionStartedAt", "Phase");
 
                     b.HasIndex("Phase", "SessionStartedAt", "SiteId");
 

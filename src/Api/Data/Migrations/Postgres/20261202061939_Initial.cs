@@ -13,6 +13,89 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.CreateTable(
+                name: "CollectorInstances",
+                columns: table => new
+                {
+                    CollectorId = table.Column<int>(type: "integer", nullable: false),
+                    Instance = table.Column<Guid>(type: "uuid", nullable: false),
+                    FirstSeenAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    LastSeenAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    LastSequence = table.Column<long>(type: "bigint", nullable: false),
+                    Host = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    Interface = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    Version = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    PacketsReceived = table.Column<long>(type: "bigint", nullable: false),
+                    PacketsDropped = table.Column<long>(type: "bigint", nullable: false),
+                    InterfaceDropped = table.Column<long>(type: "bigint", nullable: false),
+                    ActiveSessions = table.Column<int>(type: "integer", nullable: false),
+                    SpooledEvents = table.Column<long>(type: "bigint", nullable: false),
+                    RefusedEvents = table.Column<long>(type: "bigint", nullable: false),
+                    RejectedEvents = table.Column<long>(type: "bigint", nullable: false),
+                    CorruptSpoolLines = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_CollectorInstances", x => new { x.CollectorId, x.Instance });
+                })
+                .Annotation("Npgsql:StorageParameter:fillfactor", 70);
+
+            migrationBuilder.CreateTable(
+                name: "DurationHistogram",
+                columns: table => new
+                {
+                    Series = table.Column<int>(type: "integer", nullable: false),
+                    Hour = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    SiteId = table.Column<int>(type: "integer", nullable: false),
+                    CollectorId = table.Column<int>(type: "integer", nullable: false),
+                    Bin = table.Column<int>(type: "integer", nullable: false),
+                    Count = table.Column<long>(type: "bigint", nullable: false),
+                    MaxMs = table.Column<double>(type: "double precision", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DurationHistogram", x => new { x.Series, x.Hour, x.SiteId, x.CollectorId, x.Bin });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Events",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Timestamp = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    CollectorId = table.Column<int>(type: "integer", nullable: false),
+                    Instance = table.Column<Guid>(type: "uuid", nullable: false),
+                    Sequence = table.Column<long>(type: "bigint", nullable: false),
+                    Type = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    SessionId = table.Column<Guid>(type: "uuid", nullable: true),
+                    ReceivedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    Payload = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Events", x => new { x.Id, x.Timestamp });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "SessionPhases",
+                columns: table => new
+                {
+                    SessionId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Phase = table.Column<int>(type: "integer", nullable: false),
+                    SessionStartedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    SiteId = table.Column<int>(type: "integer", nullable: false),
+                    StartedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    EndedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    DurationMs = table.Column<double>(type: "double precision", nullable: true),
+                    Retries = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SessionPhases", x => new { x.SessionId, x.SessionStartedAt, x.Phase });
+                })
+                .Annotation("Npgsql:StorageParameter:fillfactor", 70);
+
+            migrationBuilder.CreateTable(
                 name: "Sites",
                 columns: table => new
                 {
@@ -43,7 +126,12 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     OpenedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     AcknowledgedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     AcknowledgedBy = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
-                    ResolvedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                    ResolvedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    Finding = table.Column<int>(type: "integer", nullable: true),
+                    Server = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    Hint = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: true),
+                    DeviceCount = table.Column<int>(type: "integer", nullable: false),
+                    LastSeenAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -116,29 +204,23 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                         principalTable: "Sites",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Restrict);
-                });
+                })
+                .Annotation("Npgsql:StorageParameter:fillfactor", 70);
 
             migrationBuilder.CreateTable(
-                name: "Events",
+                name: "AlertDevices",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    CollectorId = table.Column<int>(type: "integer", nullable: false),
-                    Sequence = table.Column<long>(type: "bigint", nullable: false),
-                    Type = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    Timestamp = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    SessionId = table.Column<Guid>(type: "uuid", nullable: true),
-                    ReceivedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    Payload = table.Column<string>(type: "text", nullable: false)
+                    AlertId = table.Column<long>(type: "bigint", nullable: false),
+                    Mac = table.Column<string>(type: "character varying(17)", maxLength: 17, nullable: false)
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_Events", x => x.Id);
+                    table.PrimaryKey("PK_AlertDevices", x => new { x.AlertId, x.Mac });
                     table.ForeignKey(
-                        name: "FK_Events_Collectors_CollectorId",
-                        column: x => x.CollectorId,
-                        principalTable: "Collectors",
+                        name: "FK_AlertDevices_Alerts_AlertId",
+                        column: x => x.AlertId,
+                        principalTable: "Alerts",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -148,9 +230,11 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                 columns: table => new
                 {
                     Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    StartedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     DeviceId = table.Column<long>(type: "bigint", nullable: false),
                     SiteId = table.Column<int>(type: "integer", nullable: false),
                     CollectorId = table.Column<int>(type: "integer", nullable: false),
+                    Instance = table.Column<Guid>(type: "uuid", nullable: false),
                     Mac = table.Column<string>(type: "character varying(17)", maxLength: 17, nullable: false),
                     Ip = table.Column<string>(type: "character varying(45)", maxLength: 45, nullable: true),
                     Firmware = table.Column<int>(type: "integer", nullable: false),
@@ -158,9 +242,9 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     HostName = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true),
                     Phase = table.Column<int>(type: "integer", nullable: false),
                     Outcome = table.Column<int>(type: "integer", nullable: false),
-                    StartedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     EndedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     PhaseStartedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    LastProgressAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     DurationMs = table.Column<double>(type: "double precision", nullable: true),
                     TotalRetries = table.Column<int>(type: "integer", nullable: false),
                     DhcpServer = table.Column<string>(type: "character varying(45)", maxLength: 45, nullable: true),
@@ -171,50 +255,15 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_Sessions", x => x.Id);
-                    table.ForeignKey(
-                        name: "FK_Sessions_Collectors_CollectorId",
-                        column: x => x.CollectorId,
-                        principalTable: "Collectors",
-                        principalColumn: "Id",
-                        onDelete: ReferentialAction.Restrict);
+                    table.PrimaryKey("PK_Sessions", x => new { x.Id, x.StartedAt });
                     table.ForeignKey(
                         name: "FK_Sessions_Devices_DeviceId",
                         column: x => x.DeviceId,
                         principalTable: "Devices",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
-                    table.ForeignKey(
-                        name: "FK_Sessions_Sites_SiteId",
-                        column: x => x.SiteId,
-                        principalTable: "Sites",
-                        principalColumn: "Id",
-                        onDelete: ReferentialAction.Restrict);
-                });
-
-            migrationBuilder.CreateTable(
-                name: "SessionPhases",
-                columns: table => new
-                {
-                    SessionId = table.Column<Guid>(type: "uuid", nullable: false),
-                    Phase = table.Column<int>(type: "integer", nullable: false),
-                    SiteId = table.Column<int>(type: "integer", nullable: false),
-                    SessionStartedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    StartedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    EndedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
-                    DurationMs = table.Column<double>(type: "double precision", nullable: true),
-                    Retries = table.Column<int>(type: "integer", nullable: false)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("PK_SessionPhases", x => new { x.SessionId, x.Phase });
-                    table.ForeignKey(
-                        name: "FK_SessionPhases_Sessions_SessionId",
-                        column: x => x.SessionId,
-                        principalTable: "Sessions",
-                        principalColumn: "Id",
-                        onDelete: ReferentialAction.Cascade);
-                });
+                })
+                .Annotation("Npgsql:StorageParameter:fillfactor", 70);
 
             migrationBuilder.CreateIndex(
                 name: "IX_Alerts_SessionId",
@@ -255,20 +304,21 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                 unique: true);
 
             migrationBuilder.CreateIndex(
-                name: "IX_Devices_SiteId_CurrentPhase_CurrentOutcome",
+                name: "IX_Devices_SiteId",
                 table: "Devices",
-                columns: new[] { "SiteId", "CurrentPhase", "CurrentOutcome" });
+                column: "SiteId");
 
             migrationBuilder.CreateIndex(
-                name: "IX_Events_CollectorId_Sequence",
+                name: "IX_Events_CollectorId_Instance_Sequence_Timestamp",
                 table: "Events",
-                columns: new[] { "CollectorId", "Sequence" },
+                columns: new[] { "CollectorId", "Instance", "Sequence", "Timestamp" },
                 unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_Events_ReceivedAt",
                 table: "Events",
-                column: "ReceivedAt");
+                column: "ReceivedAt")
+                .Annotation("Npgsql:IndexMethod", "brin");
 
             migrationBuilder.CreateIndex(
                 name: "IX_Events_SessionId_Timestamp",
@@ -276,19 +326,9 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                 columns: new[] { "SessionId", "Timestamp" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_SessionPhases_SessionStartedAt",
+                name: "IX_SessionPhases_Phase_SessionStartedAt_SiteId",
                 table: "SessionPhases",
-                column: "SessionStartedAt");
-
-            migrationBuilder.CreateIndex(
-                name: "IX_SessionPhases_SiteId_SessionStartedAt",
-                table: "SessionPhases",
-                columns: new[] { "SiteId", "SessionStartedAt" });
-
-            migrationBuilder.CreateIndex(
-                name: "IX_Sessions_CollectorId",
-                table: "Sessions",
-                column: "CollectorId");
+                columns: new[] { "Phase", "SessionStartedAt", "SiteId" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_Sessions_DeviceId_StartedAt",
@@ -296,32 +336,42 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                 columns: new[] { "DeviceId", "StartedAt" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_Sessions_Outcome_Phase",
+                name: "IX_Sessions_NotBooted",
                 table: "Sessions",
-                columns: new[] { "Outcome", "Phase" });
+                column: "Outcome",
+                filter: "\"Outcome\" <> 1");
 
             migrationBuilder.CreateIndex(
-                name: "IX_Sessions_SiteId_StartedAt",
+                name: "IX_Sessions_StartedAt_SiteId",
                 table: "Sessions",
-                columns: new[] { "SiteId", "StartedAt" });
-
-            migrationBuilder.CreateIndex(
-                name: "IX_Sessions_StartedAt",
-                table: "Sessions",
-                column: "StartedAt");
+                columns: new[] { "StartedAt", "SiteId" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_Sites_Name",
                 table: "Sites",
                 column: "Name",
                 unique: true);
+
+            // Hand-written: the partitioned history tables (see PostgresSchema).
+            PostgresSchema.Up(migrationBuilder);
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            PostgresSchema.Down(migrationBuilder);
+
             migrationBuilder.DropTable(
-                name: "Alerts");
+                name: "AlertDevices");
+
+            migrationBuilder.DropTable(
+                name: "CollectorInstances");
+
+            migrationBuilder.DropTable(
+                name: "Collectors");
+
+            migrationBuilder.DropTable(
+                name: "DurationHistogram");
 
             migrationBuilder.DropTable(
                 name: "Events");
@@ -333,7 +383,7 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                 name: "Sessions");
 
             migrationBuilder.DropTable(
-                name: "Collectors");
+                name: "Alerts");
 
             migrationBuilder.DropTable(
                 name: "Devices");

@@ -12,8 +12,8 @@ using PvsFleet.Api.Data;
 namespace PvsFleet.Api.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresFleetDbContext))]
-    [Migration("20261201194220_CollectorInstancesAndProgress")]
-    partial class CollectorInstancesAndProgress
+    [Migration("20261202061939_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -43,8 +43,21 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.Property<int?>("CollectorId")
                         .HasColumnType("integer");
 
+                    b.Property<int>("DeviceCount")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("Finding")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Hint")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
                     b.Property<int>("Kind")
                         .HasColumnType("integer");
+
+                    b.Property<DateTime?>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("Mac")
                         .HasMaxLength(17)
@@ -63,6 +76,10 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
 
                     b.Property<DateTime?>("ResolvedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Server")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
 
                     b.Property<Guid?>("SessionId")
                         .HasColumnType("uuid");
@@ -84,10 +101,27 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.ToTable("Alerts");
                 });
 
+            modelBuilder.Entity("PvsFleet.Api.Data.AlertDevice", b =>
+                {
+                    b.Property<long>("AlertId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Mac")
+                        .HasMaxLength(17)
+                        .HasColumnType("character varying(17)");
+
+                    b.HasKey("AlertId", "Mac");
+
+                    b.ToTable("AlertDevices");
+                });
+
             modelBuilder.Entity("PvsFleet.Api.Data.BootSession", b =>
                 {
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("BootFile")
                         .HasMaxLength(256)
@@ -150,9 +184,6 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.Property<int>("SiteId")
                         .HasColumnType("integer");
 
-                    b.Property<DateTime>("StartedAt")
-                        .HasColumnType("timestamp with time zone");
-
                     b.Property<string>("TftpServer")
                         .HasMaxLength(45)
                         .HasColumnType("character varying(45)");
@@ -163,7 +194,7 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.HasKey("Id");
+                    b.HasKey("Id", "StartedAt");
 
                     b.HasIndex("DeviceId", "StartedAt");
 
@@ -404,6 +435,9 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<DateTime>("Timestamp")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<int>("CollectorId")
                         .HasColumnType("integer");
 
@@ -423,15 +457,12 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.Property<Guid?>("SessionId")
                         .HasColumnType("uuid");
 
-                    b.Property<DateTime>("Timestamp")
-                        .HasColumnType("timestamp with time zone");
-
                     b.Property<string>("Type")
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
-                    b.HasKey("Id");
+                    b.HasKey("Id", "Timestamp");
 
                     b.HasIndex("ReceivedAt");
 
@@ -439,7 +470,7 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
 
                     b.HasIndex("SessionId", "Timestamp");
 
-                    b.HasIndex("CollectorId", "Instance", "Sequence")
+                    b.HasIndex("CollectorId", "Instance", "Sequence", "Timestamp")
                         .IsUnique();
 
                     b.ToTable("Events", (string)null);
@@ -449,6 +480,9 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                 {
                     b.Property<Guid>("SessionId")
                         .HasColumnType("uuid");
+
+                    b.Property<DateTime>("SessionStartedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<int>("Phase")
                         .HasColumnType("integer");
@@ -462,16 +496,13 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.Property<int>("Retries")
                         .HasColumnType("integer");
 
-                    b.Property<DateTime>("SessionStartedAt")
-                        .HasColumnType("timestamp with time zone");
-
                     b.Property<int>("SiteId")
                         .HasColumnType("integer");
 
                     b.Property<DateTime>("StartedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.HasKey("SessionId", "Phase");
+                    b.HasKey("SessionId", "SessionStartedAt", "Phase");
 
                     b.HasIndex("Phase", "SessionStartedAt", "SiteId");
 
@@ -513,6 +544,17 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                         .IsRequired();
 
                     b.Navigation("Site");
+                });
+
+            modelBuilder.Entity("PvsFleet.Api.Data.AlertDevice", b =>
+                {
+                    b.HasOne("PvsFleet.Api.Data.Alert", "Alert")
+                        .WithMany()
+                        .HasForeignKey("AlertId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Alert");
                 });
 
             modelBuilder.Entity("PvsFleet.Api.Data.BootSession", b =>

@@ -11,8 +11,8 @@ using PvsFleet.Api.Data;
 namespace PvsFleet.Api.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteFleetDbContext))]
-    [Migration("20261201074423_LeanIngest")]
-    partial class LeanIngest
+    [Migration("20261202061948_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -36,8 +36,21 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                     b.Property<int?>("CollectorId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("DeviceCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("Finding")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Hint")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("Kind")
                         .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("LastSeenAt")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Mac")
                         .HasMaxLength(17)
@@ -55,6 +68,10 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<DateTime?>("ResolvedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Server")
+                        .HasMaxLength(100)
                         .HasColumnType("TEXT");
 
                     b.Property<Guid?>("SessionId")
@@ -75,6 +92,20 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                     b.HasIndex("State", "Kind");
 
                     b.ToTable("Alerts");
+                });
+
+            modelBuilder.Entity("PvsFleet.Api.Data.AlertDevice", b =>
+                {
+                    b.Property<long>("AlertId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Mac")
+                        .HasMaxLength(17)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("AlertId", "Mac");
+
+                    b.ToTable("AlertDevices");
                 });
 
             modelBuilder.Entity("PvsFleet.Api.Data.BootSession", b =>
@@ -109,8 +140,14 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                         .HasMaxLength(255)
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid>("Instance")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Ip")
                         .HasMaxLength(45)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastProgressAt")
                         .HasColumnType("TEXT");
 
                     b.Property<long>("LastSequence")
@@ -152,15 +189,16 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("StartedAt");
-
                     b.HasIndex("DeviceId", "StartedAt");
 
-                    b.HasIndex("Outcome", "Phase");
+                    b.HasIndex("StartedAt", "SiteId");
 
-                    b.HasIndex("SiteId", "StartedAt");
+                    b.HasIndex(new[] { "Outcome" }, "IX_Sessions_NotBooted")
+                        .HasFilter("\"Outcome\" <> 1");
 
                     b.ToTable("Sessions", (string)null);
+
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
                 });
 
             modelBuilder.Entity("PvsFleet.Api.Data.Collector", b =>
@@ -233,6 +271,66 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                     b.ToTable("Collectors");
                 });
 
+            modelBuilder.Entity("PvsFleet.Api.Data.CollectorInstance", b =>
+                {
+                    b.Property<int>("CollectorId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("Instance")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ActiveSessions")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CorruptSpoolLines")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("FirstSeenAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Host")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Interface")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("InterfaceDropped")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("LastSeenAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LastSequence")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("PacketsDropped")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("PacketsReceived")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RefusedEvents")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RejectedEvents")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("SpooledEvents")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Version")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("CollectorId", "Instance");
+
+                    b.ToTable("CollectorInstances", (string)null);
+
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
+                });
+
             modelBuilder.Entity("PvsFleet.Api.Data.Device", b =>
                 {
                     b.Property<long>("Id")
@@ -283,9 +381,11 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                     b.HasIndex("Mac")
                         .IsUnique();
 
-                    b.HasIndex("SiteId", "CurrentPhase", "CurrentOutcome");
+                    b.HasIndex("SiteId");
 
                     b.ToTable("Devices");
+
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
                 });
 
             modelBuilder.Entity("PvsFleet.Api.Data.IngestedEvent", b =>
@@ -296,6 +396,9 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
 
                     b.Property<int>("CollectorId")
                         .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("Instance")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Payload")
                         .IsRequired()
@@ -323,10 +426,10 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                     b.HasIndex("ReceivedAt")
                         .HasAnnotation("Npgsql:IndexMethod", "brin");
 
-                    b.HasIndex("CollectorId", "Sequence")
-                        .IsUnique();
-
                     b.HasIndex("SessionId", "Timestamp");
+
+                    b.HasIndex("CollectorId", "Instance", "Sequence")
+                        .IsUnique();
 
                     b.ToTable("Events", (string)null);
                 });
@@ -359,11 +462,11 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
 
                     b.HasKey("SessionId", "Phase");
 
-                    b.HasIndex("SessionStartedAt");
-
-                    b.HasIndex("SiteId", "SessionStartedAt");
+                    b.HasIndex("Phase", "SessionStartedAt", "SiteId");
 
                     b.ToTable("SessionPhases");
+
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
                 });
 
             modelBuilder.Entity("PvsFleet.Api.Data.Site", b =>
@@ -397,6 +500,17 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                         .IsRequired();
 
                     b.Navigation("Site");
+                });
+
+            modelBuilder.Entity("PvsFleet.Api.Data.AlertDevice", b =>
+                {
+                    b.HasOne("PvsFleet.Api.Data.Alert", "Alert")
+                        .WithMany()
+                        .HasForeignKey("AlertId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Alert");
                 });
 
             modelBuilder.Entity("PvsFleet.Api.Data.BootSession", b =>

@@ -12,6 +12,70 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.CreateTable(
+                name: "CollectorInstances",
+                columns: table => new
+                {
+                    CollectorId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Instance = table.Column<Guid>(type: "TEXT", nullable: false),
+                    FirstSeenAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    LastSeenAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    LastSequence = table.Column<long>(type: "INTEGER", nullable: false),
+                    Host = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    Interface = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    Version = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
+                    PacketsReceived = table.Column<long>(type: "INTEGER", nullable: false),
+                    PacketsDropped = table.Column<long>(type: "INTEGER", nullable: false),
+                    InterfaceDropped = table.Column<long>(type: "INTEGER", nullable: false),
+                    ActiveSessions = table.Column<int>(type: "INTEGER", nullable: false),
+                    SpooledEvents = table.Column<long>(type: "INTEGER", nullable: false),
+                    RefusedEvents = table.Column<long>(type: "INTEGER", nullable: false),
+                    RejectedEvents = table.Column<long>(type: "INTEGER", nullable: false),
+                    CorruptSpoolLines = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_CollectorInstances", x => new { x.CollectorId, x.Instance });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Events",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    CollectorId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Instance = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Sequence = table.Column<long>(type: "INTEGER", nullable: false),
+                    Type = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Timestamp = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    SessionId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    ReceivedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    Payload = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Events", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "SessionPhases",
+                columns: table => new
+                {
+                    SessionId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Phase = table.Column<int>(type: "INTEGER", nullable: false),
+                    SiteId = table.Column<int>(type: "INTEGER", nullable: false),
+                    SessionStartedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    StartedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    EndedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    DurationMs = table.Column<double>(type: "REAL", nullable: true),
+                    Retries = table.Column<int>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SessionPhases", x => new { x.SessionId, x.Phase });
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Sites",
                 columns: table => new
                 {
@@ -42,7 +106,12 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                     OpenedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
                     AcknowledgedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
                     AcknowledgedBy = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
-                    ResolvedAt = table.Column<DateTime>(type: "TEXT", nullable: true)
+                    ResolvedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    Finding = table.Column<int>(type: "INTEGER", nullable: true),
+                    Server = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
+                    Hint = table.Column<string>(type: "TEXT", maxLength: 512, nullable: true),
+                    DeviceCount = table.Column<int>(type: "INTEGER", nullable: false),
+                    LastSeenAt = table.Column<DateTime>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -118,26 +187,19 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
-                name: "Events",
+                name: "AlertDevices",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "INTEGER", nullable: false)
-                        .Annotation("Sqlite:Autoincrement", true),
-                    CollectorId = table.Column<int>(type: "INTEGER", nullable: false),
-                    Sequence = table.Column<long>(type: "INTEGER", nullable: false),
-                    Type = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
-                    Timestamp = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    SessionId = table.Column<Guid>(type: "TEXT", nullable: true),
-                    ReceivedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    Payload = table.Column<string>(type: "TEXT", nullable: false)
+                    AlertId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Mac = table.Column<string>(type: "TEXT", maxLength: 17, nullable: false)
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_Events", x => x.Id);
+                    table.PrimaryKey("PK_AlertDevices", x => new { x.AlertId, x.Mac });
                     table.ForeignKey(
-                        name: "FK_Events_Collectors_CollectorId",
-                        column: x => x.CollectorId,
-                        principalTable: "Collectors",
+                        name: "FK_AlertDevices_Alerts_AlertId",
+                        column: x => x.AlertId,
+                        principalTable: "Alerts",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -150,6 +212,7 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                     DeviceId = table.Column<long>(type: "INTEGER", nullable: false),
                     SiteId = table.Column<int>(type: "INTEGER", nullable: false),
                     CollectorId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Instance = table.Column<Guid>(type: "TEXT", nullable: false),
                     Mac = table.Column<string>(type: "TEXT", maxLength: 17, nullable: false),
                     Ip = table.Column<string>(type: "TEXT", maxLength: 45, nullable: true),
                     Firmware = table.Column<int>(type: "INTEGER", nullable: false),
@@ -160,6 +223,7 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                     StartedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
                     EndedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
                     PhaseStartedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    LastProgressAt = table.Column<DateTime>(type: "TEXT", nullable: true),
                     DurationMs = table.Column<double>(type: "REAL", nullable: true),
                     TotalRetries = table.Column<int>(type: "INTEGER", nullable: false),
                     DhcpServer = table.Column<string>(type: "TEXT", maxLength: 45, nullable: true),
@@ -172,45 +236,9 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                 {
                     table.PrimaryKey("PK_Sessions", x => x.Id);
                     table.ForeignKey(
-                        name: "FK_Sessions_Collectors_CollectorId",
-                        column: x => x.CollectorId,
-                        principalTable: "Collectors",
-                        principalColumn: "Id",
-                        onDelete: ReferentialAction.Restrict);
-                    table.ForeignKey(
                         name: "FK_Sessions_Devices_DeviceId",
                         column: x => x.DeviceId,
                         principalTable: "Devices",
-                        principalColumn: "Id",
-                        onDelete: ReferentialAction.Cascade);
-                    table.ForeignKey(
-                        name: "FK_Sessions_Sites_SiteId",
-                        column: x => x.SiteId,
-                        principalTable: "Sites",
-                        principalColumn: "Id",
-                        onDelete: ReferentialAction.Restrict);
-                });
-
-            migrationBuilder.CreateTable(
-                name: "SessionPhases",
-                columns: table => new
-                {
-                    SessionId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    Phase = table.Column<int>(type: "INTEGER", nullable: false),
-                    SiteId = table.Column<int>(type: "INTEGER", nullable: false),
-                    SessionStartedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    StartedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    EndedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
-                    DurationMs = table.Column<double>(type: "REAL", nullable: true),
-                    Retries = table.Column<int>(type: "INTEGER", nullable: false)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("PK_SessionPhases", x => new { x.SessionId, x.Phase });
-                    table.ForeignKey(
-                        name: "FK_SessionPhases_Sessions_SessionId",
-                        column: x => x.SessionId,
-                        principalTable: "Sessions",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -254,14 +282,14 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
-                name: "IX_Devices_SiteId_CurrentPhase_CurrentOutcome",
+                name: "IX_Devices_SiteId",
                 table: "Devices",
-                columns: new[] { "SiteId", "CurrentPhase", "CurrentOutcome" });
+                column: "SiteId");
 
             migrationBuilder.CreateIndex(
-                name: "IX_Events_CollectorId_Sequence",
+                name: "IX_Events_CollectorId_Instance_Sequence",
                 table: "Events",
-                columns: new[] { "CollectorId", "Sequence" },
+                columns: new[] { "CollectorId", "Instance", "Sequence" },
                 unique: true);
 
             migrationBuilder.CreateIndex(
@@ -275,19 +303,9 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                 columns: new[] { "SessionId", "Timestamp" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_SessionPhases_SessionStartedAt",
+                name: "IX_SessionPhases_Phase_SessionStartedAt_SiteId",
                 table: "SessionPhases",
-                column: "SessionStartedAt");
-
-            migrationBuilder.CreateIndex(
-                name: "IX_SessionPhases_SiteId_SessionStartedAt",
-                table: "SessionPhases",
-                columns: new[] { "SiteId", "SessionStartedAt" });
-
-            migrationBuilder.CreateIndex(
-                name: "IX_Sessions_CollectorId",
-                table: "Sessions",
-                column: "CollectorId");
+                columns: new[] { "Phase", "SessionStartedAt", "SiteId" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_Sessions_DeviceId_StartedAt",
@@ -295,19 +313,15 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                 columns: new[] { "DeviceId", "StartedAt" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_Sessions_Outcome_Phase",
+                name: "IX_Sessions_NotBooted",
                 table: "Sessions",
-                columns: new[] { "Outcome", "Phase" });
+                column: "Outcome",
+                filter: "\"Outcome\" <> 1");
 
             migrationBuilder.CreateIndex(
-                name: "IX_Sessions_SiteId_StartedAt",
+                name: "IX_Sessions_StartedAt_SiteId",
                 table: "Sessions",
-                columns: new[] { "SiteId", "StartedAt" });
-
-            migrationBuilder.CreateIndex(
-                name: "IX_Sessions_StartedAt",
-                table: "Sessions",
-                column: "StartedAt");
+                columns: new[] { "StartedAt", "SiteId" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_Sites_Name",
@@ -320,7 +334,13 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropTable(
-                name: "Alerts");
+                name: "AlertDevices");
+
+            migrationBuilder.DropTable(
+                name: "CollectorInstances");
+
+            migrationBuilder.DropTable(
+                name: "Collectors");
 
             migrationBuilder.DropTable(
                 name: "Events");
@@ -332,7 +352,7 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                 name: "Sessions");
 
             migrationBuilder.DropTable(
-                name: "Collectors");
+                name: "Alerts");
 
             migrationBuilder.DropTable(
                 name: "Devices");

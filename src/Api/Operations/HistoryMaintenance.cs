@@ -1,0 +1,74 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using PvsFleet.Api.Data;
+
+namespace PvsFleet.Api.Operations;
+
+/// <summary>
+/// Hourly: makes the history's partitions ahead (PostgreSQL), then applies retention — raw events past
+/// <see cref="FleetOptions.EventRetentionDays"/> and, when <see cref="FleetOptions.SessionRetentionDays"/> is set,
+/// sessions with their phases and duration histogram. On PostgreSQL retention drops whole monthly partitions
+/// (<see cref="PostgresPartitions.DropBeforeAsync"/>: a month goes once all of it is past the window); SQLite deletes rows.
+/// </summary>
+public sealed class HistoryMaintenance(IServiceScopeFactory scopes, TimeProvider clock, IOptionsMonitor<FleetOptions> options,
+    ILogger<HistoryMaintenance> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromHours(1), clock);
+        do
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<FleetDbContext>();
+                await PassAsync(db, options.CurrentValue, clock.GetUtcNow().UtcDateTime, log, stoppingToken);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                log.LogWarning(ex, "History maintenance pass failed");
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>One pass, as the service runs it every hour.</summary>
+    public static async Task PassAsync(FleetDbContext db, FleetOptions options, DateTime now, ILogger log, CancellationToken ct)
+    {
+        var eventCutoff = now.AddDays(-options.EventRetentionDays);
+        DateTime? sessionCutoff = options.SessionRetentionDays > 0 ? now.AddDays(-options.SessionRetentionDays) : null;
+        if (db.IsPostgres)
+        {
+            var made = await PostgresPartitions.EnsureAheadAsync(db, now, ct);
+            if (made > 0 && log.IsEnabled(LogLevel.Information))
+                log.LogInformation("Made {Count} monthly history partitions", made);
+            var (eventsFrom, events) = await PostgresPartitions.DropBeforeAsync(db, ["Events"], eventCutoff, ct);
+            Report(log, events, eventsFrom);
+            if (sessionCutoff is { } cutoff)
+            {
+                var (sessionsFrom, sessions) = await PostgresPartitions.DropBeforeAsync(db, ["Sessions", "SessionPhases"], cutoff, ct);
+                // The histogram goes with the sessions it counts: its hours are the sessions' start hours.
+                await db.Set<DurationHistogramBin>().Where(h => h.Hour < sessionsFrom).ExecuteDeleteAsync(ct);
+                Report(log, sessions, sessionsFrom);
+            }
+            return;
+        }
+
+        var deleted = await db.Events.Where(e => e.ReceivedAt < eventCutoff).ExecuteDeleteAsync(ct);
+        if (deleted > 0 && log.IsEnabled(LogLevel.Information))
+            log.LogInformation("Deleted {Count} raw events received before {Cutoff:u}", deleted, eventCutoff);
+        if (sessionCutoff is { } before)
+        {
+            await db.SessionPhases.Where(p => p.SessionStartedAt < before).ExecuteDeleteAsync(ct);
+            var sessions = await db.Sessions.Where(s => s.StartedAt < before).ExecuteDeleteAsync(ct);
+            if (sessions > 0 && log.IsEnabled(LogLevel.Information))
+                log.LogInformation("Deleted {Count} sessions started before {Cutoff:u}", sessions, before);
+        }
+    }
+
+    private static void Report(ILogger log, List<string> dropped, DateTime keptFrom)
+    {
+        if (dropped.Count > 0 && log.IsEnabled(LogLevel.Information))
+            log.LogInformation("Dropped history partitions {Partitions}; kept from {KeptFrom:u}", string.Join(", ", dropped), keptFrom);
+    }
+}
