@@ -643,8 +643,12 @@ public sealed class BootTracker
         }
         else
         {
-            // Logon and streaming share the Stream Service's ports: the phase follows the traffic (see OnServerPacket).
-            session.PvsServer = server;
+            // Logon and streaming share the Stream Service's ports: the phase follows the traffic (see OnServerPacket). The
+            // login server is the one the device talks to before the first read; a boot joined later takes the first it sees.
+            if (session.Phase <= BootPhase.PvsLogon || session.PvsServer == 0)
+            {
+                session.PvsServer = server;
+            }
             if (session.Phase < BootPhase.PvsLogon)
             {
                 Enter(session, BootPhase.PvsLogon, at);
@@ -711,6 +715,11 @@ public sealed class BootTracker
         if (session.Phase >= BootPhase.SingleReadMode)
         {
             session.LastStreamActivity = at;
+            if (payload.Length >= options.ReadDataMinPayload)
+            {
+                // vDisk data: whoever sends it is the streaming server (the login server may have handed the device to another).
+                session.StreamServer = server;
+            }
         }
     }
 

@@ -181,6 +181,10 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.Property<DateTime>("StartedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("StreamServer")
+                        .HasMaxLength(45)
+                        .HasColumnType("character varying(45)");
+
                     b.Property<string>("TftpServer")
                         .HasMaxLength(45)
                         .HasColumnType("character varying(45)");
