@@ -14,7 +14,7 @@ namespace PvsFleet.Api.Embedded;
 /// session-ended event per boot, so about 5,000 events), so History, the slowest devices and the per-phase breakdown
 /// show trends from the first minute: an ordinary month with a slow week (storage trouble: single read mode takes
 /// twice as long) and a bad day (a broken BIOS bootstrap file and an overloaded second logon server). Each site has one
-/// DHCP server, two TFTP servers (the second a little slower) and two PVS servers that log devices on and stream, now and
+/// DHCP server, two TFTP servers (the second a little slower) and two PVS servers (see DemoServers) that log devices on and stream, now and
 /// then handing a device to the other for streaming; the second PVS server of <c>hq</c> has logged on slowly since the
 /// bad day, so the per-server breakdowns have something to find. The morning storm is a scheduled reboot of every device
 /// within a few minutes, and streaming slows with the devices started just before: the capacity view's time-to-boot by
@@ -106,13 +106,19 @@ public sealed partial class DemoHistory(IServiceProvider services, ILogger log)
         }
     }
 
-    /// <summary>One site's servers: 10.(100 + site).0.x — DHCP .2, TFTP .3 and .4, PVS .11 and .12.</summary>
+    /// <summary>
+    /// One site's servers. The first of each is the simulated storms' server (the collector's <c>SimulatedNetwork.ServerAddress</c>),
+    /// so the live boots join the history's groups instead of forming a group of their own (the simulator's boots take
+    /// seconds, not the minute of a real one); the second TFTP and PVS servers are the site's own.
+    /// </summary>
     private readonly record struct DemoServers(int Site)
     {
-        public string Dhcp => Address(2);
-        public string Tftp(int i) => Address(3 + i);
-        public string Pvs(int i) => Address(11 + i);
-        private string Address(int host) => string.Create(Invariant, $"10.{100 + Site}.0.{host}");
+        private const string Simulated = "10.20.0.10";
+
+        public static string Dhcp => Simulated;
+        public string Tftp(int i) => i == 0 ? Simulated : Address(31 + Site);
+        public string Pvs(int i) => i == 0 ? Simulated : Address(21 + Site);
+        private static string Address(int host) => string.Create(Invariant, $"10.20.0.{host}");
     }
 
     private static SessionEndedEvent Boot(long sequence, DemoCollector c, int device, DateTime startUtc, Random random, DemoServers servers,
@@ -188,7 +194,7 @@ public sealed partial class DemoHistory(IServiceProvider services, ILogger log)
                 Phases = phases,
                 Servers = new SessionServers
                 {
-                    Dhcp = servers.Dhcp, Tftp = servers.Tftp(tftp),
+                    Dhcp = DemoServers.Dhcp, Tftp = servers.Tftp(tftp),
                     Pvs = endPhase >= BootPhase.PvsLogon ? servers.Pvs(pvs) : null,
                     Stream = endPhase >= BootPhase.SingleReadMode ? servers.Pvs(stream) : null,
                 },
