@@ -45,7 +45,7 @@ INSERT INTO "SessionPhases" ("SessionId", "Phase", "SiteId", "SessionStartedAt",
 SELECT id, p, 1, t, t + (o.s * interval '1 ms'), t + ((o.s + o.len) * interval '1 ms'), o.len, 0
 FROM b CROSS JOIN LATERAL (VALUES (0, 0::float8, ip), (1, ip, tftp), (2, ip + tftp, logon), (3, ip + tftp + logon, srm),
                                   (4, ip + tftp + logon + srm, 10000::float8)) AS o(p, s, len);
-ANALYZE;
+ANALYZE "Sessions"; ANALYZE "SessionPhases"; ANALYZE "Devices";
 SQL
 echo "filled in $(( $(date +%s) - start )) s: $(db_psql -At -c 'SELECT count(*) FROM "Sessions"') sessions, $(db_psql -At -c 'SELECT count(*) FROM "SessionPhases"') phases"
 

@@ -23,6 +23,7 @@ public static class Capacity
     private const int StreamingSeries = Phases + 1;
     private const int SeriesCount = Phases + 2;
 
+    private static readonly BootPhase[] AllPhases = Enum.GetValues<BootPhase>();
     private static readonly int[] AutoSteps = [60, 300, 900, 1_800, 3_600, 7_200, 21_600, 43_200, 86_400];
     private static readonly int[] BucketWidths = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000];
 
@@ -106,7 +107,11 @@ public static class Capacity
         var q = db.Sessions.AsNoTracking().Where(s => s.StartedAt >= since && s.StartedAt < to);
         if (siteId is { } id)
             q = q.Where(s => s.SiteId == id);
-        var rows = q.Join(db.SessionPhases, s => s.Id, p => p.SessionId, (s, p) => new
+        // The phases carry their session's start and site: bounded the same way, both tables are read by range.
+        var phases = db.SessionPhases.AsNoTracking().Where(p => AllPhases.Contains(p.Phase) && p.SessionStartedAt >= since && p.SessionStartedAt < to);
+        if (siteId is { } site)
+            phases = phases.Where(p => p.SiteId == site);
+        var rows = q.Join(phases, s => s.Id, p => p.SessionId, (s, p) => new
         {
             s.Id, s.SiteId, s.PvsServer, s.StartedAt, SessionEnd = s.EndedAt, s.DurationMs, p.Phase, PhaseStart = p.StartedAt, PhaseEnd = p.EndedAt,
         });
