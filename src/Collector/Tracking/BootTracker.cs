@@ -644,8 +644,10 @@ public sealed class BootTracker
         else
         {
             // Logon and streaming share the Stream Service's ports: the phase follows the traffic (see OnServerPacket). The
-            // login server is the one the device talks to before the first read; a boot joined later takes the first it sees.
-            if (session.Phase <= BootPhase.PvsLogon || session.PvsServer == 0)
+            // login server is the one the device asks on the logon port before its first read (the first read itself is
+            // still counted in PvsLogon until its data comes, and may go to another server); a boot joined later takes the
+            // first server it sees.
+            if ((kind == PvsPortKind.Logon && session.Phase <= BootPhase.PvsLogon) || session.PvsServer == 0)
             {
                 session.PvsServer = server;
             }
