@@ -131,6 +131,8 @@ public abstract class BreakdownTests<TApi>(TApi api) : ApiTestBase<TApi>(api) wh
         var unknown = stream.Groups.Single(g => g.Key is null);
         Assert.Equal(sent.Count(s => s.Stream is null), unknown.Stuck);
         Assert.Equal(0, unknown.Boot.Count);
+        Assert.False(unknown.Comparable);
+        Assert.Null(unknown.SlowerThanBest);
         foreach (var g in stream.Groups)
             AssertStats(sent.Where(s => s.Stream == g.Key).Select(s => s.BootMs), g.Boot);
 

@@ -215,7 +215,9 @@ public static class Breakdowns
     /// </summary>
     internal static List<BreakdownGroup> Assemble(List<SessionRow> sessions, List<PhaseRow> phases, int minBoots, BreakdownBy by)
     {
-        bool Comparable(SessionRow s) => s.Boots >= minBoots;
+        // Sessions that did not name the server are no server to compare with (in the demo: the lab captures, whose
+        // local TFTP took milliseconds, were the "fastest" and made every real server look slow).
+        bool Comparable(SessionRow s) => s.Boots >= minBoots && s.Key is not null;
         var comparable = sessions.Where(Comparable).Select(s => s.Key).ToHashSet();
         var bestBoot = sessions.Where(s => Comparable(s) && s.P50 > 0).Select(s => s.P50!.Value).DefaultIfEmpty().Min();
         var bestPhase = phases.Where(p => comparable.Contains(p.Key) && p.P50 > 0)

@@ -13,8 +13,8 @@ public enum BreakdownBy
 
 /// <summary>
 /// The sessions started in [from, to), grouped by <see cref="By"/>: outcomes, retries and duration percentiles per group,
-/// so one server or bootstrap that makes boots slow stands out. A group with fewer than <see cref="MinBoots"/> boots is
-/// not <see cref="BreakdownGroup.Comparable"/>: its percentiles are shown but not compared.
+/// so one server or bootstrap that makes boots slow stands out. A group with fewer than <see cref="MinBoots"/> boots, or
+/// without a key, is not <see cref="BreakdownGroup.Comparable"/>: its percentiles are shown but not compared.
 /// </summary>
 public sealed record ServerBreakdown(BreakdownBy By, string? Site, DateTime From, DateTime To, int MinBoots, double SlowFactor,
     IReadOnlyList<BreakdownGroup> Groups);
