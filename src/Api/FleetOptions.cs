@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using PvsFleet.Contracts;
 
 namespace PvsFleet.Api;
@@ -24,6 +25,7 @@ public sealed class FleetOptions
 
     public IngestOptions Ingest { get; set; } = new();
     public StatsOptions Stats { get; set; } = new();
+    public CapacityOptions Capacity { get; set; } = new();
     public AlertOptions Alerts { get; set; } = new();
     public AuthOptions Auth { get; set; } = new();
     public CapacityOptions Capacity { get; set; } = new();
@@ -71,6 +73,62 @@ public sealed class StatsOptions
     /// 200 ms on a small server; the histogram answers a million in about the same.
     /// </summary>
     public long ExactUpTo { get; set; } = 30_000;
+
+    /// <summary>A breakdown group with fewer boots is shown but not compared: a median of a handful of boots says little.</summary>
+    public int BreakdownMinBoots { get; set; } = 20;
+
+    /// <summary>A comparable group whose median is at least this many times the fastest group's is marked slow.</summary>
+    public double BreakdownSlowFactor { get; set; } = 2.0;
+}
+
+/// <summary>
+/// Checks the settings a wrong value of which would make figures meaningless rather than fail loudly later: at start-up
+/// (<c>ValidateOnStart</c>), so the API refuses to run with them and says which setting is wrong.
+/// </summary>
+public sealed class FleetOptionsValidation : IValidateOptions<FleetOptions>
+{
+    public ValidateOptionsResult Validate(string? name, FleetOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = options.Capacity.Problems().ToList();
+        if (options.Stats.BreakdownMinBoots < 1)
+            problems.Add($"PvsFleet:Stats:BreakdownMinBoots is {options.Stats.BreakdownMinBoots}: it must be at least 1.");
+        if (!(options.Stats.BreakdownSlowFactor > 1) || !double.IsFinite(options.Stats.BreakdownSlowFactor))
+            problems.Add($"PvsFleet:Stats:BreakdownSlowFactor is {options.Stats.BreakdownSlowFactor}: it must be a number above 1.");
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}
+
+/// <summary>The farm's limits the capacity view measures storms against (per PVS server).</summary>
+public sealed class CapacityOptions
+{
+    /// <summary>PVS's <c>MaxBootDevicesAllowed</c>: devices one server boots at once before it pauses logons.</summary>
+    public int MaxBootDevicesAllowed { get; set; } = 500;
+
+    /// <summary>Stream Service ports per server (6910–6930 by default: 21).</summary>
+    public int StreamPorts { get; set; } = 21;
+
+    /// <summary>Threads per port: with the ports, the devices one server streams to at once.</summary>
+    public int ThreadsPerPort { get; set; } = 8;
+
+    /// <summary>
+    /// The longest a session counts as booting: an open phase of a session that never ended stops counting then, and
+    /// sessions started this long before a range are read to find the boots already running at its start.
+    /// </summary>
+    public TimeSpan MaxBootLength { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>What is wrong with these limits, in words naming the settings; empty when nothing is.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (MaxBootDevicesAllowed is < 1 or > 100_000)
+            yield return $"PvsFleet:Capacity:MaxBootDevicesAllowed is {MaxBootDevicesAllowed}: it must be between 1 and 100000 (PVS's default is 500).";
+        if (StreamPorts is < 1 or > 1_000)
+            yield return $"PvsFleet:Capacity:StreamPorts is {StreamPorts}: it must be between 1 and 1000 (UDP 6910-6930 are 21).";
+        if (ThreadsPerPort is < 1 or > 1_000)
+            yield return $"PvsFleet:Capacity:ThreadsPerPort is {ThreadsPerPort}: it must be between 1 and 1000 (PVS's default is 8).";
+        if (MaxBootLength < TimeSpan.FromMinutes(1) || MaxBootLength > TimeSpan.FromDays(1))
+            yield return $"PvsFleet:Capacity:MaxBootLength is {MaxBootLength}: it must be between 00:01:00 and 1.00:00:00.";
+    }
 }
 
 public sealed class AlertOptions

@@ -22,6 +22,8 @@ if (demo)
 // a published app has no static web assets manifest and this does nothing.
 builder.WebHost.UseStaticWebAssets();
 builder.Services.Configure<FleetOptions>(builder.Configuration.GetSection(FleetOptions.Section));
+builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<FleetOptions>, FleetOptionsValidation>();
+builder.Services.AddOptions<FleetOptions>().ValidateOnStart();
 
 var auth = builder.Configuration.GetSection(FleetOptions.Section).Get<FleetOptions>()?.Auth ?? new AuthOptions();
 if (!auth.IsConfigured)
@@ -63,6 +65,15 @@ if (EmbeddedCollector.IsWanted(builder.Configuration))
     builder.Services.AddHostedService<EmbeddedCollector>();
 
 var app = builder.Build();
+try
+{
+    _ = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<FleetOptions>>().Value;
+}
+catch (Microsoft.Extensions.Options.OptionsValidationException invalid)
+{
+    await Console.Error.WriteLineAsync("pvsfleet: the configuration is invalid: " + string.Join(" ", invalid.Failures));
+    return 2;
+}
 
 if (Commands.IsCommand(args))
     return await Commands.RunAsync(app.Services, args);

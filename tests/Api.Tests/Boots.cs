@@ -13,13 +13,20 @@ internal sealed class Boot(string mac, DateTimeOffset start, Guid? id = null)
     public BootOutcome Outcome { get; private set; } = BootOutcome.InProgress;
     public DateTimeOffset? EndedAt { get; private set; }
     public string? HostName { get; set; }
-    public string PvsServer { get; set; } = "10.0.0.3";
+    public Firmware Firmware { get; set; } = Firmware.Uefi;
+    public string? BootFile { get; set; } = "pvsnbpx64.efi";
+    public SessionServers Servers { get; set; } = new() { Dhcp = "10.0.0.1", Tftp = "10.0.0.2", Pvs = "10.0.0.3" };
+
+    /// <summary>The login server alone, for tests that only vary that one.</summary>
+    public string? PvsServer { get => Servers.Pvs; set => Servers = Servers with { Pvs = value }; }
+
+    /// <summary>Retries of the phase the boot is in, sent with the next snapshot.</summary>
+    public void Retries(int count) => _phases[^1] = _phases[^1] with { Retries = count };
 
     public SessionSnapshot Snapshot() => new()
     {
-        SessionId = Id, Mac = mac, Ip = "10.0.0.5", Firmware = Firmware.Uefi, BootFile = "pvsnbpx64.efi", HostName = HostName,
-        Phase = Phase, Outcome = Outcome, StartedAt = start, EndedAt = EndedAt, Phases = [.. _phases],
-        Servers = new SessionServers { Dhcp = "10.0.0.1", Tftp = "10.0.0.2", Pvs = PvsServer },
+        SessionId = Id, Mac = mac, Ip = "10.0.0.5", Firmware = Firmware, BootFile = BootFile, HostName = HostName,
+        Phase = Phase, Outcome = Outcome, StartedAt = start, EndedAt = EndedAt, Phases = [.. _phases], Servers = Servers,
     };
 
     public SessionStartedEvent Started(long seq) => new() { Sequence = seq, Timestamp = start, Session = Snapshot() };

@@ -14,7 +14,7 @@ public sealed class DemoDashboardTests(Browser browser) : IAsyncLifetime
     public Task DisposeAsync() => _api.DisposeAsync();
 
     [Fact]
-    public async Task The_demo_shows_three_sites_six_collectors_and_a_30_day_history_trend()
+    public async Task The_demo_shows_three_sites_six_collectors_a_30_day_history_trend_a_slow_server_and_its_storms()
     {
         var page = await browser.NewPageAsync();
         await page.GotoAsync(_api.Url.ToString());
@@ -42,6 +42,32 @@ public sealed class DemoDashboardTests(Browser browser) : IAsyncLifetime
         await Expect(page.Locator("[data-testid=live-state][data-state=Live]")).ToBeVisibleAsync();
         await Expect(page.Locator("[data-testid=loading]")).ToHaveCountAsync(0);
         await Browser.ScreenshotAsync(page, "demo-history-30-days");
+
+        // hq's second PVS server has logged devices on slowly since the bad day: the week's breakdown marks it, with its ratio.
+        await page.GotoAsync(_api.Url + "history?site=hq");
+        var slow = page.Locator("[data-testid=breakdown-table] tr[data-group='10.20.0.21']");
+        await Expect(slow).ToHaveAttributeAsync("data-slow", "true", new() { Timeout = 30_000 });
+        await Expect(page.Locator("[data-testid=breakdown-table] tr[data-group='10.20.0.10']")).ToHaveAttributeAsync("data-slow", "false");
+        await Expect(slow.Locator("td[data-phase=PvsLogon] .ratio-slow")).ToBeVisibleAsync();
+        await Browser.ScreenshotAsync(page, "breakdown");
+        await page.SelectOptionAsync("[data-testid=breakdown-by]", "BootFile");
+        await Expect(page.Locator("[data-testid=breakdown-table] tr[data-group='ARDBP32.bin']")).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid=breakdown-table] tr[data-group='pvsnbpx64.efi']")).ToBeVisibleAsync();
+
+        // The capacity view, over three days: at least two of the history's morning storms, and the live storms.
+        await page.Locator("[data-testid=nav-capacity]").ClickAsync();
+        await page.WaitForURLAsync("**/capacity");
+        await Expect(page.Locator("[data-testid=capacity-series]").First).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await page.SelectOptionAsync("[data-testid=filter-hours]", "72");
+        await page.WaitForURLAsync("**/capacity?hours=72");
+        var hq = page.Locator("[data-testid=capacity-series][data-site=hq][data-server='']");
+        await Expect(hq).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Expect(page.Locator("[data-testid=capacity-series][data-site=hq][data-server='10.20.0.10']")).ToBeVisibleAsync();
+        var peak = await hq.Locator("[data-testid=peak-booting] b").First.InnerTextAsync();
+        Assert.True(int.Parse(peak.Split('/')[0].Trim(), System.Globalization.CultureInfo.InvariantCulture) >= 3, $"hq's peak is {peak}");
+        Assert.True(await hq.Locator("[data-testid=time-to-boot] tbody tr").CountAsync() >= 2);
+        await Expect(page.Locator("[data-testid=loading]")).ToHaveCountAsync(0);
+        await Browser.ScreenshotAsync(page, "capacity");
 
         await page.GotoAsync(_api.Url + "attention");
         await Expect(page.Locator("[data-testid=attention-item]").First).ToBeVisibleAsync(new() { Timeout = 60_000 });

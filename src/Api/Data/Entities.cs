@@ -109,7 +109,10 @@ public sealed class BootSession
     public int TotalRetries { get; set; }
     public string? DhcpServer { get; set; }
     public string? TftpServer { get; set; }
+    /// <summary>The PVS login server.</summary>
     public string? PvsServer { get; set; }
+    /// <summary>The PVS server whose data answered the reads (null from collectors that do not say).</summary>
+    public string? StreamServer { get; set; }
     /// <summary>Sequence of the event whose snapshot is stored: an older snapshot arriving late is not applied.</summary>
     public long LastSequence { get; set; }
     public DateTime UpdatedAt { get; set; }

@@ -13,7 +13,12 @@ namespace PvsFleet.Api.Embedded;
 /// Thirty days of boots for the demo's devices, written once per data directory through the ingest API (one
 /// session-ended event per boot, so about 5,000 events), so History, the slowest devices and the per-phase breakdown
 /// show trends from the first minute: an ordinary month with a slow week (storage trouble: single read mode takes
-/// twice as long) and a bad day (a broken bootstrap file and an overloaded logon server).
+/// twice as long) and a bad day (a broken BIOS bootstrap file and an overloaded second logon server). Each site has one
+/// DHCP server, two TFTP servers (the second a little slower) and two PVS servers (see DemoServers) that log devices on and stream, now and
+/// then handing a device to the other for streaming; the second PVS server of <c>hq</c> has logged on slowly since the
+/// bad day, so the per-server breakdowns have something to find. The morning storm is a scheduled reboot of every device
+/// within a few minutes, and streaming slows with the devices started just before: the capacity view's time-to-boot by
+/// concurrency shows the knee.
 /// Each site's history comes from a collector of its own, revoked when done, so the live collectors' sequence
 /// numbers start at 1.
 /// </summary>
@@ -23,6 +28,8 @@ public sealed partial class DemoHistory(IServiceProvider services, ILogger log)
     public const int SlowWeekFromDaysAgo = 20;
     public const int SlowWeekToDaysAgo = 14;
     public const int BadDayDaysAgo = 5;
+    /// <summary>The site whose second PVS server logs devices on slowly from the bad day on.</summary>
+    public const string SlowLogonSite = "hq";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
@@ -63,6 +70,7 @@ public sealed partial class DemoHistory(IServiceProvider services, ILogger log)
     private static IEnumerable<IngestEvent> Boots(string site, DateTime now)
     {
         var random = new Random(site.GetHashCode(StringComparison.Ordinal) & 0x7fff_ffff ^ 0x5eed);
+        var servers = new DemoServers(DemoPlan.Sites.ToList().IndexOf(site));
         var collectors = DemoPlan.Collectors.Where(c => c.Site == site).ToList();
         var sequence = 0L;
         // Today's boots too, up to a quarter of an hour ago: the live collectors take over from there.
@@ -77,41 +85,78 @@ public sealed partial class DemoHistory(IServiceProvider services, ILogger log)
             {
                 for (var d = 0; d < c.Devices; d++)
                 {
-                    // The morning boot storm around 07:00, and a reboot after patching on some afternoons.
-                    boots.Add((day.AddHours(6.5).AddSeconds(random.Next(0, 3600)), c, d));
+                    // The morning boot storm at 06:55 (a scheduled reboot of every device within five minutes), and a reboot after
+                    // patching on some afternoons.
+                    boots.Add((day.AddHours(6.5).AddMinutes(25).AddSeconds(random.Next(0, 300)), c, d));
                     if (random.NextDouble() < 0.3)
                         boots.Add((day.AddHours(13).AddSeconds(random.Next(0, 7200)), c, d));
                 }
             }
-            foreach (var (start, c, d) in boots.Where(b => b.Start < until).OrderBy(b => b.Start))
-                yield return Boot(++sequence, c, d, start, random, slowWeek, badDay);
+            var ordered = boots.Where(b => b.Start < until).OrderBy(b => b.Start).ToList();
+            for (var i = 0; i < ordered.Count; i++)
+            {
+                var (start, c, d) = ordered[i];
+                // The load on the site's servers: boots started in the minute before this one.
+                var load = 0;
+                for (var j = i - 1; j >= 0 && ordered[j].Start > start.AddMinutes(-1); j--)
+                    load++;
+                var slowLogon = site == SlowLogonSite && daysAgo <= BadDayDaysAgo;
+                yield return Boot(++sequence, c, d, start, random, servers, load, slowWeek, badDay, slowLogon);
+            }
         }
     }
 
-    private static SessionEndedEvent Boot(long sequence, DemoCollector c, int device, DateTime startUtc, Random random, bool slowWeek, bool badDay)
+    /// <summary>
+    /// One site's servers. The first of each is the simulated storms' server (the collector's <c>SimulatedNetwork.ServerAddress</c>),
+    /// so the live boots join the history's groups instead of forming a group of their own (the simulator's boots take
+    /// seconds, not the minute of a real one); the second TFTP and PVS servers are the site's own.
+    /// </summary>
+    private readonly record struct DemoServers(int Site)
+    {
+        private const string Simulated = "10.20.0.10";
+
+        public static string Dhcp => Simulated;
+        public string Tftp(int i) => i == 0 ? Simulated : Address(31 + Site);
+        public string Pvs(int i) => i == 0 ? Simulated : Address(21 + Site);
+        private static string Address(int host) => string.Create(Invariant, $"10.20.0.{host}");
+    }
+
+    private static SessionEndedEvent Boot(long sequence, DemoCollector c, int device, DateTime startUtc, Random random, DemoServers servers,
+        int load, bool slowWeek, bool badDay, bool slowLogon)
     {
         var start = new DateTimeOffset(startUtc, TimeSpan.Zero);
         var firmware = device % 2 == 0 ? Firmware.Uefi : Firmware.Bios;
+        var tftp = random.Next(2);
+        var pvs = random.Next(2);
+        // Now and then the login server hands the device to the other server's stream port.
+        var stream = random.NextDouble() < 0.2 ? 1 - pvs : pvs;
         // Seconds per phase before BNIStack: DHCP, the bootstrap over TFTP, the PVS logon, single read mode (UNDI).
         double[] seconds = [2 + random.NextDouble() * 2, 3 + random.NextDouble() * 3, 1 + random.NextDouble() * 2, 25 + random.NextDouble() * 20];
+        if (tftp == 1)
+            seconds[1] *= 1.5;
+        // Each device the server started streaming to in the last minute slows reads a little.
+        seconds[3] *= 1 + (0.03 * load);
         if (slowWeek)
             seconds[3] *= 2.0;
+        if (slowLogon && pvs == 1)
+            seconds[2] *= 4;
         var outcome = BootOutcome.Booted;
         var endPhase = BootPhase.BniStack;
         var retries = random.NextDouble() < 0.1 ? random.Next(1, 6) : 0;
         if (badDay)
         {
             var roll = random.NextDouble();
-            if (roll < 0.25)
+            if (firmware == Firmware.Bios && roll < 0.5)
             {
+                // The broken bootstrap file: BIOS devices only.
                 (outcome, endPhase) = (BootOutcome.Failed, BootPhase.BootstrapDownload);
             }
-            else if (roll < 0.4)
+            else if (pvs == 1 && roll < 0.3)
             {
                 (outcome, endPhase) = (BootOutcome.Stuck, BootPhase.PvsLogon);
                 retries += 10;
             }
-            else
+            else if (pvs == 1)
             {
                 seconds[2] *= 6;
                 seconds[3] *= 2.5;
@@ -147,6 +192,12 @@ public sealed partial class DemoHistory(IServiceProvider services, ILogger log)
                 StartedAt = start,
                 EndedAt = at,
                 Phases = phases,
+                Servers = new SessionServers
+                {
+                    Dhcp = DemoServers.Dhcp, Tftp = servers.Tftp(tftp),
+                    Pvs = endPhase >= BootPhase.PvsLogon ? servers.Pvs(pvs) : null,
+                    Stream = endPhase >= BootPhase.SingleReadMode ? servers.Pvs(stream) : null,
+                },
             },
         };
     }

@@ -130,6 +130,8 @@ public static class IngestValidator
                 AddressError(At(i, ".session.servers.tftp"));
             if (!IsAddress(s.Servers?.Pvs))
                 AddressError(At(i, ".session.servers.pvs"));
+            if (!IsAddress(s.Servers?.Stream))
+                AddressError(At(i, ".session.servers.stream"));
             if (!Enum.IsDefined(s.Firmware))
                 Error(At(i, ".session.firmware"), "Unknown firmware.");
             if (!Enum.IsDefined(s.Phase))

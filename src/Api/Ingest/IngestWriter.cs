@@ -245,6 +245,7 @@ public static class IngestWriter
         session.DhcpServer = snap.Servers?.Dhcp ?? session.DhcpServer;
         session.TftpServer = snap.Servers?.Tftp ?? session.TftpServer;
         session.PvsServer = snap.Servers?.Pvs ?? session.PvsServer;
+        session.StreamServer = snap.Servers?.Stream ?? session.StreamServer;
         session.LastSequence = sequence;
         session.UpdatedAt = now;
 

@@ -26,7 +26,7 @@ public static class PostgresIngestWriter
     private const string SessionColumns = """
         "Id", "DeviceId", "SiteId", "CollectorId", "Mac", "Ip", "Firmware", "BootFile", "HostName", "Phase", "Outcome",
         "StartedAt", "EndedAt", "PhaseStartedAt", "DurationMs", "TotalRetries", "DhcpServer", "TftpServer", "PvsServer",
-        "LastSequence", "UpdatedAt", "Instance", "LastProgressAt"
+        "LastSequence", "UpdatedAt", "Instance", "LastProgressAt", "StreamServer"
         """;
 
     public static async Task<IngestApplied> ApplyAsync(
@@ -314,6 +314,7 @@ public static class PostgresIngestWriter
         DhcpServer = r.IsDBNull(16) ? null : r.GetString(16), TftpServer = r.IsDBNull(17) ? null : r.GetString(17),
         PvsServer = r.IsDBNull(18) ? null : r.GetString(18), LastSequence = r.GetInt64(19), UpdatedAt = r.GetDateTime(20),
         Instance = r.GetGuid(21), LastProgressAt = r.IsDBNull(22) ? null : r.GetDateTime(22),
+        StreamServer = r.IsDBNull(23) ? null : r.GetString(23),
     };
 
     private static NpgsqlBatchCommand UpsertInstance(CollectorInstance i) => Command("""
@@ -396,12 +397,12 @@ public static class PostgresIngestWriter
         INSERT INTO "Sessions" AS s ({SessionColumns})
         SELECT x.id, d."Id", x.site, x.collector, x.mac, x.ip, x.firmware, x.boot_file, x.host_name, x.phase, x.outcome,
                x.started_at, x.ended_at, x.phase_started_at, x.duration_ms, x.total_retries, x.dhcp, x.tftp, x.pvs, x.seq, x.updated_at,
-               x.instance, x.progress
+               x.instance, x.progress, x.stream
         FROM unnest($1::uuid[], $2::int[], $3::int[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[], $9::int[], $10::int[],
                     $11::timestamptz[], $12::timestamptz[], $13::timestamptz[], $14::float8[], $15::int[], $16::text[], $17::text[],
-                    $18::text[], $19::bigint[], $20::timestamptz[], $21::uuid[], $22::timestamptz[])
+                    $18::text[], $19::bigint[], $20::timestamptz[], $21::uuid[], $22::timestamptz[], $23::text[])
              AS x(id, site, collector, mac, ip, firmware, boot_file, host_name, phase, outcome, started_at, ended_at, phase_started_at,
-                  duration_ms, total_retries, dhcp, tftp, pvs, seq, updated_at, instance, progress)
+                  duration_ms, total_retries, dhcp, tftp, pvs, seq, updated_at, instance, progress, stream)
         JOIN "Devices" d ON d."Mac" = x.mac
         ON CONFLICT ("Id", "StartedAt") DO UPDATE SET
             "Mac" = excluded."Mac", "Ip" = excluded."Ip", "Firmware" = excluded."Firmware", "BootFile" = excluded."BootFile",
@@ -409,7 +410,7 @@ public static class PostgresIngestWriter
             "EndedAt" = excluded."EndedAt", "PhaseStartedAt" = excluded."PhaseStartedAt",
             "DurationMs" = excluded."DurationMs", "TotalRetries" = excluded."TotalRetries", "DhcpServer" = excluded."DhcpServer",
             "TftpServer" = excluded."TftpServer", "PvsServer" = excluded."PvsServer", "LastSequence" = excluded."LastSequence",
-            "UpdatedAt" = excluded."UpdatedAt", "LastProgressAt" = excluded."LastProgressAt"
+            "UpdatedAt" = excluded."UpdatedAt", "LastProgressAt" = excluded."LastProgressAt", "StreamServer" = excluded."StreamServer"
         WHERE s."CollectorId" = excluded."CollectorId" AND s."Instance" = excluded."Instance" AND s."LastSequence" < excluded."LastSequence"
         """,
         P(s.Select(x => x.Id).ToArray()), P(s.Select(x => x.SiteId).ToArray()), P(s.Select(x => x.CollectorId).ToArray()),
@@ -419,7 +420,7 @@ public static class PostgresIngestWriter
         P(s.Select(x => x.PhaseStartedAt).ToArray()), P(s.Select(x => x.DurationMs).ToArray()), P(s.Select(x => x.TotalRetries).ToArray()),
         P(s.Select(x => x.DhcpServer).ToArray()), P(s.Select(x => x.TftpServer).ToArray()), P(s.Select(x => x.PvsServer).ToArray()),
         P(s.Select(x => x.LastSequence).ToArray()), P(s.Select(x => x.UpdatedAt).ToArray()), P(s.Select(x => x.Instance).ToArray()),
-        P(s.Select(x => x.LastProgressAt).ToArray()));
+        P(s.Select(x => x.LastProgressAt).ToArray()), P(s.Select(x => x.StreamServer).ToArray()));
 
     private static NpgsqlBatchCommand UpsertPhases(List<SessionPhase> p) => Command("""
         INSERT INTO "SessionPhases" ("SessionId", "Phase", "SiteId", "SessionStartedAt", "StartedAt", "EndedAt", "DurationMs", "Retries")

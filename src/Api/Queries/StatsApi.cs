@@ -18,6 +18,10 @@ public static class StatsApi
         api.MapGet("/boot-durations", BootDurations)
             .WithSummary("count, p50, p90, p99 and max of boot (or one phase's) durations, overall and per hour|day bucket.");
         api.MapGet("/slowest-devices", SlowestDevices).WithSummary("Devices with the longest average boot in the range.");
+        api.MapGet("/breakdown", Breakdowns.GetAsync)
+            .WithSummary("Outcomes, retries and boot and phase durations (p50, p90, p99) per PVS login server, streaming server, TFTP server, DHCP server, boot file or firmware.");
+        api.MapGet("/capacity", Capacity.GetAsync)
+            .WithSummary("Concurrent boots per phase per site and PVS server against the farm's limits, the storm's peak, and time-to-boot by concurrency.");
 
         return app;
     }

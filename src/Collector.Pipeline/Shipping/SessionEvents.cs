@@ -123,7 +123,8 @@ public sealed class SessionEvents(Action<IngestEvent> sink, TimeSpan? progressIn
             LoopCount = session.LoopCount,
             LastProgressAt = session.LastProgress,
             Phases = session.Phases.Select(p => new PhaseTiming { Phase = p.Phase, StartedAt = p.Start, EndedAt = p.End, Retries = p.Retries }).ToList(),
-            Servers = new SessionServers { Dhcp = Address(session.DhcpServer), Tftp = Address(session.TftpServer), Pvs = Address(session.PvsServer) },
+            Servers = new SessionServers { Dhcp = Address(session.DhcpServer), Tftp = Address(session.TftpServer), Pvs = Address(session.PvsServer),
+                Stream = Address(session.StreamServer) },
         };
     }
 

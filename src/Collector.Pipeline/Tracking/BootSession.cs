@@ -50,7 +50,11 @@ public sealed class BootSession
     public string? HostName { get; internal set; }
     public uint DhcpServer { get; internal set; }
     public uint TftpServer { get; internal set; }
+    /// <summary>The PVS server the device logged on to (the login server, on the first Stream Service port).</summary>
     public uint PvsServer { get; internal set; }
+
+    /// <summary>The PVS server the vDisk is read from: the one whose data answered the reads; it may differ from the login server.</summary>
+    public uint StreamServer { get; internal set; }
 
     public DateTime Start { get; }
 

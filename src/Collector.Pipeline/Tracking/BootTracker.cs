@@ -643,8 +643,14 @@ public sealed class BootTracker
         }
         else
         {
-            // Logon and streaming share the Stream Service's ports: the phase follows the traffic (see OnServerPacket).
-            session.PvsServer = server;
+            // Logon and streaming share the Stream Service's ports: the phase follows the traffic (see OnServerPacket). The
+            // login server is the one the device asks on the logon port before its first read (the first read itself is
+            // still counted in PvsLogon until its data comes, and may go to another server); a boot joined later takes the
+            // first server it sees.
+            if ((kind == PvsPortKind.Logon && session.Phase <= BootPhase.PvsLogon) || session.PvsServer == 0)
+            {
+                session.PvsServer = server;
+            }
             if (session.Phase < BootPhase.PvsLogon)
             {
                 Enter(session, BootPhase.PvsLogon, at);
@@ -711,6 +717,11 @@ public sealed class BootTracker
         if (session.Phase >= BootPhase.SingleReadMode)
         {
             session.LastStreamActivity = at;
+            if (payload.Length >= options.ReadDataMinPayload)
+            {
+                // vDisk data: whoever sends it is the streaming server (the login server may have handed the device to another).
+                session.StreamServer = server;
+            }
         }
     }
 

@@ -45,7 +45,10 @@ public sealed record SessionReport(
     public string? HostName { get; init; }
     public string? DhcpServer { get; init; }
     public string? TftpServer { get; init; }
+    /// <summary>The PVS login server.</summary>
     public string? PvsServer { get; init; }
+    /// <summary>The PVS server whose vDisk data answered the reads.</summary>
+    public string? StreamServer { get; init; }
 
     /// <summary>True when the capture shows this boot only from a later phase (it began before the recording).</summary>
     public bool JoinedMidBoot { get; init; }

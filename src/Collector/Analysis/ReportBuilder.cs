@@ -53,6 +53,7 @@ public sealed class ReportBuilder(CaptureFrameIndex? frames = null)
             DhcpServer = Address(session.DhcpServer),
             TftpServer = Address(session.TftpServer),
             PvsServer = Address(session.PvsServer),
+            StreamServer = Address(session.StreamServer),
             JoinedMidBoot = session.JoinedMidBoot,
             LoopCount = session.LoopCount,
             Bootstrap = session.Bootstrap is { } t

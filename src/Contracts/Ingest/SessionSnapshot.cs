@@ -78,6 +78,9 @@ public sealed record SessionServers
     /// <summary>The TFTP server the bootstrap came from.</summary>
     public string? Tftp { get; init; }
 
-    /// <summary>The PVS server the device logged on to and streams from.</summary>
+    /// <summary>The PVS server the device logged on to (the login server).</summary>
     public string? Pvs { get; init; }
+
+    /// <summary>The PVS server whose vDisk data answered the device's reads; often the login server, not always.</summary>
+    public string? Stream { get; init; }
 }

@@ -71,6 +71,13 @@ public sealed class FleetApi(HttpClient http, ApiKey key)
         GetAsync<List<SlowDevice>>(Query("api/v1/stats/slowest-devices",
             ("site", site), ("from", Iso(from)), ("to", Iso(to)), ("limit", Num(limit))), ct);
 
+    public Task<ServerBreakdown> GetBreakdownAsync(BreakdownBy by, string? site, DateTimeOffset from, DateTimeOffset to, CancellationToken ct = default) =>
+        GetAsync<ServerBreakdown>(Query("api/v1/stats/breakdown",
+            ("by", by.ToString()), ("site", site), ("from", Iso(from)), ("to", Iso(to))), ct);
+
+    public Task<CapacityView> GetCapacityAsync(string? site, DateTimeOffset from, DateTimeOffset to, CancellationToken ct = default) =>
+        GetAsync<CapacityView>(Query("api/v1/stats/capacity", ("site", site), ("from", Iso(from)), ("to", Iso(to))), ct);
+
     public Task<List<CollectorView>> GetCollectorsAsync(CancellationToken ct = default) => GetAsync<List<CollectorView>>("api/v1/collectors", ct);
 
     public static string ExportCsvPath(string? site, DateTimeOffset from, DateTimeOffset to) =>

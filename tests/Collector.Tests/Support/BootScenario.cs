@@ -84,6 +84,11 @@ internal sealed class BootScenario
     public BootScenario ServerUdp(ushort srcPort, ushort dstPort, byte[] payload) =>
         Add(FrameBuilder.Udp(Server, Device, ServerIp, DeviceIp, srcPort, dstPort, payload));
 
+    /// <summary>A datagram between the device and another server of the farm (a second PVS server).</summary>
+    public BootScenario WithServer(uint server, ushort srcPort, ushort dstPort, byte[] payload, bool fromDevice) => fromDevice
+        ? Add(FrameBuilder.Udp(Device, Server, DeviceIp, server, srcPort, dstPort, payload))
+        : Add(FrameBuilder.Udp(Server, Device, server, DeviceIp, srcPort, dstPort, payload));
+
     public BootScenario ReadRequest(ushort clientPort, string file, params string[] options) =>
         DeviceUdp(clientPort, 69, FrameBuilder.Tftp(1, [file, "octet", .. options]));
 
@@ -127,6 +132,13 @@ internal sealed class BootScenario
     public BootScenario Read(int sequence, ushort devicePort = 6901, ushort streamPort = 6915) => DeviceUdp(devicePort, streamPort, Payload(0x20, sequence, 64));
 
     public BootScenario Burst(int sequence, ushort devicePort = 6901, ushort streamPort = 6915) => ServerUdp(streamPort, devicePort, Payload(0x21, sequence, 1464));
+
+    /// <summary>A read to, and its data from, another PVS server than the login server.</summary>
+    public BootScenario ReadFrom(uint server, int sequence, ushort devicePort = 6901, ushort streamPort = 6915) =>
+        WithServer(server, devicePort, streamPort, Payload(0x20, sequence, 64), fromDevice: true);
+
+    public BootScenario BurstFrom(uint server, int sequence, ushort devicePort = 6901, ushort streamPort = 6915) =>
+        WithServer(server, streamPort, devicePort, Payload(0x21, sequence, 1464), fromDevice: false);
 
     private static byte[] Payload(byte kind, int sequence, int length)
     {

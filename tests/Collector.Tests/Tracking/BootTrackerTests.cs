@@ -229,6 +229,25 @@ public class BootTrackerTests
     }
 
     [Fact]
+    public void The_streaming_server_is_the_one_whose_data_answers_not_the_login_server()
+    {
+        var stream = Ipv4Address.Parse("10.1.1.2");
+        var scenario = new BootScenario().Dhcp(1, 0).Download(1);
+        var logonAt = BootScenario.DownloadEnd(1) + 0.5;
+        scenario.At(logonAt).Logon(1).At(logonAt + 0.01).Logon(2);
+        for (var i = 0; i < 20; i++)
+        {
+            scenario.At(logonAt + 1 + (i * 0.1)).ReadFrom(stream, i).At(logonAt + 1.01 + (i * 0.1)).BurstFrom(stream, i);
+        }
+
+        var session = Only(scenario.Run(captureEnd: 10));
+
+        Assert.Equal(BootPhase.SingleReadMode, Phase(session, BootPhase.SingleReadMode).Name);
+        Assert.Equal("10.1.1.1", session.PvsServer);
+        Assert.Equal("10.1.1.2", session.StreamServer);
+    }
+
+    [Fact]
     public void Windows_dhcp_after_logon_is_bnistack_and_the_boot_is_booted()
     {
         var scenario = new BootScenario().Dhcp(1, 0).Download(1);
@@ -251,6 +270,7 @@ public class BootTrackerTests
         Assert.Equal(scenario.Time(10), Phase(session, BootPhase.BniStack).Start);
         Assert.Equal(scenario.Time(12), session.End);
         Assert.Equal("10.1.1.1", session.PvsServer);
+        Assert.Equal("10.1.1.1", session.StreamServer);
         for (var i = 1; i < session.Phases.Count; i++)
         {
             Assert.Equal(session.Phases[i - 1].End, session.Phases[i].Start);

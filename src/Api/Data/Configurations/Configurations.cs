@@ -73,6 +73,7 @@ internal sealed class BootSessionConfiguration : IEntityTypeConfiguration<BootSe
         b.Property(x => x.DhcpServer).HasMaxLength(45);
         b.Property(x => x.TftpServer).HasMaxLength(45);
         b.Property(x => x.PvsServer).HasMaxLength(45);
+        b.Property(x => x.StreamServer).HasMaxLength(45);
         // Serve the statistics and exports (a time range, perhaps of one site: the site is checked inside the index) and
         // the device page (device + time). One index for the time range, not one per site and one for all: each index
         // is written with every session.

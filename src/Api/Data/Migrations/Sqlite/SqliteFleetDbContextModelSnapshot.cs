@@ -174,6 +174,10 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                     b.Property<DateTime>("StartedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("StreamServer")
+                        .HasMaxLength(45)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("TftpServer")
                         .HasMaxLength(45)
                         .HasColumnType("TEXT");

@@ -1,0 +1,29 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace PvsFleet.Api.Data.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class StreamServer : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "StreamServer",
+                table: "Sessions",
+                type: "TEXT",
+                maxLength: 45,
+                nullable: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "StreamServer",
+                table: "Sessions");
+        }
+    }
+}
