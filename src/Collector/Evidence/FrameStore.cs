@@ -1,0 +1,338 @@
+using PvsFleet.Collector.Decoding;
+
+namespace PvsFleet.Collector.Evidence;
+
+/// <summary>
+/// The evidence frames of every device in flight, in one preallocated arena: frame bytes in fixed 128-byte chunks
+/// chained per frame, frame records in a preallocated array, and free lists of both. Appending a frame copies its bytes
+/// and allocates nothing. Per device, each <see cref="FrameKind"/> is a FIFO of records; streaming and TFTP data records
+/// are also on one collector-wide list in arrival order, so the oldest of them is found in O(1) when the budget is full.
+/// </summary>
+/// <remarks>
+/// Single-threaded, like the tracker it follows. Since each device's FIFO is in arrival order, the collector-wide oldest
+/// evictable frame is always the head of its device's FIFO of its kind: eviction pops heads only.
+/// </remarks>
+public sealed class FrameStore
+{
+    public const int ChunkSize = 128;
+    private const int None = -1;
+
+    private readonly byte[] arena;
+    private readonly int[] nextChunk;
+    private readonly Record[] records;
+    private readonly EvidenceCounters counters;
+    private int freeChunk;
+    private int freeChunks;
+    private int freeRecord;
+
+    // The collector-wide list of evictable (Transfer, Stream) records, oldest first.
+    private int oldestEvictable = None;
+    private int newestEvictable = None;
+
+    public FrameStore(long maxBytes, EvidenceCounters counters)
+    {
+        this.counters = counters;
+        var chunks = (int)Math.Min(maxBytes / ChunkSize, Array.MaxLength / ChunkSize);
+        // Pages are touched only as frames arrive: an idle collector does not hold the whole budget resident.
+        arena = GC.AllocateUninitializedArray<byte>(chunks * ChunkSize);
+        nextChunk = new int[chunks];
+        for (var i = 0; i < chunks; i++)
+        {
+            nextChunk[i] = i + 1 < chunks ? i + 1 : None;
+        }
+
+        freeChunk = 0;
+        freeChunks = chunks;
+
+        // A kept frame takes at least one chunk; most take two or more, so this many records rarely run out first.
+        records = new Record[Math.Max(16, chunks / 2)];
+        for (var i = 0; i < records.Length; i++)
+        {
+            records[i].Next = i + 1 < records.Length ? i + 1 : None;
+        }
+
+        freeRecord = 0;
+    }
+
+    public long CapacityBytes => arena.LongLength;
+
+    /// <summary>
+    /// Copies one frame of <paramref name="device"/> into the store. To make room it lets go of the device's own oldest
+    /// frames past <paramref name="maxDeviceBytes"/>, then of the collector-wide oldest streaming frames; a frame that
+    /// still does not fit is dropped and counted.
+    /// </summary>
+    public void Append(DeviceFrames device, FrameKind kind, int keepOfKind, int maxDeviceBytes, DateTime timestamp, long ordinal,
+        ReadOnlySpan<byte> bytes, int originalLength, LinkType linkType, byte interfaceId)
+    {
+        var chunks = (bytes.Length + ChunkSize - 1) / ChunkSize;
+        if (kind != FrameKind.Control)
+        {
+            if (keepOfKind == 0)
+            {
+                return;
+            }
+
+            while (device.Count(kind) >= keepOfKind)
+            {
+                Remove(device, kind);
+            }
+        }
+
+        while ((device.Chunks + chunks) * ChunkSize > maxDeviceBytes && device.TotalFrames > 0)
+        {
+            Remove(device, device.Count(FrameKind.Stream) > 0 ? FrameKind.Stream
+                : device.Count(FrameKind.Transfer) > 0 ? FrameKind.Transfer : FrameKind.Control);
+            counters.FramesEvictedForDevice++;
+        }
+
+        while ((freeChunks < chunks || freeRecord == None) && oldestEvictable != None)
+        {
+            var oldest = oldestEvictable;
+            Remove(records[oldest].Device!, records[oldest].Kind);
+            counters.FramesEvictedForBudget++;
+        }
+
+        if (freeChunks < chunks || freeRecord == None)
+        {
+            counters.FramesDropped++;
+            return;
+        }
+
+        var index = freeRecord;
+        ref var r = ref records[index];
+        freeRecord = r.Next;
+        r = new Record
+        {
+            Ticks = timestamp.Ticks,
+            Ordinal = ordinal,
+            CapturedLength = bytes.Length,
+            OriginalLength = Math.Max(originalLength, bytes.Length),
+            LinkType = linkType,
+            Interface = interfaceId,
+            Kind = kind,
+            Device = device,
+            Next = None,
+            PreviousEvictable = None,
+            NextEvictable = None,
+            FirstChunk = TakeChunks(bytes),
+        };
+
+        device.Add(kind, index, records, chunks);
+        if (kind != FrameKind.Control)
+        {
+            r.PreviousEvictable = newestEvictable;
+            if (newestEvictable != None)
+            {
+                records[newestEvictable].NextEvictable = index;
+            }
+            else
+            {
+                oldestEvictable = index;
+            }
+
+            newestEvictable = index;
+        }
+
+        counters.FramesKept++;
+        counters.BytesInUse += chunks * ChunkSize;
+        counters.PeakBytesInUse = Math.Max(counters.PeakBytesInUse, counters.BytesInUse);
+    }
+
+    /// <summary>Lets go of every frame of the device.</summary>
+    public void Release(DeviceFrames device)
+    {
+        foreach (var kind in DeviceFrames.Kinds)
+        {
+            while (device.Count(kind) > 0)
+            {
+                Remove(device, kind);
+            }
+        }
+    }
+
+    /// <summary>The device's frames in capture order (merged across kinds by their ordinals).</summary>
+    public void ForEach(DeviceFrames device, Action<StoredFrame> visit)
+    {
+        Span<int> next = [device.Head(FrameKind.Control), device.Head(FrameKind.Transfer), device.Head(FrameKind.Stream)];
+        var buffer = new byte[ChunkSize * 8];
+        while (true)
+        {
+            var pick = -1;
+            for (var k = 0; k < next.Length; k++)
+            {
+                if (next[k] != None && (pick < 0 || records[next[k]].Ordinal < records[next[pick]].Ordinal))
+                {
+                    pick = k;
+                }
+            }
+
+            if (pick < 0)
+            {
+                return;
+            }
+
+            ref var r = ref records[next[pick]];
+            if (buffer.Length < r.CapturedLength)
+            {
+                buffer = new byte[r.CapturedLength];
+            }
+
+            var length = CopyOut(r.FirstChunk, r.CapturedLength, buffer);
+            visit(new StoredFrame(new DateTime(r.Ticks, DateTimeKind.Utc), r.Ordinal, buffer.AsMemory(0, length), r.OriginalLength, r.LinkType, r.Interface, r.Kind));
+            next[pick] = r.Next;
+        }
+    }
+
+    private int TakeChunks(ReadOnlySpan<byte> bytes)
+    {
+        var first = None;
+        var previous = None;
+        for (var offset = 0; offset < bytes.Length; offset += ChunkSize)
+        {
+            var chunk = freeChunk;
+            freeChunk = nextChunk[chunk];
+            freeChunks--;
+            var part = bytes.Slice(offset, Math.Min(ChunkSize, bytes.Length - offset));
+            part.CopyTo(arena.AsSpan(chunk * ChunkSize, ChunkSize));
+            nextChunk[chunk] = None;
+            if (previous == None)
+            {
+                first = chunk;
+            }
+            else
+            {
+                nextChunk[previous] = chunk;
+            }
+
+            previous = chunk;
+        }
+
+        return first;
+    }
+
+    private int CopyOut(int chunk, int length, byte[] into)
+    {
+        var copied = 0;
+        while (copied < length && chunk != None)
+        {
+            var part = Math.Min(ChunkSize, length - copied);
+            arena.AsSpan(chunk * ChunkSize, part).CopyTo(into.AsSpan(copied));
+            copied += part;
+            chunk = nextChunk[chunk];
+        }
+
+        return copied;
+    }
+
+    /// <summary>Removes the oldest record of one kind of the device.</summary>
+    private void Remove(DeviceFrames device, FrameKind kind)
+    {
+        var index = device.Head(kind);
+        ref var r = ref records[index];
+        var chunks = (r.CapturedLength + ChunkSize - 1) / ChunkSize;
+        device.RemoveHead(kind, r.Next, chunks);
+        if (kind != FrameKind.Control)
+        {
+            if (r.PreviousEvictable != None)
+            {
+                records[r.PreviousEvictable].NextEvictable = r.NextEvictable;
+            }
+            else
+            {
+                oldestEvictable = r.NextEvictable;
+            }
+
+            if (r.NextEvictable != None)
+            {
+                records[r.NextEvictable].PreviousEvictable = r.PreviousEvictable;
+            }
+            else
+            {
+                newestEvictable = r.PreviousEvictable;
+            }
+        }
+
+        // The frame's chunks go back to the free list, as a chain.
+        var last = r.FirstChunk;
+        if (last != None)
+        {
+            while (nextChunk[last] != None)
+            {
+                last = nextChunk[last];
+            }
+
+            nextChunk[last] = freeChunk;
+            freeChunk = r.FirstChunk;
+            freeChunks += chunks;
+        }
+
+        r.Device = null;
+        r.Next = freeRecord;
+        freeRecord = index;
+        counters.BytesInUse -= chunks * ChunkSize;
+    }
+
+    internal struct Record
+    {
+        public long Ticks;
+        public long Ordinal;
+        public int FirstChunk;
+        public int CapturedLength;
+        public int OriginalLength;
+        public int Next;
+        public int PreviousEvictable;
+        public int NextEvictable;
+        public DeviceFrames? Device;
+        public LinkType LinkType;
+        public byte Interface;
+        public FrameKind Kind;
+    }
+
+    /// <summary>The per-device heads and tails of a store's record lists, and what they hold.</summary>
+    public sealed class DeviceFrames
+    {
+        internal static readonly FrameKind[] Kinds = [FrameKind.Control, FrameKind.Transfer, FrameKind.Stream];
+        private readonly int[] heads = [None, None, None];
+        private readonly int[] tails = [None, None, None];
+        private readonly int[] counts = new int[3];
+
+        public int Chunks { get; private set; }
+        public int TotalFrames => counts[0] + counts[1] + counts[2];
+        public int Count(FrameKind kind) => counts[(int)kind];
+        internal int Head(FrameKind kind) => heads[(int)kind];
+
+        internal void Add(FrameKind kind, int index, Record[] records, int chunks)
+        {
+            var k = (int)kind;
+            if (tails[k] != None)
+            {
+                records[tails[k]].Next = index;
+            }
+            else
+            {
+                heads[k] = index;
+            }
+
+            tails[k] = index;
+            counts[k]++;
+            Chunks += chunks;
+        }
+
+        internal void RemoveHead(FrameKind kind, int next, int chunks)
+        {
+            var k = (int)kind;
+            heads[k] = next;
+            if (next == None)
+            {
+                tails[k] = None;
+            }
+
+            counts[k]--;
+            Chunks -= chunks;
+        }
+    }
+}
+
+/// <summary>One kept frame as read back for a clip; <see cref="Bytes"/> is valid only during the visit.</summary>
+public readonly record struct StoredFrame(DateTime Timestamp, long Ordinal, ReadOnlyMemory<byte> Bytes, int OriginalLength,
+    LinkType LinkType, byte Interface, FrameKind Kind);
