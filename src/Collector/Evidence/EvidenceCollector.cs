@@ -66,8 +66,8 @@ public sealed class EvidenceCollector
             }
 
             var kind = Classify(session, frame, linkType);
-            var keep = kind switch { FrameKind.Transfer => options.TransferFrames, FrameKind.Stream => options.StreamFrames, _ => 0 };
-            var snap = kind == FrameKind.Control ? options.ControlSnapLength : options.SnapLength;
+            var keep = kind switch { EvidenceKind.Transfer => options.TransferFrames, EvidenceKind.Stream => options.StreamFrames, _ => 0 };
+            var snap = kind == EvidenceKind.Control ? options.ControlSnapLength : options.SnapLength;
             store.Append(ring.Frames, kind, keep, options.MaxBytesPerDevice, timestamp, tracker.Counters.Packets,
                 frame[..Math.Min(frame.Length, snap)], originalLength > 0 ? originalLength : frame.Length, linkType, interfaceId);
         }
@@ -148,20 +148,20 @@ public sealed class EvidenceCollector
     }
 
     /// <summary>Which kind of evidence a session's frame is: the tracker already decoded it, this only looks at ports and opcodes.</summary>
-    internal static FrameKind Classify(BootSession session, ReadOnlySpan<byte> frame, LinkType linkType)
+    internal static EvidenceKind Classify(BootSession session, ReadOnlySpan<byte> frame, LinkType linkType)
     {
         if (!LinkFrame.TryParse(linkType, frame, out var link) || link.EtherType != LinkFrame.EtherTypeIPv4
             || !Ipv4Packet.TryParse(link.Payload, out var ip) || ip.Protocol != Ipv4Packet.ProtocolUdp
             || !UdpDatagram.TryParse(ip.Payload, out var udp, allowTruncated: true))
         {
-            return FrameKind.Control;
+            return EvidenceKind.Control;
         }
 
         var src = udp.SourcePort;
         var dst = udp.DestinationPort;
         if (src is DhcpServerPort or DhcpClientPort or ProxyDhcpPort || dst is DhcpServerPort or DhcpClientPort or ProxyDhcpPort)
         {
-            return FrameKind.Control;
+            return EvidenceKind.Control;
         }
 
         if (session.Transfer.Matches(src) || session.Transfer.Matches(dst) || src == TftpPort || dst == TftpPort)
@@ -172,13 +172,13 @@ public sealed class EvidenceCollector
             if (payload.Length >= 4 && payload[0] == 0 && payload[1] is 3 or 4)
             {
                 var block = (payload[2] << 8) | payload[3];
-                return block <= 1 ? FrameKind.Control : FrameKind.Transfer;
+                return block <= 1 ? EvidenceKind.Control : EvidenceKind.Transfer;
             }
 
-            return FrameKind.Control;
+            return EvidenceKind.Control;
         }
 
-        return session.Phase >= BootPhase.SingleReadMode ? FrameKind.Stream : FrameKind.Control;
+        return session.Phase >= BootPhase.SingleReadMode ? EvidenceKind.Stream : EvidenceKind.Control;
     }
 
     private sealed class Ring(BootSession session)

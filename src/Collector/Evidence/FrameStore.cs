@@ -5,7 +5,7 @@ namespace PvsFleet.Collector.Evidence;
 /// <summary>
 /// The evidence frames of every device in flight, in one preallocated arena: frame bytes in fixed 128-byte chunks
 /// chained per frame, frame records in a preallocated array, and free lists of both. Appending a frame copies its bytes
-/// and allocates nothing. Per device, each <see cref="FrameKind"/> is a FIFO of records; streaming and TFTP data records
+/// and allocates nothing. Per device, each <see cref="EvidenceKind"/> is a FIFO of records; streaming and TFTP data records
 /// are also on one collector-wide list in arrival order, so the oldest of them is found in O(1) when the budget is full.
 /// </summary>
 /// <remarks>
@@ -25,6 +25,10 @@ public sealed class FrameStore
     private int freeChunks;
     private int freeRecord;
 
+    // Slots never used yet: taken in order once the free lists are empty.
+    private int unusedChunk;
+    private int unusedRecord;
+
     // The collector-wide list of evictable (Transfer, Stream) records, oldest first.
     private int oldestEvictable = None;
     private int newestEvictable = None;
@@ -33,25 +37,16 @@ public sealed class FrameStore
     {
         this.counters = counters;
         var chunks = (int)Math.Min(maxBytes / ChunkSize, Array.MaxLength / ChunkSize);
-        // Pages are touched only as frames arrive: an idle collector does not hold the whole budget resident.
+        // Nothing is written at construction: pages of the arena and the tables are touched only as frames arrive, so an
+        // idle collector does not hold the whole budget resident. Free lists start empty; unused slots are taken in order.
         arena = GC.AllocateUninitializedArray<byte>(chunks * ChunkSize);
-        nextChunk = new int[chunks];
-        for (var i = 0; i < chunks; i++)
-        {
-            nextChunk[i] = i + 1 < chunks ? i + 1 : None;
-        }
-
-        freeChunk = 0;
+        nextChunk = GC.AllocateUninitializedArray<int>(chunks);
+        freeChunk = None;
         freeChunks = chunks;
 
         // A kept frame takes at least one chunk; most take two or more, so this many records rarely run out first.
         records = new Record[Math.Max(16, chunks / 2)];
-        for (var i = 0; i < records.Length; i++)
-        {
-            records[i].Next = i + 1 < records.Length ? i + 1 : None;
-        }
-
-        freeRecord = 0;
+        freeRecord = None;
     }
 
     public long CapacityBytes => arena.LongLength;
@@ -61,11 +56,11 @@ public sealed class FrameStore
     /// frames past <paramref name="maxDeviceBytes"/>, then of the collector-wide oldest streaming frames; a frame that
     /// still does not fit is dropped and counted.
     /// </summary>
-    public void Append(DeviceFrames device, FrameKind kind, int keepOfKind, int maxDeviceBytes, DateTime timestamp, long ordinal,
+    public void Append(DeviceFrames device, EvidenceKind kind, int keepOfKind, int maxDeviceBytes, DateTime timestamp, long ordinal,
         ReadOnlySpan<byte> bytes, int originalLength, LinkType linkType, byte interfaceId)
     {
         var chunks = (bytes.Length + ChunkSize - 1) / ChunkSize;
-        if (kind != FrameKind.Control)
+        if (kind != EvidenceKind.Control)
         {
             if (keepOfKind == 0)
             {
@@ -80,27 +75,36 @@ public sealed class FrameStore
 
         while ((device.Chunks + chunks) * ChunkSize > maxDeviceBytes && device.TotalFrames > 0)
         {
-            Remove(device, device.Count(FrameKind.Stream) > 0 ? FrameKind.Stream
-                : device.Count(FrameKind.Transfer) > 0 ? FrameKind.Transfer : FrameKind.Control);
+            Remove(device, device.Count(EvidenceKind.Stream) > 0 ? EvidenceKind.Stream
+                : device.Count(EvidenceKind.Transfer) > 0 ? EvidenceKind.Transfer : EvidenceKind.Control);
             counters.FramesEvictedForDevice++;
         }
 
-        while ((freeChunks < chunks || freeRecord == None) && oldestEvictable != None)
+        while ((freeChunks < chunks || !HasFreeRecord) && oldestEvictable != None)
         {
             var oldest = oldestEvictable;
             Remove(records[oldest].Device!, records[oldest].Kind);
             counters.FramesEvictedForBudget++;
         }
 
-        if (freeChunks < chunks || freeRecord == None)
+        if (freeChunks < chunks || !HasFreeRecord)
         {
             counters.FramesDropped++;
             return;
         }
 
-        var index = freeRecord;
+        int index;
+        if (freeRecord != None)
+        {
+            index = freeRecord;
+            freeRecord = records[index].Next;
+        }
+        else
+        {
+            index = unusedRecord++;
+        }
+
         ref var r = ref records[index];
-        freeRecord = r.Next;
         r = new Record
         {
             Ticks = timestamp.Ticks,
@@ -118,7 +122,7 @@ public sealed class FrameStore
         };
 
         device.Add(kind, index, records, chunks);
-        if (kind != FrameKind.Control)
+        if (kind != EvidenceKind.Control)
         {
             r.PreviousEvictable = newestEvictable;
             if (newestEvictable != None)
@@ -153,7 +157,7 @@ public sealed class FrameStore
     /// <summary>The device's frames in capture order (merged across kinds by their ordinals).</summary>
     public void ForEach(DeviceFrames device, Action<StoredFrame> visit)
     {
-        Span<int> next = [device.Head(FrameKind.Control), device.Head(FrameKind.Transfer), device.Head(FrameKind.Stream)];
+        Span<int> next = [device.Head(EvidenceKind.Control), device.Head(EvidenceKind.Transfer), device.Head(EvidenceKind.Stream)];
         var buffer = new byte[ChunkSize * 8];
         while (true)
         {
@@ -183,14 +187,25 @@ public sealed class FrameStore
         }
     }
 
+    private bool HasFreeRecord => freeRecord != None || unusedRecord < records.Length;
+
     private int TakeChunks(ReadOnlySpan<byte> bytes)
     {
         var first = None;
         var previous = None;
         for (var offset = 0; offset < bytes.Length; offset += ChunkSize)
         {
-            var chunk = freeChunk;
-            freeChunk = nextChunk[chunk];
+            int chunk;
+            if (freeChunk != None)
+            {
+                chunk = freeChunk;
+                freeChunk = nextChunk[chunk];
+            }
+            else
+            {
+                chunk = unusedChunk++;
+            }
+
             freeChunks--;
             var part = bytes.Slice(offset, Math.Min(ChunkSize, bytes.Length - offset));
             part.CopyTo(arena.AsSpan(chunk * ChunkSize, ChunkSize));
@@ -225,13 +240,13 @@ public sealed class FrameStore
     }
 
     /// <summary>Removes the oldest record of one kind of the device.</summary>
-    private void Remove(DeviceFrames device, FrameKind kind)
+    private void Remove(DeviceFrames device, EvidenceKind kind)
     {
         var index = device.Head(kind);
         ref var r = ref records[index];
         var chunks = (r.CapturedLength + ChunkSize - 1) / ChunkSize;
         device.RemoveHead(kind, r.Next, chunks);
-        if (kind != FrameKind.Control)
+        if (kind != EvidenceKind.Control)
         {
             if (r.PreviousEvictable != None)
             {
@@ -285,23 +300,23 @@ public sealed class FrameStore
         public DeviceFrames? Device;
         public LinkType LinkType;
         public byte Interface;
-        public FrameKind Kind;
+        public EvidenceKind Kind;
     }
 
     /// <summary>The per-device heads and tails of a store's record lists, and what they hold.</summary>
     public sealed class DeviceFrames
     {
-        internal static readonly FrameKind[] Kinds = [FrameKind.Control, FrameKind.Transfer, FrameKind.Stream];
+        internal static readonly EvidenceKind[] Kinds = [EvidenceKind.Control, EvidenceKind.Transfer, EvidenceKind.Stream];
         private readonly int[] heads = [None, None, None];
         private readonly int[] tails = [None, None, None];
         private readonly int[] counts = new int[3];
 
         public int Chunks { get; private set; }
         public int TotalFrames => counts[0] + counts[1] + counts[2];
-        public int Count(FrameKind kind) => counts[(int)kind];
-        internal int Head(FrameKind kind) => heads[(int)kind];
+        public int Count(EvidenceKind kind) => counts[(int)kind];
+        internal int Head(EvidenceKind kind) => heads[(int)kind];
 
-        internal void Add(FrameKind kind, int index, Record[] records, int chunks)
+        internal void Add(EvidenceKind kind, int index, Record[] records, int chunks)
         {
             var k = (int)kind;
             if (tails[k] != None)
@@ -318,7 +333,7 @@ public sealed class FrameStore
             Chunks += chunks;
         }
 
-        internal void RemoveHead(FrameKind kind, int next, int chunks)
+        internal void RemoveHead(EvidenceKind kind, int next, int chunks)
         {
             var k = (int)kind;
             heads[k] = next;
@@ -335,4 +350,4 @@ public sealed class FrameStore
 
 /// <summary>One kept frame as read back for a clip; <see cref="Bytes"/> is valid only during the visit.</summary>
 public readonly record struct StoredFrame(DateTime Timestamp, long Ordinal, ReadOnlyMemory<byte> Bytes, int OriginalLength,
-    LinkType LinkType, byte Interface, FrameKind Kind);
+    LinkType LinkType, byte Interface, EvidenceKind Kind);

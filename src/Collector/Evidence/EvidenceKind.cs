@@ -1,7 +1,7 @@
 namespace PvsFleet.Collector.Evidence;
 
 /// <summary>How a device's frame is kept: control frames all, the other kinds only their newest few.</summary>
-public enum FrameKind : byte
+public enum EvidenceKind : byte
 {
     /// <summary>DHCP, TFTP RRQ/WRQ/OACK/ERROR and a transfer's first block and ACK, the PVS logon: what a failure is read from.</summary>
     Control,
