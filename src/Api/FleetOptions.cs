@@ -17,6 +17,20 @@ public sealed class FleetOptions
     public StatsOptions Stats { get; set; } = new();
     public AlertOptions Alerts { get; set; } = new();
     public AuthOptions Auth { get; set; } = new();
+    public EvidenceOptions Evidence { get; set; } = new();
+}
+
+/// <summary>Bounds of the packet clips collectors send (see Evidence/EvidenceApi).</summary>
+public sealed class EvidenceOptions
+{
+    /// <summary>One clip's size; a larger upload is refused with 413.</summary>
+    public int MaxClipBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Clips older than this are deleted by the retention pass.</summary>
+    public int RetentionDays { get; set; } = 30;
+
+    /// <summary>All clips together; past it the oldest are deleted first (after each upload and by the retention pass).</summary>
+    public long MaxTotalBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 }
 
 public sealed class IngestOptions

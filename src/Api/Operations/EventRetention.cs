@@ -4,7 +4,7 @@ using PvsFleet.Api.Data;
 
 namespace PvsFleet.Api.Operations;
 
-/// <summary>Deletes raw events past <see cref="FleetOptions.EventRetentionDays"/>, hourly; sessions stay.</summary>
+/// <summary>Deletes raw events past <see cref="FleetOptions.EventRetentionDays"/> and packet clips past their retention, hourly; sessions stay.</summary>
 public sealed class EventRetention(IServiceScopeFactory scopes, TimeProvider clock, IOptionsMonitor<FleetOptions> options,
     ILogger<EventRetention> log) : BackgroundService
 {
@@ -21,6 +21,9 @@ public sealed class EventRetention(IServiceScopeFactory scopes, TimeProvider clo
                 var deleted = await db.Events.Where(e => e.ReceivedAt < cutoff).ExecuteDeleteAsync(stoppingToken);
                 if (deleted > 0 && log.IsEnabled(LogLevel.Information))
                     log.LogInformation("Deleted {Count} raw events received before {Cutoff:u}", deleted, cutoff);
+                var clips = await Evidence.EvidenceApi.ApplyRetentionAsync(db, options.CurrentValue.Evidence, clock.GetUtcNow().UtcDateTime, stoppingToken);
+                if (clips > 0 && log.IsEnabled(LogLevel.Information))
+                    log.LogInformation("Deleted {Count} packet clips past their retention (days or total bytes)", clips);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
