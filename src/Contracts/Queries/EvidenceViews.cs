@@ -7,5 +7,5 @@ namespace PvsFleet.Contracts.Queries;
 public sealed record EvidenceView(long Id, Guid SessionId, string Mac, string Reason, DateTime CreatedAt, DateTime FirstFrameAt,
     DateTime LastFrameAt, int Frames, int Bytes)
 {
-    public string DownloadPath => $"api/v1/evidence/{Id}";
+    public string DownloadPath => $"api/v1/sessions/{SessionId}/evidence?clip={Id}";
 }
