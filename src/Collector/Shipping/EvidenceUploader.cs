@@ -26,6 +26,7 @@ public sealed partial class EvidenceUploader
     private long sent;
     private long failed;
     private long dropped;
+    private EvidenceClip? inFlight;
 
     public EvidenceUploader(HttpClient http, AgentOptions options, ILogger<EvidenceUploader> logger, TimeProvider? clock = null)
     {
@@ -57,7 +58,9 @@ public sealed partial class EvidenceUploader
         {
             await foreach (var clip in queue.Reader.ReadAllAsync(stopping))
             {
+                inFlight = clip;
                 await SendAsync(clip, stopping);
+                inFlight = null;
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -71,6 +74,13 @@ public sealed partial class EvidenceUploader
     {
         try
         {
+            // The clip whose upload the stop interrupted goes first (the API may then hold it twice).
+            if (inFlight is { } interrupted)
+            {
+                inFlight = null;
+                await SendAsync(interrupted, cancel);
+            }
+
             while (queue.Reader.TryRead(out var clip))
             {
                 await SendAsync(clip, cancel);
