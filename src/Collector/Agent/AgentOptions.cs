@@ -143,7 +143,7 @@ public sealed class AgentOptions
         public bool Enabled { get; set; } = true;
 
         /// <summary>Frame bytes kept for all boots in flight together.</summary>
-        public int MaxMegabytes { get; set; } = 64;
+        public int MaxMegabytes { get; set; } = 32;
 
         /// <summary>Frame bytes kept for one boot.</summary>
         public int MaxKilobytesPerDevice { get; set; } = 128;

@@ -1,13 +1,14 @@
 namespace PvsFleet.Collector.Evidence;
 
 /// <summary>
-/// Bounds of the evidence kept for boots in flight. The defaults hold a typical boot's control frames and its last
-/// streaming frames in ~6 KB, so 10,000 boots in flight fit the collector-wide budget with room to spare.
+/// Bounds of the evidence kept for boots in flight. A boot's control frames take 2–3 KB and its last streaming frames
+/// ~8 KB: a few thousand boots in flight keep everything; in a storm of 10,000 the budget lets the oldest streaming
+/// frames go and keeps the control frames (bench/evidence-memory.sh: collector RSS within 200 MB).
 /// </summary>
 public sealed class EvidenceOptions
 {
     /// <summary>Frame bytes kept for all devices together; when full, the oldest streaming frames go first.</summary>
-    public long MaxBytes { get; init; } = 64L << 20;
+    public long MaxBytes { get; init; } = 32L << 20;
 
     /// <summary>Frame bytes kept for one device; past it the device's own oldest frames go (streaming first).</summary>
     public int MaxBytesPerDevice { get; init; } = 128 << 10;

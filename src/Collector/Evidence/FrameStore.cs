@@ -5,12 +5,13 @@ namespace PvsFleet.Collector.Evidence;
 /// <summary>
 /// The evidence frames of every device in flight, in one preallocated arena: frame bytes in fixed 128-byte chunks
 /// chained per frame, frame records in a preallocated array, and free lists of both. Appending a frame copies its bytes
-/// and allocates nothing. Per device, each <see cref="EvidenceKind"/> is a FIFO of records; streaming and TFTP data records
-/// are also on one collector-wide list in arrival order, so the oldest of them is found in O(1) when the budget is full.
+/// and allocates nothing. Per device, each <see cref="EvidenceKind"/> is a FIFO of records; every record is also on a
+/// collector-wide list in arrival order (one for bulk frames, one for control frames), so when the budget is full the
+/// oldest bulk frame, or failing that the oldest control frame, is found in O(1).
 /// </summary>
 /// <remarks>
 /// Single-threaded, like the tracker it follows. Since each device's FIFO is in arrival order, the collector-wide oldest
-/// evictable frame is always the head of its device's FIFO of its kind: eviction pops heads only.
+/// frame of a list is always the head of its device's FIFO of its kind: eviction pops heads only.
 /// </remarks>
 public sealed class FrameStore
 {
@@ -21,6 +22,12 @@ public sealed class FrameStore
     private readonly int[] nextChunk;
     private readonly Record[] records;
     private readonly EvidenceCounters counters;
+
+    // Records name their device by slot, not by reference: a table of references the size of the budget would be
+    // scanned by every young-generation collection once frames were written into it.
+    private DeviceFrames?[] devices;
+    private readonly Stack<int> freeDeviceSlots = new();
+    private int unusedDeviceSlot;
     private int freeChunk;
     private int freeChunks;
     private int freeRecord;
@@ -29,9 +36,10 @@ public sealed class FrameStore
     private int unusedChunk;
     private int unusedRecord;
 
-    // The collector-wide list of evictable (Transfer, Stream) records, oldest first.
-    private int oldestEvictable = None;
-    private int newestEvictable = None;
+    // Two collector-wide lists in arrival order, oldest first: [0] the bulk records (Transfer, Stream), which go first when
+    // the budget is full, and [1] the control records, which go (oldest first) only when no bulk record is left.
+    private readonly int[] oldest = [None, None];
+    private readonly int[] newest = [None, None];
 
     public FrameStore(long maxBytes, EvidenceCounters counters)
     {
@@ -44,8 +52,9 @@ public sealed class FrameStore
         freeChunk = None;
         freeChunks = chunks;
 
-        // A kept frame takes at least one chunk; most take two or more, so this many records rarely run out first.
+        // A kept frame takes at least one chunk, most two or more: this many records rarely run out before the chunks do.
         records = new Record[Math.Max(16, chunks / 2)];
+        devices = new DeviceFrames?[64];
         freeRecord = None;
     }
 
@@ -53,13 +62,19 @@ public sealed class FrameStore
 
     /// <summary>
     /// Copies one frame of <paramref name="device"/> into the store. To make room it lets go of the device's own oldest
-    /// frames past <paramref name="maxDeviceBytes"/>, then of the collector-wide oldest streaming frames; a frame that
-    /// still does not fit is dropped and counted.
+    /// frames past <paramref name="maxDeviceBytes"/>, then of the collector-wide oldest streaming and TFTP data frames, then
+    /// of the oldest control frames; only a frame larger than the whole budget is dropped (counted).
     /// </summary>
     public void Append(DeviceFrames device, EvidenceKind kind, int keepOfKind, int maxDeviceBytes, DateTime timestamp, long ordinal,
         ReadOnlySpan<byte> bytes, int originalLength, LinkType linkType, byte interfaceId)
     {
         var chunks = (bytes.Length + ChunkSize - 1) / ChunkSize;
+        if ((long)chunks * ChunkSize > arena.LongLength)
+        {
+            counters.FramesDropped++;
+            return;
+        }
+
         if (kind != EvidenceKind.Control)
         {
             if (keepOfKind == 0)
@@ -80,10 +95,16 @@ public sealed class FrameStore
             counters.FramesEvictedForDevice++;
         }
 
-        while ((freeChunks < chunks || !HasFreeRecord) && oldestEvictable != None)
+        // The newest frames are the evidence of how a boot ends: to make room, the oldest go — bulk first, then control.
+        while (freeChunks < chunks || !HasFreeRecord)
         {
-            var oldest = oldestEvictable;
-            Remove(records[oldest].Device!, records[oldest].Kind);
+            var victim = oldest[0] != None ? oldest[0] : oldest[1];
+            if (victim == None)
+            {
+                break;
+            }
+
+            Remove(devices[records[victim].Device]!, records[victim].Kind);
             counters.FramesEvictedForBudget++;
         }
 
@@ -114,7 +135,7 @@ public sealed class FrameStore
             LinkType = linkType,
             Interface = interfaceId,
             Kind = kind,
-            Device = device,
+            Device = Slot(device),
             Next = None,
             PreviousEvictable = None,
             NextEvictable = None,
@@ -122,29 +143,28 @@ public sealed class FrameStore
         };
 
         device.Add(kind, index, records, chunks);
-        if (kind != EvidenceKind.Control)
+        var list = ListOf(kind);
+        r.PreviousEvictable = newest[list];
+        if (newest[list] != None)
         {
-            r.PreviousEvictable = newestEvictable;
-            if (newestEvictable != None)
-            {
-                records[newestEvictable].NextEvictable = index;
-            }
-            else
-            {
-                oldestEvictable = index;
-            }
-
-            newestEvictable = index;
+            records[newest[list]].NextEvictable = index;
         }
+        else
+        {
+            oldest[list] = index;
+        }
+
+        newest[list] = index;
 
         counters.FramesKept++;
         counters.BytesInUse += chunks * ChunkSize;
         counters.PeakBytesInUse = Math.Max(counters.PeakBytesInUse, counters.BytesInUse);
     }
 
-    /// <summary>Lets go of every frame of the device.</summary>
+    /// <summary>Lets go of every frame of the device, and of its slot.</summary>
     public void Release(DeviceFrames device)
     {
+        ArgumentNullException.ThrowIfNull(device);
         foreach (var kind in DeviceFrames.Kinds)
         {
             while (device.Count(kind) > 0)
@@ -152,6 +172,33 @@ public sealed class FrameStore
                 Remove(device, kind);
             }
         }
+
+        if (device.Slot >= 0)
+        {
+            devices[device.Slot] = null;
+            freeDeviceSlots.Push(device.Slot);
+            device.Slot = -1;
+        }
+    }
+
+    private int Slot(DeviceFrames device)
+    {
+        if (device.Slot < 0)
+        {
+            if (!freeDeviceSlots.TryPop(out var slot))
+            {
+                slot = unusedDeviceSlot++;
+                if (slot == devices.Length)
+                {
+                    Array.Resize(ref devices, devices.Length * 2);
+                }
+            }
+
+            devices[slot] = device;
+            device.Slot = slot;
+        }
+
+        return device.Slot;
     }
 
     /// <summary>The device's frames in capture order (merged across kinds by their ordinals).</summary>
@@ -186,6 +233,8 @@ public sealed class FrameStore
             next[pick] = r.Next;
         }
     }
+
+    private static int ListOf(EvidenceKind kind) => kind == EvidenceKind.Control ? 1 : 0;
 
     private bool HasFreeRecord => freeRecord != None || unusedRecord < records.Length;
 
@@ -246,25 +295,23 @@ public sealed class FrameStore
         ref var r = ref records[index];
         var chunks = (r.CapturedLength + ChunkSize - 1) / ChunkSize;
         device.RemoveHead(kind, r.Next, chunks);
-        if (kind != EvidenceKind.Control)
+        var list = ListOf(kind);
+        if (r.PreviousEvictable != None)
         {
-            if (r.PreviousEvictable != None)
-            {
-                records[r.PreviousEvictable].NextEvictable = r.NextEvictable;
-            }
-            else
-            {
-                oldestEvictable = r.NextEvictable;
-            }
+            records[r.PreviousEvictable].NextEvictable = r.NextEvictable;
+        }
+        else
+        {
+            oldest[list] = r.NextEvictable;
+        }
 
-            if (r.NextEvictable != None)
-            {
-                records[r.NextEvictable].PreviousEvictable = r.PreviousEvictable;
-            }
-            else
-            {
-                newestEvictable = r.PreviousEvictable;
-            }
+        if (r.NextEvictable != None)
+        {
+            records[r.NextEvictable].PreviousEvictable = r.PreviousEvictable;
+        }
+        else
+        {
+            newest[list] = r.PreviousEvictable;
         }
 
         // The frame's chunks go back to the free list, as a chain.
@@ -281,7 +328,6 @@ public sealed class FrameStore
             freeChunks += chunks;
         }
 
-        r.Device = null;
         r.Next = freeRecord;
         freeRecord = index;
         counters.BytesInUse -= chunks * ChunkSize;
@@ -297,7 +343,7 @@ public sealed class FrameStore
         public int Next;
         public int PreviousEvictable;
         public int NextEvictable;
-        public DeviceFrames? Device;
+        public int Device;
         public LinkType LinkType;
         public byte Interface;
         public EvidenceKind Kind;
@@ -310,6 +356,9 @@ public sealed class FrameStore
         private readonly int[] heads = [None, None, None];
         private readonly int[] tails = [None, None, None];
         private readonly int[] counts = new int[3];
+
+        /// <summary>The device's place in the store's device table; -1 until its first frame.</summary>
+        internal int Slot { get; set; } = -1;
 
         public int Chunks { get; private set; }
         public int TotalFrames => counts[0] + counts[1] + counts[2];

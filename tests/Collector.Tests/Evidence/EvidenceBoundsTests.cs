@@ -13,7 +13,7 @@ public sealed class EvidenceBoundsTests(SimulationOutput output) : IClassFixture
     private static readonly DateTime T0 = new(2026, 1, 5, 7, 0, 0, DateTimeKind.Utc);
 
     [Fact]
-    public void A_full_budget_lets_the_oldest_streaming_frames_go_first_then_drops_and_counts()
+    public void A_full_budget_lets_the_oldest_streaming_frames_go_first_then_the_oldest_control_frames_and_counts()
     {
         var counters = new EvidenceCounters();
         var store = new FrameStore(64 << 10, counters); // 512 chunks of 128 bytes
@@ -33,7 +33,8 @@ public sealed class EvidenceBoundsTests(SimulationOutput output) : IClassFixture
         store.ForEach(streaming, f => ordinals.Add(f.Ordinal));
         Assert.Equal(Enumerable.Range(11, 256).Select(i => (long)i), ordinals); // the 10 oldest went
 
-        // Control frames take the place of streaming frames; once none is left, new control frames are dropped.
+        // Control frames take the place of streaming frames; once none is left, the oldest control frames make room:
+        // the newest frames are how a boot ends.
         for (var i = 0; i < 300; i++)
         {
             store.Append(control, EvidenceKind.Control, 0, int.MaxValue, T0.AddSeconds(1).AddMilliseconds(i), 1000 + i, frame, frame.Length, LinkType.Ethernet, 0);
@@ -41,9 +42,16 @@ public sealed class EvidenceBoundsTests(SimulationOutput output) : IClassFixture
 
         Assert.Equal(0, streaming.TotalFrames);
         Assert.Equal(256, control.TotalFrames);
-        Assert.Equal(44, counters.FramesDropped);
-        Assert.Equal(10 + 256, counters.FramesEvictedForBudget);
+        Assert.Equal(0, counters.FramesDropped);
+        Assert.Equal(10 + 256 + 44, counters.FramesEvictedForBudget);
         Assert.True(counters.PeakBytesInUse <= store.CapacityBytes);
+        ordinals.Clear();
+        store.ForEach(control, f => ordinals.Add(f.Ordinal));
+        Assert.Equal(Enumerable.Range(1044, 256).Select(i => (long)i), ordinals);
+
+        // A frame larger than the whole budget cannot be kept: dropped, counted.
+        store.Append(control, EvidenceKind.Control, 0, int.MaxValue, T0.AddSeconds(3), 9000, new byte[(64 << 10) + 1], 70_000, LinkType.Ethernet, 0);
+        Assert.Equal(1, counters.FramesDropped);
 
         store.Release(control);
         Assert.Equal(0, counters.BytesInUse);
@@ -153,5 +161,37 @@ internal static class BoundedMemoryFrames
         var scenario = new BootScenario();
         write(scenario);
         return scenario.Frames.Single();
+    }
+}
+
+/// <summary>A clip asked for while the boot is in flight (from the device page, through the API) is written without ending it.</summary>
+public sealed class EvidenceRequestTests
+{
+    [Fact]
+    public void A_requested_clip_of_a_boot_in_flight_holds_its_frames_so_far_and_the_boot_goes_on()
+    {
+        var clips = new List<EvidenceClip>();
+        var evidence = new EvidenceCollector(new EvidenceOptions(), clips.Add);
+        var tracker = new BootTracker(new TrackerOptions(), evidence.OnSessionChanged);
+        var t = BootScenario.Origin;
+        var frames = BoundedMemoryFrames.Boot().ToList();
+        foreach (var f in frames)
+        {
+            tracker.Process(t = t.AddMilliseconds(1), f);
+            evidence.OnFrame(tracker, t, f, LinkType.Ethernet);
+        }
+
+        var session = Assert.Single(tracker.ActiveSessions);
+        evidence.RequestClip(MacAddress.Parse("52:54:00:00:00:99"), null);  // no such device
+        evidence.RequestClip(session.Mac, session.Id);
+        evidence.Flush();
+
+        var clip = Assert.Single(clips);
+        Assert.Equal(ClipReason.Requested, clip.Reason);
+        Assert.Equal(session.Id, clip.SessionId);
+        Assert.Equal(1, evidence.Counters.RequestsUnmatched);
+        Assert.True(clip.Frames > 10 && clip.Frames <= frames.Count, $"{clip.Frames} of {frames.Count} frames");
+        Assert.Equal(1, evidence.Devices); // still in flight: its frames are kept for the end
+        Assert.Equal(BootScenario.Origin.AddMilliseconds(1), clip.FirstFrameAt);
     }
 }
