@@ -28,31 +28,20 @@ public sealed class FleetOptions
     public CapacityOptions Capacity { get; set; } = new();
     public AlertOptions Alerts { get; set; } = new();
     public AuthOptions Auth { get; set; } = new();
-    public CapacityOptions Capacity { get; set; } = new();
+    public EvidenceOptions Evidence { get; set; } = new();
 }
 
-/// <summary>
-/// The farm limits a boot storm is measured against, per PVS server (the Citrix defaults); a site whose servers are
-/// set up otherwise overrides them under <c>Sites:&lt;site&gt;</c>. They are exported beside the devices booting.
-/// </summary>
-public sealed class CapacityOptions
+/// <summary>Bounds of the packet clips collectors send (see Evidence/EvidenceApi).</summary>
+public sealed class EvidenceOptions
 {
-    public FarmLimits Defaults { get; set; } = new();
-    public Dictionary<string, FarmLimits> Sites { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>One clip's size; a larger upload is refused with 413.</summary>
+    public int MaxClipBytes { get; set; } = 4 * 1024 * 1024;
 
-    public FarmLimits For(string site) => Sites.GetValueOrDefault(site) ?? Defaults;
-}
+    /// <summary>Clips older than this are deleted by the retention pass.</summary>
+    public int RetentionDays { get; set; } = 30;
 
-public sealed class FarmLimits
-{
-    /// <summary>The PVS server's MaxBootDevicesAllowed: devices that may be between logon and BNIStack at once.</summary>
-    public int MaxBootDevicesAllowed { get; set; } = 500;
-
-    /// <summary>Stream ports (6910-6930 by default: 21) times threads per port: the devices streamed at once.</summary>
-    public int StreamPorts { get; set; } = 21;
-    public int ThreadsPerPort { get; set; } = 8;
-
-    public int StreamThreads => StreamPorts * ThreadsPerPort;
+    /// <summary>All clips together; past it the oldest are deleted first (after each upload and by the retention pass).</summary>
+    public long MaxTotalBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 }
 
 public sealed class IngestOptions
@@ -99,7 +88,10 @@ public sealed class FleetOptionsValidation : IValidateOptions<FleetOptions>
     }
 }
 
-/// <summary>The farm's limits the capacity view measures storms against (per PVS server).</summary>
+/// <summary>
+/// The farm's limits the capacity view and the capacity gauges measure storms against, per PVS server (PVS's defaults);
+/// a site whose servers are set up otherwise overrides them under <c>Sites:&lt;site&gt;</c>.
+/// </summary>
 public sealed class CapacityOptions
 {
     /// <summary>PVS's <c>MaxBootDevicesAllowed</c>: devices one server boots at once before it pauses logons.</summary>
@@ -117,17 +109,46 @@ public sealed class CapacityOptions
     /// </summary>
     public TimeSpan MaxBootLength { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>Per-site limits, keyed by site name; a site not named here has the ones above.</summary>
+    public Dictionary<string, FarmLimits> Sites { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The per-server limits of a site.</summary>
+    public FarmLimits For(string site) => Sites.GetValueOrDefault(site)
+        ?? new FarmLimits { MaxBootDevicesAllowed = MaxBootDevicesAllowed, StreamPorts = StreamPorts, ThreadsPerPort = ThreadsPerPort };
+
     /// <summary>What is wrong with these limits, in words naming the settings; empty when nothing is.</summary>
     public IEnumerable<string> Problems()
     {
-        if (MaxBootDevicesAllowed is < 1 or > 100_000)
-            yield return $"PvsFleet:Capacity:MaxBootDevicesAllowed is {MaxBootDevicesAllowed}: it must be between 1 and 100000 (PVS's default is 500).";
-        if (StreamPorts is < 1 or > 1_000)
-            yield return $"PvsFleet:Capacity:StreamPorts is {StreamPorts}: it must be between 1 and 1000 (UDP 6910-6930 are 21).";
-        if (ThreadsPerPort is < 1 or > 1_000)
-            yield return $"PvsFleet:Capacity:ThreadsPerPort is {ThreadsPerPort}: it must be between 1 and 1000 (PVS's default is 8).";
+        foreach (var problem in For(string.Empty).Problems("PvsFleet:Capacity"))
+            yield return problem;
+        foreach (var (site, limits) in Sites)
+        {
+            foreach (var problem in limits.Problems($"PvsFleet:Capacity:Sites:{site}"))
+                yield return problem;
+        }
         if (MaxBootLength < TimeSpan.FromMinutes(1) || MaxBootLength > TimeSpan.FromDays(1))
             yield return $"PvsFleet:Capacity:MaxBootLength is {MaxBootLength}: it must be between 00:01:00 and 1.00:00:00.";
+    }
+}
+
+/// <summary>One PVS server's limits (a site's settings under <c>PvsFleet:Capacity:Sites:&lt;site&gt;</c>).</summary>
+public sealed class FarmLimits
+{
+    public int MaxBootDevicesAllowed { get; set; } = 500;
+    public int StreamPorts { get; set; } = 21;
+    public int ThreadsPerPort { get; set; } = 8;
+
+    /// <summary>The devices one server streams to at once.</summary>
+    public int StreamThreads => StreamPorts * ThreadsPerPort;
+
+    internal IEnumerable<string> Problems(string section)
+    {
+        if (MaxBootDevicesAllowed is < 1 or > 100_000)
+            yield return $"{section}:MaxBootDevicesAllowed is {MaxBootDevicesAllowed}: it must be between 1 and 100000 (PVS's default is 500).";
+        if (StreamPorts is < 1 or > 1_000)
+            yield return $"{section}:StreamPorts is {StreamPorts}: it must be between 1 and 1000 (UDP 6910-6930 are 21).";
+        if (ThreadsPerPort is < 1 or > 1_000)
+            yield return $"{section}:ThreadsPerPort is {ThreadsPerPort}: it must be between 1 and 1000 (PVS's default is 8).";
     }
 }
 

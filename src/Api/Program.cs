@@ -1,3 +1,4 @@
+using PvsFleet.Api.Evidence;
 using System.Text.Json.Serialization;
 using PvsFleet.Api;
 using PvsFleet.Api.Alerts;
@@ -103,6 +104,7 @@ app.MapFleetQueries();
 app.MapStatsApi();
 app.MapAlertsApi();
 app.MapAttentionApi();
+app.MapEvidenceApi();
 app.MapHub<FleetHub>(FleetHub.Path);
 app.MapFallback("/api/{**rest}", () => TypedResults.Problem("No such API route.", statusCode: StatusCodes.Status404NotFound));
 app.MapDashboard();

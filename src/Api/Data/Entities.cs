@@ -198,3 +198,37 @@ public sealed class DurationHistogramBin
     public long Count { get; set; }
     public double? MaxMs { get; set; }
 }
+
+/// <summary>
+/// A pcapng clip of one boot session's packets, sent by its collector. The bytes are stored in the row (bytea / blob):
+/// clips are bounded (<see cref="EvidenceOptions.MaxClipBytes"/>), every API replica reads the same database, one backup
+/// holds them with the sessions they belong to, and retention is a DELETE — no files to keep in step with rows.
+/// </summary>
+public sealed class EvidenceClip
+{
+    public long Id { get; set; }
+    public int CollectorId { get; set; }
+    public int SiteId { get; set; }
+    public Guid SessionId { get; set; }
+    public required string Mac { get; set; }
+    /// <summary>Failed, Stuck, BootLoop or Requested.</summary>
+    public required string Reason { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime FirstFrameAt { get; set; }
+    public DateTime LastFrameAt { get; set; }
+    public int Frames { get; set; }
+    public int Bytes { get; set; }
+    public required byte[] Data { get; set; }
+}
+
+/// <summary>A clip of a session in flight asked for from the device page; handed to its collector in its next ingest answer.</summary>
+public sealed class EvidenceRequest
+{
+    public long Id { get; set; }
+    public int CollectorId { get; set; }
+    public Guid SessionId { get; set; }
+    public required string Mac { get; set; }
+    public DateTime RequestedAt { get; set; }
+    /// <summary>When the request went out in an ingest answer; null while it waits for the collector.</summary>
+    public DateTime? SentAt { get; set; }
+}

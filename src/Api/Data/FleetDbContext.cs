@@ -18,6 +18,8 @@ public abstract class FleetDbContext(DbContextOptions options) : DbContext(optio
     public DbSet<IngestedEvent> Events => Set<IngestedEvent>();
     public DbSet<Alert> Alerts => Set<Alert>();
     public DbSet<AlertDevice> AlertDevices => Set<AlertDevice>();
+    public DbSet<EvidenceClip> EvidenceClips => Set<EvidenceClip>();
+    public DbSet<EvidenceRequest> EvidenceRequests => Set<EvidenceRequest>();
 
     public abstract bool IsPostgres { get; }
 

@@ -142,6 +142,7 @@ public static class IngestApi
             }
         }
         await PublishAsync(hub, metrics, applied);
+        var clipRequests = await ClipRequestsAsync(db, http, clock, log, ct);
 
         return TypedResults.Ok(new IngestResult
         {
@@ -149,7 +150,27 @@ public static class IngestApi
             Duplicates = applied.Duplicates,
             AcknowledgedThrough = acknowledgedThrough,
             Rejected = [.. rejected.OrderBy(r => r.Index)],
+            ClipRequests = clipRequests,
         });
+    }
+
+    /// <summary>
+    /// Clips asked for from the device page ride on the answer to the collector's next batch. The batch is stored
+    /// already: a failure here is logged and the requests wait for the next batch.
+    /// </summary>
+    private static async Task<List<ClipRequest>> ClipRequestsAsync(FleetDbContext db, HttpContext http, TimeProvider clock, ILogger log, CancellationToken ct)
+    {
+        var collectorId = int.Parse(http.User.FindFirst(AuthSetup.CollectorIdClaim)!.Value, CultureInfo.InvariantCulture);
+        try
+        {
+            db.ChangeTracker.Clear();
+            return await Evidence.EvidenceApi.TakeRequestsAsync(db, collectorId, clock.GetUtcNow().UtcDateTime, ct);
+        }
+        catch (Exception ex) when (BadInput.IsTransientStorageError(ex) || BadInput.IsDataError(ex))
+        {
+            log.LogWarning(ex, "Could not hand collector {Collector} its clip requests; they wait for its next batch", collectorId);
+            return [];
+        }
     }
 
     /// <summary>The batch in one transaction; two copies of a batch racing each other are resolved by retrying.</summary>

@@ -9,6 +9,7 @@ namespace PvsFleet.Api.Operations;
 /// <see cref="FleetOptions.EventRetentionDays"/> and, when <see cref="FleetOptions.SessionRetentionDays"/> is set,
 /// sessions with their phases and duration histogram. On PostgreSQL retention drops whole monthly partitions
 /// (<see cref="PostgresPartitions.DropBeforeAsync"/>: a month goes once all of it is past the window); SQLite deletes rows.
+/// Packet clips past <see cref="EvidenceOptions.RetentionDays"/> or beyond <see cref="EvidenceOptions.MaxTotalBytes"/> go too.
 /// </summary>
 public sealed class HistoryMaintenance(IServiceScopeFactory scopes, TimeProvider clock, IOptionsMonitor<FleetOptions> options,
     ILogger<HistoryMaintenance> log) : BackgroundService
@@ -37,6 +38,9 @@ public sealed class HistoryMaintenance(IServiceScopeFactory scopes, TimeProvider
     {
         var eventCutoff = now.AddDays(-options.EventRetentionDays);
         DateTime? sessionCutoff = options.SessionRetentionDays > 0 ? now.AddDays(-options.SessionRetentionDays) : null;
+        var clips = await Evidence.EvidenceApi.ApplyRetentionAsync(db, options.Evidence, now, ct);
+        if (clips > 0 && log.IsEnabled(LogLevel.Information))
+            log.LogInformation("Deleted {Count} packet clips past their retention (days or total bytes)", clips);
         if (db.IsPostgres)
         {
             var made = await PostgresPartitions.EnsureAheadAsync(db, now, ct);

@@ -66,10 +66,11 @@ public static class Capacity
             var name = sites.GetValueOrDefault(bySite.Key) ?? bySite.Key.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var servers = bySite.Where(s => s.PvsServer is not null).GroupBy(s => s.PvsServer!).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
             var perServer = Math.Max(1, servers.Count);
-            series.Add(Sweep(name, null, servers.Count, limits.MaxBootDevicesAllowed * perServer, view.StreamingDevices * perServer,
+            var siteLimits = limits.For(name);
+            series.Add(Sweep(name, null, servers.Count, siteLimits.MaxBootDevicesAllowed * perServer, siteLimits.StreamThreads * perServer,
                 [.. bySite], start, end, stepSeconds));
             foreach (var server in servers)
-                series.Add(Sweep(name, server.Key, 1, limits.MaxBootDevicesAllowed, view.StreamingDevices, [.. server], start, end, stepSeconds));
+                series.Add(Sweep(name, server.Key, 1, siteLimits.MaxBootDevicesAllowed, siteLimits.StreamThreads, [.. server], start, end, stepSeconds));
         }
         return TypedResults.Ok(new CapacityView(site, start, end, stepSeconds, view, series));
     }

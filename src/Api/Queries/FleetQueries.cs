@@ -194,10 +194,11 @@ public static class FleetQueries
         var timeline = await db.Events.AsNoTracking().Where(e => e.SessionId == id)
             .OrderBy(e => e.Timestamp).ThenBy(e => e.Sequence)
             .Select(e => new TimelineEntry(e.Sequence, e.Type, e.Timestamp, e.Payload)).ToListAsync(ct);
+        var (evidence, evidenceRequestedAt) = await Evidence.EvidenceApi.OfSessionAsync(db, id, ct);
         return TypedResults.Ok(new SessionDetail(
             ToViewCompiled(session), site,
             [.. phases.Select(p => new PhaseView(p.Phase, p.StartedAt, p.EndedAt, p.DurationMs, p.Retries))],
-            timeline));
+            timeline, evidence, evidenceRequestedAt));
     }
 
     private static async Task ExportCsv(HttpContext http, FleetDbContext db, string? site, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct)

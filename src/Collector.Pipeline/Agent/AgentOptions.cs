@@ -56,6 +56,9 @@ public sealed class AgentOptions
     /// <summary>Stuck thresholds per phase, in seconds.</summary>
     public ThresholdSettings Thresholds { get; set; } = new();
 
+    /// <summary>Packet clips of failed boots (Collector:Evidence).</summary>
+    public EvidenceSettings Evidence { get; set; } = new();
+
     public TrackerOptions ToTrackerOptions() => new()
     {
         Ports = new PvsPorts
@@ -95,6 +98,18 @@ public sealed class AgentOptions
             problems.Add("Collector:CaptureBufferMegabytes must be between 1 and 2047");
         }
 
+        if (Evidence.Enabled)
+        {
+            try
+            {
+                Evidence.ToEvidenceOptions().Validate();
+            }
+            catch (ArgumentException e)
+            {
+                problems.Add($"Collector:Evidence: {e.Message}");
+            }
+        }
+
         if (SpoolQueueCapacity is < 1 or > 10_000_000)
         {
             problems.Add("Collector:SpoolQueueCapacity must be between 1 and 10000000");
@@ -120,6 +135,35 @@ public sealed class AgentOptions
         }
 
         return problems;
+    }
+
+    public sealed class EvidenceSettings
+    {
+        /// <summary>Keep each boot's frames and send a clip of the failed, stuck and looping ones.</summary>
+        public bool Enabled { get; set; } = true;
+
+        /// <summary>Frame bytes kept for all boots in flight together.</summary>
+        public int MaxMegabytes { get; set; } = 32;
+
+        /// <summary>Frame bytes kept for one boot.</summary>
+        public int MaxKilobytesPerDevice { get; set; } = 128;
+
+        /// <summary>The newest streaming frames kept per boot (the last N before a failure).</summary>
+        public int StreamFrames { get; set; } = 32;
+
+        /// <summary>Streaming and TFTP data frames are cut to this many bytes (the clip records their length).</summary>
+        public int SnapLength { get; set; } = 256;
+
+        /// <summary>Clips waiting for the API; when full, the oldest goes.</summary>
+        public int UploadQueueClips { get; set; } = 32;
+
+        public Evidence.EvidenceOptions ToEvidenceOptions() => new()
+        {
+            MaxBytes = (long)MaxMegabytes << 20,
+            MaxBytesPerDevice = MaxKilobytesPerDevice << 10,
+            StreamFrames = StreamFrames,
+            SnapLength = SnapLength,
+        };
     }
 
     public sealed class PortSettings

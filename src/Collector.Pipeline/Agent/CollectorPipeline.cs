@@ -1,4 +1,5 @@
 using PvsFleet.Collector.Decoding;
+using PvsFleet.Collector.Evidence;
 using PvsFleet.Collector.Shipping;
 using PvsFleet.Collector.Tracking;
 using PvsFleet.Contracts.Ingest;
@@ -20,30 +21,57 @@ public sealed class CollectorPipeline
     private readonly EventSpool spool;
     private readonly SpoolWriter? writer;
     private readonly CollectorMetrics? metrics;
+    private readonly EvidenceCollector? evidence;
     private DateTime nextRetriesReport = DateTime.MinValue;
 
     /// <param name="writer">
     /// When given, events reach the spool through it, off the calling (capture) thread; otherwise they are appended
     /// before <see cref="Process"/> returns.
     /// </param>
-    public CollectorPipeline(TrackerOptions options, EventSpool spool, CollectorMetrics? metrics = null, SpoolWriter? writer = null)
+    /// <param name="evidence">When given, it keeps each boot's frames and clips the failed ones (see <see cref="EvidenceCollector"/>).</param>
+    public CollectorPipeline(TrackerOptions options, EventSpool spool, CollectorMetrics? metrics = null, SpoolWriter? writer = null,
+        EvidenceCollector? evidence = null)
     {
         this.spool = spool;
         this.writer = writer;
         this.metrics = metrics;
+        this.evidence = evidence;
         events = new SessionEvents(Enqueue);
-        tracker = new BootTracker(options, events.OnSessionChanged);
+        Action<BootSession, SessionChange> observe = events.OnSessionChanged;
+        if (evidence is not null)
+        {
+            observe += evidence.OnSessionChanged;
+        }
+
+        tracker = new BootTracker(options, observe);
         metrics?.Observe(this);
     }
+
+    public EvidenceCounters? EvidenceCounters => evidence?.Counters;
+
+    /// <summary>Names a capture interface in evidence clips.</summary>
+    public void NameInterface(byte id, string name)
+    {
+        lock (gate)
+        {
+            evidence?.NameInterface(id, name);
+        }
+    }
+
+    /// <summary>Asks for a clip of a device's boot in flight (from the API's answer); any thread.</summary>
+    public void RequestClip(MacAddress mac, Guid session) => evidence?.RequestClip(mac, session);
 
     public int SessionsInFlight { get { lock (gate) return tracker.SessionsInFlight; } }
     public TrackerCounters Counters => tracker.Counters;
 
-    public void Process(DateTime timestamp, ReadOnlySpan<byte> frame, LinkType linkType = LinkType.Ethernet)
+    /// <param name="interfaceId">Which capture interface the frame came from (for evidence clips).</param>
+    /// <param name="originalLength">The frame's length on the wire when the capture cut it short; 0 when whole.</param>
+    public void Process(DateTime timestamp, ReadOnlySpan<byte> frame, LinkType linkType = LinkType.Ethernet, byte interfaceId = 0, int originalLength = 0)
     {
         lock (gate)
         {
             tracker.Process(timestamp, frame, linkType);
+            evidence?.OnFrame(tracker, timestamp, frame, linkType, interfaceId, originalLength);
         }
     }
 
@@ -53,6 +81,7 @@ public sealed class CollectorPipeline
         lock (gate)
         {
             tracker.Advance(now);
+            evidence?.Flush();
             if (now >= nextRetriesReport)
             {
                 events.ReportRetries(tracker.ActiveSessions, now);
@@ -71,6 +100,7 @@ public sealed class CollectorPipeline
         {
             events.StopWatching();
             tracker.Finish(end);
+            evidence?.Complete();
         }
     }
 

@@ -13,7 +13,8 @@ namespace PvsFleet.Collector.Agent;
 /// </summary>
 public sealed partial class CollectorService(
     IFrameSource source, CollectorPipeline pipeline, Shipper shipper, EventSpool spool, IOptions<AgentOptions> options,
-    IHostApplicationLifetime lifetime, AgentExit exit, ILogger<CollectorService> logger, TimeProvider clock, SpoolWriter? writer = null) : BackgroundService
+    IHostApplicationLifetime lifetime, AgentExit exit, ILogger<CollectorService> logger, TimeProvider clock, SpoolWriter? writer = null,
+    EvidenceUploader? uploader = null) : BackgroundService
 {
     private static readonly TimeSpan ShutdownDrain = TimeSpan.FromSeconds(10);
 
@@ -31,6 +32,8 @@ public sealed partial class CollectorService(
             lifetime.StopApplication();
         }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         var heartbeats = Task.Run(() => HeartbeatsAsync(shipping.Token), CancellationToken.None);
+        // Clips go on their own loop: however slow their uploads, events are not held up behind them.
+        var clips = uploader is null ? Task.CompletedTask : Task.Run(() => uploader.RunAsync(shipping.Token), CancellationToken.None);
         var sourceEnded = false;
         try
         {
@@ -46,7 +49,7 @@ public sealed partial class CollectorService(
         await shipping.CancelAsync();
         try
         {
-            await Task.WhenAll(shipperLoop, heartbeats);
+            await Task.WhenAll(shipperLoop, heartbeats, clips);
         }
         catch (Exception) when (shipperLoop.IsFaulted)
         {
@@ -61,6 +64,10 @@ public sealed partial class CollectorService(
             await FlushAsync(stoppingToken);
             LogSourceEnded(source.Name, spool.Pending);
             await shipper.DrainAsync(stoppingToken);
+            if (uploader is not null)
+            {
+                await uploader.DrainAsync(stoppingToken);
+            }
         }
         else
         {
@@ -75,6 +82,10 @@ public sealed partial class CollectorService(
             }
 
             await shipper.DrainAsync(drain.Token);
+            if (uploader is not null)
+            {
+                await uploader.DrainAsync(drain.Token);
+            }
         }
 
         if (writer?.Queued > 0)

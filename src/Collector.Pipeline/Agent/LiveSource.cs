@@ -46,9 +46,17 @@ public sealed class LiveSource : IFrameSource
         .Select(c => c.Statistics)
         .Aggregate(new CaptureStatistics(0, 0, 0), (a, b) => new CaptureStatistics(a.Received + b.Received, a.Dropped + b.Dropped, a.InterfaceDropped + b.InterfaceDropped));
 
-    public Task RunAsync(CollectorPipeline pipeline, CancellationToken stopping) =>
-        Task.WhenAll(captures.Select(capture => Task.Factory.StartNew(
-            () => capture.Run(pipeline, stopping), stopping, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
+    public Task RunAsync(CollectorPipeline pipeline, CancellationToken stopping)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        for (var i = 0; i < captures.Count; i++)
+        {
+            pipeline.NameInterface((byte)Math.Min(i, byte.MaxValue), captures[i].Name);
+        }
+
+        return Task.WhenAll(captures.Select((capture, i) => Task.Factory.StartNew(
+            () => capture.Run(pipeline, stopping, (byte)Math.Min(i, byte.MaxValue)), stopping, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
+    }
 
     public void Dispose()
     {

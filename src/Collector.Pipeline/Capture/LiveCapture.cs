@@ -86,7 +86,8 @@ public sealed class LiveCapture : IDisposable
     /// <c>GetNextPacket</c> allocates a header and a timestamp object per frame, which capped one core at
     /// ~300–350 k frames/s of storm traffic (bench/live-capture.sh, DRAIN mode).
     /// </remarks>
-    public unsafe void Run(CollectorPipeline pipeline, CancellationToken stopping)
+    /// <param name="interfaceId">This capture's number among the collector's interfaces, for evidence clips.</param>
+    public unsafe void Run(CollectorPipeline pipeline, CancellationToken stopping, byte interfaceId = 0)
     {
         ArgumentNullException.ThrowIfNull(pipeline);
         var handle = device.Handle;
@@ -111,7 +112,7 @@ public sealed class LiveCapture : IDisposable
                 {
                     var h = (LibPcap.PacketHeader*)header;
                     var at = DateTime.UnixEpoch.AddTicks((h->Seconds * TimeSpan.TicksPerSecond) + (h->Microseconds * 10));
-                    pipeline.Process(at, new ReadOnlySpan<byte>((void*)data, (int)h->CapturedLength), linkType);
+                    pipeline.Process(at, new ReadOnlySpan<byte>((void*)data, (int)h->CapturedLength), linkType, interfaceId, (int)h->Length);
                 }
                 else if (status == 0)
                 {

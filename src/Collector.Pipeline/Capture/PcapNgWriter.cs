@@ -4,8 +4,8 @@ using PvsFleet.Collector.Decoding;
 namespace PvsFleet.Collector.Capture;
 
 /// <summary>
-/// Writes frames as a pcapng file: one little-endian section, one interface (Ethernet unless told otherwise),
-/// Enhanced Packet Blocks.
+/// Writes frames as a pcapng file: one little-endian section, one interface (Ethernet unless told otherwise) or the
+/// interfaces given, Enhanced Packet Blocks.
 /// </summary>
 /// <remarks>
 /// Layout (pcapng, draft-ietf-opsawg-pcapng):
@@ -14,7 +14,8 @@ namespace PvsFleet.Collector.Capture;
 /// Interface Description     type 1          | len 20 | linktype (1 Ethernet, 276 SLL2) | reserved | snaplen | len 20
 /// Enhanced Packet Block     type 6          | len    | interface 0 | ts high | ts low | captured | original | data (padded to 4) | len
 /// </code>
-/// No if_tsresol option is written, so readers use the default resolution of microseconds.
+/// The single-interface form writes no if_tsresol option, so readers use the default resolution of microseconds. The
+/// interface-list form (evidence clips) writes if_name and if_tsresol per interface, and EPBs may carry an opt_comment.
 /// The writer is on the simulator's hot path (millions of frames), so it never allocates per packet.
 /// </remarks>
 public sealed class PcapNgWriter : IDisposable
@@ -29,6 +30,10 @@ public sealed class PcapNgWriter : IDisposable
     private const int InterfaceDescriptionLength = 20;
     private const int EnhancedPacketHeaderLength = 28;
     private const int BlockTrailerLength = 4;
+    private const ushort OptionEnd = 0;
+    private const ushort OptionComment = 1;
+    private const ushort OptionIfName = 2;
+    private const ushort OptionIfTsResol = 9;
 
     private readonly Stream stream;
     private readonly bool leaveOpen;
@@ -50,6 +55,24 @@ public sealed class PcapNgWriter : IDisposable
         this.snapLength = snapLength;
         WriteSectionHeader();
         WriteInterfaceDescription();
+    }
+
+    /// <summary>
+    /// A section with the given interfaces (ids 0, 1, … in order), each with its own link type, name and timestamp
+    /// resolution; frames are written with <see cref="WritePacket(int, ulong, ReadOnlySpan{byte}, int, string?)"/>.
+    /// </summary>
+    public PcapNgWriter(Stream stream, bool leaveOpen, IReadOnlyList<PcapNgInterface> interfaces)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(interfaces);
+        this.stream = stream;
+        this.leaveOpen = leaveOpen;
+        snapLength = DefaultSnapLength;
+        WriteSectionHeader();
+        foreach (var i in interfaces)
+        {
+            WriteInterfaceDescription(i);
+        }
     }
 
     /// <summary>Frames written so far.</summary>
@@ -86,6 +109,45 @@ public sealed class PcapNgWriter : IDisposable
         Bytes += blockLength;
     }
 
+    /// <summary>
+    /// Appends one frame of interface <paramref name="interfaceId"/>: <paramref name="timestamp"/> in that interface's
+    /// units since 1970, the bytes kept (perhaps cut short), the length the frame had on the wire, and an optional comment
+    /// (Wireshark shows it as <c>frame.comment</c>). Not for hot paths: the comment is encoded per call.
+    /// </summary>
+    public void WritePacket(int interfaceId, ulong timestamp, ReadOnlySpan<byte> captured, int originalLength, string? comment = null)
+    {
+        var padding = (4 - (captured.Length & 3)) & 3;
+        var commentBytes = string.IsNullOrEmpty(comment) ? [] : System.Text.Encoding.UTF8.GetBytes(comment);
+        var commentPadding = (4 - (commentBytes.Length & 3)) & 3;
+        var optionsLength = commentBytes.Length == 0 ? 0 : 4 + commentBytes.Length + commentPadding + 4;
+        var blockLength = EnhancedPacketHeaderLength + captured.Length + padding + optionsLength + BlockTrailerLength;
+
+        Span<byte> header = stackalloc byte[EnhancedPacketHeaderLength];
+        BinaryPrimitives.WriteUInt32LittleEndian(header, EnhancedPacketBlockType);
+        BinaryPrimitives.WriteInt32LittleEndian(header[4..], blockLength);
+        BinaryPrimitives.WriteInt32LittleEndian(header[8..], interfaceId);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[12..], (uint)(timestamp >> 32));
+        BinaryPrimitives.WriteUInt32LittleEndian(header[16..], (uint)timestamp);
+        BinaryPrimitives.WriteInt32LittleEndian(header[20..], captured.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(header[24..], Math.Max(originalLength, captured.Length));
+        stream.Write(header);
+        stream.Write(captured);
+        Span<byte> zeros = stackalloc byte[4];
+        zeros.Clear();
+        stream.Write(zeros[..padding]);
+        if (commentBytes.Length > 0)
+        {
+            WriteOption(OptionComment, commentBytes);
+            WriteOption(OptionEnd, []);
+        }
+
+        Span<byte> trailer = stackalloc byte[BlockTrailerLength];
+        BinaryPrimitives.WriteInt32LittleEndian(trailer, blockLength);
+        stream.Write(trailer);
+        Packets++;
+        Bytes += blockLength;
+    }
+
     public void Flush() => stream.Flush();
 
     public void Dispose()
@@ -109,6 +171,44 @@ public sealed class PcapNgWriter : IDisposable
         Bytes += SectionHeaderLength;
     }
 
+    private void WriteInterfaceDescription(PcapNgInterface description)
+    {
+        var name = string.IsNullOrEmpty(description.Name) ? [] : System.Text.Encoding.UTF8.GetBytes(description.Name);
+        var namePadding = (4 - (name.Length & 3)) & 3;
+        var optionsLength = (name.Length == 0 ? 0 : 4 + name.Length + namePadding) + 8 /* if_tsresol */ + 4 /* opt_endofopt */;
+        var blockLength = InterfaceDescriptionLength + optionsLength;
+        Span<byte> block = stackalloc byte[16];
+        BinaryPrimitives.WriteUInt32LittleEndian(block, InterfaceDescriptionBlockType);
+        BinaryPrimitives.WriteInt32LittleEndian(block[4..], blockLength);
+        BinaryPrimitives.WriteUInt16LittleEndian(block[8..], (ushort)description.LinkType);
+        BinaryPrimitives.WriteUInt16LittleEndian(block[10..], 0); // reserved
+        BinaryPrimitives.WriteInt32LittleEndian(block[12..], description.SnapLength);
+        stream.Write(block);
+        if (name.Length > 0)
+        {
+            WriteOption(OptionIfName, name);
+        }
+
+        WriteOption(OptionIfTsResol, [description.TimestampResolution]);
+        WriteOption(OptionEnd, []);
+        Span<byte> trailer = stackalloc byte[BlockTrailerLength];
+        BinaryPrimitives.WriteInt32LittleEndian(trailer, blockLength);
+        stream.Write(trailer);
+        Bytes += blockLength;
+    }
+
+    private void WriteOption(ushort code, ReadOnlySpan<byte> value)
+    {
+        Span<byte> head = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt16LittleEndian(head, code);
+        BinaryPrimitives.WriteUInt16LittleEndian(head[2..], (ushort)value.Length);
+        stream.Write(head);
+        stream.Write(value);
+        Span<byte> zeros = stackalloc byte[4];
+        zeros.Clear();
+        stream.Write(zeros[..((4 - (value.Length & 3)) & 3)]);
+    }
+
     private void WriteInterfaceDescription()
     {
         Span<byte> block = stackalloc byte[InterfaceDescriptionLength];
@@ -122,3 +222,9 @@ public sealed class PcapNgWriter : IDisposable
         Bytes += InterfaceDescriptionLength;
     }
 }
+
+/// <summary>
+/// One interface of a pcapng section. <paramref name="TimestampResolution"/> is if_tsresol: a power of ten (6:
+/// microseconds, 9: nanoseconds), the unit of the interface's EPB timestamps.
+/// </summary>
+public readonly record struct PcapNgInterface(LinkType LinkType, string? Name, int SnapLength, byte TimestampResolution);

@@ -15,7 +15,7 @@ namespace PvsFleet.Collector.Shipping;
 /// </summary>
 public sealed class Shipper(
     EventSpool spool, HttpClient http, AgentOptions options, ILogger<Shipper> logger, CollectorMetrics? metrics = null,
-    TimeProvider? clock = null)
+    TimeProvider? clock = null, CollectorPipeline? pipeline = null)
 {
     private static readonly TimeSpan RetryBaseDelay = TimeSpan.FromMilliseconds(250);
     private readonly TimeProvider time = clock ?? TimeProvider.System;
@@ -123,6 +123,7 @@ public sealed class Shipper(
 
                 spool.Acknowledge(through);
                 metrics?.EventsSent(batch.Count);
+                RequestClips(result?.ClipRequests);
                 if (failures > 0 && logger.IsEnabled(LogLevel.Information))
                 {
                     logger.LogInformation("The API at {Api} is reachable again; delivery resumed", api);
@@ -144,6 +145,22 @@ public sealed class Shipper(
         }
 
         return false;
+    }
+
+    /// <summary>Clips asked for from the device page: the pipeline writes them at its next frame or tick, the uploader sends them.</summary>
+    private void RequestClips(IReadOnlyList<ClipRequest>? requests)
+    {
+        foreach (var r in requests ?? [])
+        {
+            try
+            {
+                pipeline?.RequestClip(Decoding.MacAddress.Parse(r.Mac), r.SessionId);
+            }
+            catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
+            {
+                logger.LogWarning("The API asked for the packets of a device that is no MAC address: {Mac}", r.Mac);
+            }
+        }
     }
 
     /// <summary>

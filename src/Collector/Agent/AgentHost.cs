@@ -5,6 +5,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using PvsFleet.Collector.Capture;
+using PvsFleet.Collector.Decoding;
+using PvsFleet.Collector.Evidence;
 using PvsFleet.Collector.Shipping;
 
 namespace PvsFleet.Collector.Agent;
@@ -77,8 +79,19 @@ public static class AgentHost
         var writer = new SpoolWriter(spool, options.SpoolQueueCapacity, message => spoolLogger.LogWarning("Spool: {Message}", message));
         metrics.Observe(writer);
         builder.Services.AddSingleton(writer);
-        builder.Services.AddSingleton(new CollectorPipeline(options.ToTrackerOptions(), spool, metrics, writer));
-        builder.Services.AddSingleton(new HttpClient { Timeout = TimeSpan.FromSeconds(30) });
+        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        EvidenceUploader? uploader = null;
+        EvidenceCollector? evidence = null;
+        if (options.Evidence.Enabled)
+        {
+            uploader = new EvidenceUploader(http, options, spoolLog.CreateLogger<EvidenceUploader>());
+            evidence = new EvidenceCollector(options.Evidence.ToEvidenceOptions(), uploader.Enqueue);
+            evidence.NameInterface(0, source.Name);
+            builder.Services.AddSingleton(uploader);
+        }
+
+        builder.Services.AddSingleton(new CollectorPipeline(options.ToTrackerOptions(), spool, metrics, writer, evidence));
+        builder.Services.AddSingleton(http);
         builder.Services.AddSingleton<Shipper>();
         var exit = new AgentExit();
         builder.Services.AddSingleton(exit);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using PvsFleet.Collector.Capture;
 using PvsFleet.Collector.Decoding;
+using PvsFleet.Collector.Evidence;
 using PvsFleet.Collector.Tracking;
 
 namespace PvsFleet.Collector.Analysis;
@@ -21,17 +22,24 @@ public sealed class CaptureAnalyzer(TrackerOptions options, CaptureReaderKind re
     public CaptureFrameIndex Frames { get; private set; } = new();
 
     /// <param name="walkthrough">When set, it follows one device frame by frame (<c>analyze --explain</c>).</param>
-    public AnalysisReport Analyze(IReadOnlyList<string> paths, DeviceWalkthrough? walkthrough = null)
+    /// <param name="evidence">When set, it keeps each boot's frames and clips the failed ones (<c>analyze --evidence</c>).</param>
+    public AnalysisReport Analyze(IReadOnlyList<string> paths, DeviceWalkthrough? walkthrough = null, EvidenceCollector? evidence = null)
     {
         var frames = Frames = new CaptureFrameIndex();
         var builder = new ReportBuilder(frames);
-        var tracker = new BootTracker(options, walkthrough is null
-            ? builder.OnSessionChanged
-            : (session, change) =>
-            {
-                builder.OnSessionChanged(session, change);
-                walkthrough.OnSessionChanged(session, change);
-            });
+        Action<BootSession, SessionChange> observe = builder.OnSessionChanged;
+        if (walkthrough is not null)
+        {
+            observe += walkthrough.OnSessionChanged;
+        }
+
+        if (evidence is not null)
+        {
+            observe += evidence.OnSessionChanged;
+            evidence.DescribeFrame = ordinal => frames.Find(ordinal) is { } reference ? $"frame {reference.Number} of {reference.File}" : $"frame {ordinal}";
+        }
+
+        var tracker = new BootTracker(options, observe);
         var warnings = new List<string>();
         DateTime? first = null;
         DateTime? last = null;
@@ -41,6 +49,9 @@ public sealed class CaptureAnalyzer(TrackerOptions options, CaptureReaderKind re
         {
             using var reader = CaptureFile.Open(path, readerKind);
             frames.BeginFile(path, tracker.Counters.Packets);
+            // Each file of the recording is its own capture interface in the clips (a ring of files may mix link types).
+            var fileInterface = (byte)Math.Min(frames.Files.Count - 1, byte.MaxValue);
+            evidence?.NameInterface(fileInterface, System.IO.Path.GetFileName(path));
             var progress = new ProgressReporter(Progress, reader);
             while (reader.TryRead(out var timestamp, out var frame, out var linkType))
             {
@@ -52,6 +63,7 @@ public sealed class CaptureAnalyzer(TrackerOptions options, CaptureReaderKind re
 
                 tracker.Process(timestamp, frame, linkType);
                 walkthrough?.OnFrame(tracker, timestamp, frame, linkType);
+                evidence?.OnFrame(tracker, timestamp, frame, linkType, fileInterface);
                 if (timestamp >= nextSweep)
                 {
                     tracker.Advance(timestamp);
@@ -77,6 +89,8 @@ public sealed class CaptureAnalyzer(TrackerOptions options, CaptureReaderKind re
         {
             tracker.Finish(end);
         }
+
+        evidence?.Complete();
 
         return builder.Build(first, last, tracker.Counters, warnings);
     }

@@ -41,7 +41,16 @@ public sealed record IngestResult
     /// them again changes nothing: the collector sets them aside for a person and moves on.
     /// </summary>
     public IReadOnlyList<RejectedEvent> Rejected { get; init; } = [];
+
+    /// <summary>
+    /// Packet clips asked for from the device page since the last batch: the collector uploads a clip of each session
+    /// still in flight to <c>POST /api/v1/evidence</c>. Each request is handed out once.
+    /// </summary>
+    public IReadOnlyList<ClipRequest> ClipRequests { get; init; } = [];
 }
+
+/// <summary>A clip of one session's packets, asked for while it is in flight.</summary>
+public sealed record ClipRequest(Guid SessionId, string Mac);
 
 /// <summary>One event of a batch that the API refused.</summary>
 public sealed record RejectedEvent

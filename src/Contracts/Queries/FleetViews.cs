@@ -35,4 +35,9 @@ public sealed record TimelineEntry(long Sequence, string Type, DateTime Timestam
 
 public sealed record DeviceDetail(DeviceView Device, IReadOnlyList<SessionView> Sessions);
 
-public sealed record SessionDetail(SessionView Session, string Site, IReadOnlyList<PhaseView> Phases, IReadOnlyList<TimelineEntry> Timeline);
+/// <summary>
+/// One session with its phases and timeline; <c>Evidence</c> is its newest packet clip if the collector sent one, and
+/// <c>EvidenceRequestedAt</c> when someone last asked the collector for a clip of it.
+/// </summary>
+public sealed record SessionDetail(SessionView Session, string Site, IReadOnlyList<PhaseView> Phases, IReadOnlyList<TimelineEntry> Timeline,
+    EvidenceView? Evidence = null, DateTime? EvidenceRequestedAt = null);

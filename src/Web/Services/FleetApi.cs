@@ -89,6 +89,21 @@ public sealed class FleetApi(HttpClient http, ApiKey key)
         return await response.Content.ReadAsStringAsync(ct);
     }
 
+    /// <summary>A session's packet clip, through the API client (with its key): a plain link could not carry the key.</summary>
+    public async Task<(byte[] Bytes, string FileName)> DownloadEvidenceAsync(EvidenceView evidence, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(evidence);
+        using var response = await SendAsync(HttpMethod.Get, evidence.DownloadPath, ct);
+        var name = response.Content.Headers.ContentDisposition?.FileNameStar ?? response.Content.Headers.ContentDisposition?.FileName?.Trim('"');
+        return (await response.Content.ReadAsByteArrayAsync(ct), name ?? $"{evidence.Mac.Replace(':', '-')}.pcapng");
+    }
+
+    /// <summary>Asks the session's collector for a clip of the boot in flight; it arrives with the collector's next batch.</summary>
+    public async Task RequestEvidenceAsync(Guid session, CancellationToken ct = default)
+    {
+        using var response = await SendAsync(HttpMethod.Post, $"api/v1/sessions/{session}/evidence/request", ct);
+    }
+
     private async Task<T> GetAsync<T>(string path, CancellationToken ct)
     {
         using var response = await SendAsync(HttpMethod.Get, path, ct);

@@ -181,6 +181,10 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.Property<int>("SiteId")
                         .HasColumnType("integer");
 
+                    b.Property<string>("StreamServer")
+                        .HasMaxLength(45)
+                        .HasColumnType("character varying(45)");
+
                     b.Property<string>("TftpServer")
                         .HasMaxLength(45)
                         .HasColumnType("character varying(45)");
@@ -422,6 +426,96 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.HasKey("Series", "Hour", "SiteId", "CollectorId", "Bin");
 
                     b.ToTable("DurationHistogram", (string)null);
+                });
+
+            modelBuilder.Entity("PvsFleet.Api.Data.EvidenceClip", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Bytes")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("CollectorId")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("Data")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTime>("FirstFrameAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Frames")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("LastFrameAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Mac")
+                        .IsRequired()
+                        .HasMaxLength(17)
+                        .HasColumnType("character varying(17)");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("SiteId")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("SessionId", "CreatedAt");
+
+                    b.ToTable("EvidenceClips", (string)null);
+                });
+
+            modelBuilder.Entity("PvsFleet.Api.Data.EvidenceRequest", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("CollectorId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Mac")
+                        .IsRequired()
+                        .HasMaxLength(17)
+                        .HasColumnType("character varying(17)");
+
+                    b.Property<DateTime>("RequestedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("SentAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SessionId", "RequestedAt");
+
+                    b.HasIndex(new[] { "CollectorId" }, "IX_EvidenceRequests_Unsent")
+                        .HasFilter("\"SentAt\" IS NULL");
+
+                    b.ToTable("EvidenceRequests", (string)null);
                 });
 
             modelBuilder.Entity("PvsFleet.Api.Data.IngestedEvent", b =>

@@ -389,6 +389,92 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                     b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
                 });
 
+            modelBuilder.Entity("PvsFleet.Api.Data.EvidenceClip", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Bytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CollectorId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Data")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<DateTime>("FirstFrameAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Frames")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("LastFrameAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Mac")
+                        .IsRequired()
+                        .HasMaxLength(17)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("SiteId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("SessionId", "CreatedAt");
+
+                    b.ToTable("EvidenceClips", (string)null);
+                });
+
+            modelBuilder.Entity("PvsFleet.Api.Data.EvidenceRequest", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CollectorId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Mac")
+                        .IsRequired()
+                        .HasMaxLength(17)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("RequestedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("SentAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SessionId", "RequestedAt");
+
+                    b.HasIndex(new[] { "CollectorId" }, "IX_EvidenceRequests_Unsent")
+                        .HasFilter("\"SentAt\" IS NULL");
+
+                    b.ToTable("EvidenceRequests", (string)null);
+                });
+
             modelBuilder.Entity("PvsFleet.Api.Data.IngestedEvent", b =>
                 {
                     b.Property<long>("Id")

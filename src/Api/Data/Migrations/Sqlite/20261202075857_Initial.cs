@@ -58,6 +58,46 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "EvidenceClips",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    CollectorId = table.Column<int>(type: "INTEGER", nullable: false),
+                    SiteId = table.Column<int>(type: "INTEGER", nullable: false),
+                    SessionId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Mac = table.Column<string>(type: "TEXT", maxLength: 17, nullable: false),
+                    Reason = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    FirstFrameAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    LastFrameAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    Frames = table.Column<int>(type: "INTEGER", nullable: false),
+                    Bytes = table.Column<int>(type: "INTEGER", nullable: false),
+                    Data = table.Column<byte[]>(type: "BLOB", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_EvidenceClips", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "EvidenceRequests",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    CollectorId = table.Column<int>(type: "INTEGER", nullable: false),
+                    SessionId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Mac = table.Column<string>(type: "TEXT", maxLength: 17, nullable: false),
+                    RequestedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    SentAt = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_EvidenceRequests", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "SessionPhases",
                 columns: table => new
                 {
@@ -229,6 +269,7 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                     DhcpServer = table.Column<string>(type: "TEXT", maxLength: 45, nullable: true),
                     TftpServer = table.Column<string>(type: "TEXT", maxLength: 45, nullable: true),
                     PvsServer = table.Column<string>(type: "TEXT", maxLength: 45, nullable: true),
+                    StreamServer = table.Column<string>(type: "TEXT", maxLength: 45, nullable: true),
                     LastSequence = table.Column<long>(type: "INTEGER", nullable: false),
                     UpdatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
                 },
@@ -303,6 +344,27 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                 columns: new[] { "SessionId", "Timestamp" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_EvidenceClips_CreatedAt",
+                table: "EvidenceClips",
+                column: "CreatedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_EvidenceClips_SessionId_CreatedAt",
+                table: "EvidenceClips",
+                columns: new[] { "SessionId", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_EvidenceRequests_SessionId_RequestedAt",
+                table: "EvidenceRequests",
+                columns: new[] { "SessionId", "RequestedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_EvidenceRequests_Unsent",
+                table: "EvidenceRequests",
+                column: "CollectorId",
+                filter: "\"SentAt\" IS NULL");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_SessionPhases_Phase_SessionStartedAt_SiteId",
                 table: "SessionPhases",
                 columns: new[] { "Phase", "SessionStartedAt", "SiteId" });
@@ -344,6 +406,12 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "Events");
+
+            migrationBuilder.DropTable(
+                name: "EvidenceClips");
+
+            migrationBuilder.DropTable(
+                name: "EvidenceRequests");
 
             migrationBuilder.DropTable(
                 name: "SessionPhases");

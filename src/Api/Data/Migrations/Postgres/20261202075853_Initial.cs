@@ -77,6 +77,46 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "EvidenceClips",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    CollectorId = table.Column<int>(type: "integer", nullable: false),
+                    SiteId = table.Column<int>(type: "integer", nullable: false),
+                    SessionId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Mac = table.Column<string>(type: "character varying(17)", maxLength: 17, nullable: false),
+                    Reason = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    FirstFrameAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    LastFrameAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    Frames = table.Column<int>(type: "integer", nullable: false),
+                    Bytes = table.Column<int>(type: "integer", nullable: false),
+                    Data = table.Column<byte[]>(type: "bytea", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_EvidenceClips", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "EvidenceRequests",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    CollectorId = table.Column<int>(type: "integer", nullable: false),
+                    SessionId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Mac = table.Column<string>(type: "character varying(17)", maxLength: 17, nullable: false),
+                    RequestedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    SentAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_EvidenceRequests", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "SessionPhases",
                 columns: table => new
                 {
@@ -250,6 +290,7 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     DhcpServer = table.Column<string>(type: "character varying(45)", maxLength: 45, nullable: true),
                     TftpServer = table.Column<string>(type: "character varying(45)", maxLength: 45, nullable: true),
                     PvsServer = table.Column<string>(type: "character varying(45)", maxLength: 45, nullable: true),
+                    StreamServer = table.Column<string>(type: "character varying(45)", maxLength: 45, nullable: true),
                     LastSequence = table.Column<long>(type: "bigint", nullable: false),
                     UpdatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
                 },
@@ -326,6 +367,27 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                 columns: new[] { "SessionId", "Timestamp" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_EvidenceClips_CreatedAt",
+                table: "EvidenceClips",
+                column: "CreatedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_EvidenceClips_SessionId_CreatedAt",
+                table: "EvidenceClips",
+                columns: new[] { "SessionId", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_EvidenceRequests_SessionId_RequestedAt",
+                table: "EvidenceRequests",
+                columns: new[] { "SessionId", "RequestedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_EvidenceRequests_Unsent",
+                table: "EvidenceRequests",
+                column: "CollectorId",
+                filter: "\"SentAt\" IS NULL");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_SessionPhases_Phase_SessionStartedAt_SiteId",
                 table: "SessionPhases",
                 columns: new[] { "Phase", "SessionStartedAt", "SiteId" });
@@ -375,6 +437,12 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "Events");
+
+            migrationBuilder.DropTable(
+                name: "EvidenceClips");
+
+            migrationBuilder.DropTable(
+                name: "EvidenceRequests");
 
             migrationBuilder.DropTable(
                 name: "SessionPhases");
