@@ -43,7 +43,7 @@ public static class PostgresPartitions
     /// <summary>
     /// Retention of whole months: drops the monthly partitions of <paramref name="tables"/> that end at or before the
     /// start of the month holding <paramref name="cutoff"/>, and deletes the default partition's rows before that
-    /// start (the default holds only strays, so that delete is small). Rows of the month the cutoff falls in stay until
+    /// start (the default holds only strays, so that delete is small; raw events there go by receipt time instead). Rows of the month the cutoff falls in stay until
     /// that whole month is past the cutoff: a table keeps between its retention window and a month more, and never
     /// half a month, so statistics over what is kept stay whole. Returns the start of the month kept from.
     /// </summary>
@@ -70,9 +70,14 @@ public static class PostgresPartitions
                     dropped.Add(name);
                 }
             }
-#pragma warning disable EF1002 // table and column are the constants of PostgresSchema
+            // A raw event in the default partition has an event time outside every month made: a capture replayed
+            // from long ago, or a collector's clock far off. It has no month to go with, so it goes by when it was
+            // received, as raw events did before partitioning; by event time, a replayed capture's events would be
+            // deleted by the very next pass (the collector outage tests caught that).
+            var (strayColumn, strayCutoff) = table == "Events" ? ("ReceivedAt", cutoff) : (column, keptFrom);
+#pragma warning disable EF1002 // table and columns are the constants of PostgresSchema
             await db.Database.ExecuteSqlRawAsync(
-                $"DELETE FROM \"{table}{PostgresSchema.DefaultSuffix}\" WHERE \"{column}\" < {{0}}", [keptFrom], ct);
+                $"DELETE FROM \"{table}{PostgresSchema.DefaultSuffix}\" WHERE \"{strayColumn}\" < {{0}}", [strayCutoff], ct);
 #pragma warning restore EF1002
         }
         await tx.CommitAsync(ct);
