@@ -277,6 +277,8 @@ static void StartApi(string connection)
     [
         $"--urls=http://127.0.0.1:{Port}", $"--ConnectionStrings:Postgres={connection}", $"--PvsFleet:Auth:AdminKey={AdminKey}",
         "--PvsFleet:Alerts:Enabled=false", "--Logging:LogLevel:Default=Warning", "--environment=Production",
+        // Hosted in this process, the API would look for the static-assets manifest under this program's name.
+        "--applicationName=PvsFleet.Api",
     ];
     var thread = new Thread(() => entry.Invoke(null, [apiArgs])) { IsBackground = true };
     thread.Start();

@@ -50,7 +50,10 @@ public sealed class DemoDashboardTests(Browser browser) : IAsyncLifetime
         await Expect(page.Locator("[data-testid=breakdown-table] tr[data-group='10.20.0.10']")).ToHaveAttributeAsync("data-slow", "false");
         await Expect(slow.Locator("td[data-phase=PvsLogon] .ratio-slow")).ToBeVisibleAsync();
         await Browser.ScreenshotAsync(page, "breakdown");
+        // The rows above are already in the prerendered page; a choice made before the WebAssembly app takes over is lost.
+        await Expect(page.Locator("[data-testid=live-state][data-state=Live]")).ToBeVisibleAsync(new() { Timeout = 30_000 });
         await page.SelectOptionAsync("[data-testid=breakdown-by]", "BootFile");
+        await page.WaitForURLAsync("**by=BootFile*");
         await Expect(page.Locator("[data-testid=breakdown-table] tr[data-group='ARDBP32.bin']")).ToBeVisibleAsync();
         await Expect(page.Locator("[data-testid=breakdown-table] tr[data-group='pvsnbpx64.efi']")).ToBeVisibleAsync();
 
