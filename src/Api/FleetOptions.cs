@@ -109,35 +109,41 @@ public sealed class CapacityOptions
     /// </summary>
     public TimeSpan MaxBootLength { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>Per-site limits, keyed by site name; a site not named here has the ones above.</summary>
-    public Dictionary<string, FarmLimits> Sites { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>Per-site limits, keyed by site name; what a site does not set, it takes from the ones above.</summary>
+    public Dictionary<string, SiteFarmLimits> Sites { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The per-server limits of a site.</summary>
-    public FarmLimits For(string site) => Sites.GetValueOrDefault(site)
-        ?? new FarmLimits { MaxBootDevicesAllowed = MaxBootDevicesAllowed, StreamPorts = StreamPorts, ThreadsPerPort = ThreadsPerPort };
+    public FarmLimits For(string site)
+    {
+        var own = Sites.GetValueOrDefault(site);
+        return new FarmLimits(
+            own?.MaxBootDevicesAllowed ?? MaxBootDevicesAllowed, own?.StreamPorts ?? StreamPorts, own?.ThreadsPerPort ?? ThreadsPerPort);
+    }
 
     /// <summary>What is wrong with these limits, in words naming the settings; empty when nothing is.</summary>
     public IEnumerable<string> Problems()
     {
-        foreach (var problem in For(string.Empty).Problems("PvsFleet:Capacity"))
+        var flat = new FarmLimits(MaxBootDevicesAllowed, StreamPorts, ThreadsPerPort).Problems("PvsFleet:Capacity").ToList();
+        // A site takes what it leaves out from the flat settings: only once those are right would its own words be true.
+        var sites = flat.Count > 0 ? [] : Sites.Keys.SelectMany(site => For(site).Problems($"PvsFleet:Capacity:Sites:{site}"));
+        foreach (var problem in flat.Concat(sites))
             yield return problem;
-        foreach (var (site, limits) in Sites)
-        {
-            foreach (var problem in limits.Problems($"PvsFleet:Capacity:Sites:{site}"))
-                yield return problem;
-        }
         if (MaxBootLength < TimeSpan.FromMinutes(1) || MaxBootLength > TimeSpan.FromDays(1))
             yield return $"PvsFleet:Capacity:MaxBootLength is {MaxBootLength}: it must be between 00:01:00 and 1.00:00:00.";
     }
 }
 
-/// <summary>One PVS server's limits (a site's settings under <c>PvsFleet:Capacity:Sites:&lt;site&gt;</c>).</summary>
-public sealed class FarmLimits
+/// <summary>A site's own settings under <c>PvsFleet:Capacity:Sites:&lt;site&gt;</c>; each one left out is the flat one.</summary>
+public sealed class SiteFarmLimits
 {
-    public int MaxBootDevicesAllowed { get; set; } = 500;
-    public int StreamPorts { get; set; } = 21;
-    public int ThreadsPerPort { get; set; } = 8;
+    public int? MaxBootDevicesAllowed { get; set; }
+    public int? StreamPorts { get; set; }
+    public int? ThreadsPerPort { get; set; }
+}
 
+/// <summary>One PVS server's limits, as they apply to a site.</summary>
+public sealed record FarmLimits(int MaxBootDevicesAllowed, int StreamPorts, int ThreadsPerPort)
+{
     /// <summary>The devices one server streams to at once.</summary>
     public int StreamThreads => StreamPorts * ThreadsPerPort;
 

@@ -228,6 +228,21 @@ public abstract class CapacityTests<TApi>(TApi api) : ApiTestBase<TApi>(api) whe
         Assert.True(new FleetOptionsValidation().Validate(null, new FleetOptions()).Succeeded);
     }
 
+    [Fact]
+    public void A_site_takes_the_limits_it_leaves_out_from_the_flat_settings()
+    {
+        var capacity = new CapacityOptions
+        {
+            MaxBootDevicesAllowed = 900,
+            ThreadsPerPort = 10,
+            Sites = { ["hq"] = new SiteFarmLimits { StreamPorts = 4 }, ["bad"] = new SiteFarmLimits { ThreadsPerPort = 0 } },
+        };
+
+        Assert.Equal(new FarmLimits(900, 4, 10), capacity.For("HQ"));
+        Assert.Equal(new FarmLimits(900, 21, 10), capacity.For("unnamed"));
+        Assert.Equal(["PvsFleet:Capacity:Sites:bad:ThreadsPerPort"], capacity.Problems().Select(p => p[..p.IndexOf(" is ", StringComparison.Ordinal)]));
+    }
+
     [SkippableTheory]
     [InlineData("from=2026-11-29T07:00:00Z&to=2026-11-29T06:00:00Z", "from")]
     [InlineData("from=2026-11-01T00:00:00Z&to=2026-11-29T00:00:00Z", "from")]

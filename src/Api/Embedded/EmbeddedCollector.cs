@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.EntityFrameworkCore;
 using PvsFleet.Api.Cli;
 using PvsFleet.Api.Data;
+using PvsFleet.Api.Hosting;
 using PvsFleet.Collector.Agent;
 using PvsFleet.Collector.Shipping;
 
@@ -27,19 +28,8 @@ public sealed partial class EmbeddedCollector(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // The API must listen before the shipper can reach it.
-        var started = new TaskCompletionSource();
-        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
-        using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
-        {
-            try
-            {
-                await started.Task;
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
+        if (!await lifetime.StartedAsync(stoppingToken))
+            return;
 
         var demo = configuration.GetValue<bool>("PvsFleet:Demo");
         var dataDirectory = Path.GetFullPath(configuration["PvsFleet:DataDirectory"] ?? "data");

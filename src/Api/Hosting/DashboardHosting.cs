@@ -65,21 +65,17 @@ public static partial class DashboardHosting
     {
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         {
-            var started = new TaskCompletionSource();
-            using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
-            using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
+            if (!await lifetime.StartedAsync(stoppingToken))
+                return;
+            try
             {
-                try
-                {
-                    await started.Task;
-                    var http = clients.CreateClient(ClientName);
-                    using var response = await http.GetAsync(SelfAddress(server), stoppingToken);
-                }
-                catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or TaskCanceledException)
-                {
-                    // Only a head start: the first admin's load then does the same work.
-                    LogFailed(log, ex.Message);
-                }
+                var http = clients.CreateClient(ClientName);
+                using var response = await http.GetAsync(SelfAddress(server), stoppingToken);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or TaskCanceledException)
+            {
+                // Only a head start: the first admin's load then does the same work.
+                LogFailed(log, ex.Message);
             }
         }
 
