@@ -1,4 +1,5 @@
 using System.Text;
+using PvsFleet.Api.Operations;
 using PvsFleet.Contracts.Ingest;
 
 namespace PvsFleet.Api.Ingest;
@@ -36,7 +37,7 @@ public static class IngestSanitizer
             var c = text[i];
             if (c == '\0')
                 continue;
-            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            if (Utf16Text.IsPairAt(text, i))
             {
                 clean.Append(c).Append(text[++i]);
                 continue;
@@ -49,20 +50,5 @@ public static class IngestSanitizer
         return result.Length == 0 ? null : result;
     }
 
-    public static bool IsDirty(string? text)
-    {
-        if (text is null)
-            return false;
-        for (var i = 0; i < text.Length; i++)
-        {
-            var c = text[i];
-            if (c == '\0')
-                return true;
-            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-                i++;
-            else if (char.IsSurrogate(c))
-                return true;
-        }
-        return false;
-    }
+    public static bool IsDirty(string? text) => text is not null && (text.Contains('\0') || Utf16Text.HasLoneSurrogate(text));
 }

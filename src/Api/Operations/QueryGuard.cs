@@ -61,22 +61,8 @@ public sealed class QueryGuard(RequestDelegate next)
         return errors;
     }
 
-    private static bool HasRefusedCharacters(string? text)
-    {
-        if (text is null)
-            return false;
-        for (var i = 0; i < text.Length; i++)
-        {
-            var c = text[i];
-            if (char.IsControl(c) && c is not ('\t' or '\n' or '\r'))
-                return true;
-            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-                i++;
-            else if (char.IsSurrogate(c))
-                return true;
-        }
-        return false;
-    }
+    private static bool HasRefusedCharacters(string? text) =>
+        text is not null && (text.Any(c => char.IsControl(c) && c is not ('\t' or '\n' or '\r')) || Utf16Text.HasLoneSurrogate(text));
 }
 
 /// <summary>
