@@ -1,8 +1,12 @@
 using System.Buffers.Binary;
+using PvsFleet.Collector.Agent;
 using PvsFleet.Collector.Analysis;
+using PvsFleet.Collector.Capture;
+using PvsFleet.Collector.Shipping;
 using PvsFleet.Collector.Tests.Support;
 using PvsFleet.Collector.Tracking;
 using PvsFleet.Contracts;
+using PvsFleet.Contracts.Ingest;
 using SharpPcap;
 using SharpPcap.LibPcap;
 
@@ -64,5 +68,50 @@ public class FrameReferenceTests
         var stuck = report.Devices.SelectMany(d => d.Sessions).SelectMany(s => s.Issues).Single(i => i.Kind == BootIssueKind.Stuck);
         var lastAck = report.Devices.SelectMany(d => d.Sessions).Last().Phases.Single(p => p.Name == BootPhase.PvsLogon).StartFrame;
         Assert.Equal(lastAck, stuck.Frame);
+    }
+
+    /// <summary>
+    /// What the collector ships when it replays one file names the same frames as <c>analyze</c>: the API and the device
+    /// page then show the numbers Wireshark finds in that file.
+    /// </summary>
+    [Theory]
+    [InlineData("real-bios-1.pcap", false)]
+    [InlineData("real-uefi-1.pcap", true)]
+    public void The_events_of_a_replayed_file_carry_the_frame_numbers_analyze_reports(string sample, bool hasProblems)
+    {
+        var path = Repository.Sample(sample);
+        var report = new CaptureAnalyzer(new TrackerOptions()).Analyze([path]);
+        var spoolDirectory = Path.Combine(Path.GetTempPath(), $"pvsfleet-frames-{Guid.NewGuid():N}");
+        try
+        {
+            using var spool = new EventSpool(spoolDirectory);
+            var pipeline = new CollectorPipeline(new TrackerOptions(), spool);
+            var end = DateTime.MinValue;
+            using (var reader = CaptureFile.Open(path))
+            {
+                while (reader.TryRead(out var timestamp, out var frame, out var linkType))
+                {
+                    pipeline.Process(timestamp, frame, linkType);
+                    pipeline.Tick(timestamp);
+                    end = timestamp > end ? timestamp : end;
+                }
+            }
+            pipeline.Finish(end);
+            var events = spool.Peek(100_000).OfType<SessionEvent>().ToList();
+
+            foreach (var (mac, analyzed) in report.Devices.SelectMany(d => d.Sessions.Select(s => (d.Mac, s))))
+            {
+                var snapshot = events.Last(e => e.Session.StartedAt.UtcDateTime == analyzed.Start && string.Equals(e.Session.Mac, mac, StringComparison.OrdinalIgnoreCase)).Session;
+                Assert.Equal(analyzed.Phases.Select(p => p.StartFrame?.Number), snapshot.Phases.Select(p => p.StartFrame));
+                Assert.All(snapshot.Phases, p => Assert.NotNull(p.StartFrame));
+                var shippedIssues = events.OfType<IssueEvent>().Where(e => e.Session.SessionId == snapshot.SessionId).ToList();
+                Assert.Equal(analyzed.Issues.Select(i => (i.Kind, i.Frame?.Number)), shippedIssues.Select(i => (i.Kind, i.Frame)));
+            }
+            Assert.Equal(hasProblems, events.OfType<IssueEvent>().Any(e => e.Frame > 0));
+        }
+        finally
+        {
+            Directory.Delete(spoolDirectory, recursive: true);
+        }
     }
 }
