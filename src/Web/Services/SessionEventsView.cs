@@ -28,7 +28,7 @@ public static class SessionEventsView
 
     public static List<Problem> Problems(IEnumerable<TimelineEntry> timeline) =>
         [.. Read<IssueEvent>(timeline, "issue").Select(e => new Problem(e.At, e.Event.Kind, e.Event.Phase, e.Event.Detail,
-            string.IsNullOrWhiteSpace(e.Event.Hint) ? Format.FallbackHint(e.Event.Kind, e.Event.Phase) : e.Event.Hint, e.Event.Frame))];
+            string.IsNullOrWhiteSpace(e.Event.Hint) ? Format.FallbackHint(e.Event.Kind, e.Event.Phase) : e.Event.Hint, e.Event.Frame is > 0 ? e.Event.Frame : null))];
 
     /// <summary>From the newest stored snapshot that names frames (collectors before frame references name none).</summary>
     public static List<PhaseFrame> PhaseFrames(IEnumerable<TimelineEntry> timeline) =>
