@@ -15,7 +15,8 @@ public sealed class DevicePageTests : PageTest
     private static readonly Guid SessionId = Guid.Parse("11111111-2222-3333-4444-555555555555");
     private static readonly DateTime T0 = Now.AddMinutes(-5);
 
-    private void Known(BootPhase phase = BootPhase.PvsLogon, BootOutcome outcome = BootOutcome.Stuck, bool withSessions = true)
+    private void Known(BootPhase phase = BootPhase.PvsLogon, BootOutcome outcome = BootOutcome.Stuck, bool withSessions = true,
+        params TimelineEntry[] more)
     {
         var device = Device(Mac, phase: phase, outcome: outcome) with { LastSessionId = withSessions ? SessionId : null };
         var session = new SessionView(SessionId, Mac, "10.1.1.156", null, Firmware.Bios, "ARDBP32.bin", phase, outcome, T0, null, null, 5,
@@ -34,14 +35,14 @@ public sealed class DevicePageTests : PageTest
             Entry(2, "issue", T0.AddSeconds(40), new IssueEvent
             {
                 Sequence = 2, Timestamp = T0.AddSeconds(40), Session = Snapshot(phase), Kind = BootIssueKind.Stuck, Phase = BootPhase.PvsLogon,
-                Detail = "no progress for 30 s in PvsLogon", Hint = "check the Stream Service is running",
+                Detail = "no progress for 30 s in PvsLogon", Hint = "check the Stream Service is running", Frame = 139,
             }),
             Entry(3, "issue", T0.AddSeconds(41), new IssueEvent
             {
                 Sequence = 3, Timestamp = T0.AddSeconds(41), Session = Snapshot(phase), Kind = BootIssueKind.RetransmitStorm, Phase = BootPhase.BootstrapDownload,
             }),
         };
-        Api.Json("api/v1/sessions/" + SessionId, new SessionDetail(session, "HQ", phases, timeline));
+        Api.Json("api/v1/sessions/" + SessionId, new SessionDetail(session, "HQ", phases, [.. timeline, .. more]));
     }
 
     [Fact]
@@ -86,6 +87,43 @@ public sealed class DevicePageTests : PageTest
         Assert.Contains("check the Stream Service is running", problems[0].TextContent, StringComparison.Ordinal);
         // No hint from the collector: the dashboard's own word for the kind.
         Assert.Contains("Large Send Offload", problems[1].TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Names_the_frame_each_phase_began_with_and_each_problem_showed_at_as_the_collector_counted_them()
+    {
+        // The newest snapshot naming frames speaks for the session; the problem without a frame shows none.
+        var withFrames = Snapshot(BootPhase.PvsLogon) with
+        {
+            Phases =
+            [
+                new() { Phase = BootPhase.IpAcquisition, StartedAt = T0, EndedAt = T0.AddSeconds(4), StartFrame = 1 },
+                new() { Phase = BootPhase.BootstrapDownload, StartedAt = T0.AddSeconds(4), EndedAt = T0.AddSeconds(6), StartFrame = 17 },
+                new() { Phase = BootPhase.PvsLogon, StartedAt = T0.AddSeconds(6), StartFrame = 139 },
+            ],
+        };
+        Known(more: Entry(4, "phaseEntered", T0.AddSeconds(6),
+            new PhaseEnteredEvent { Sequence = 4, Timestamp = T0.AddSeconds(6), Session = withFrames, Phase = BootPhase.PvsLogon }));
+
+        var page = Render<Device>(p => p.Add(x => x.Mac, Mac));
+
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=phase-frames]")));
+        Assert.Equal(["frame 1", "frame 17", "frame 139"], page.FindAll("[data-testid=phase-frame]").Select(e => e.TextContent));
+        Assert.Equal("frame 17", page.Find("[data-testid=phase-frames] [data-phase=BootstrapDownload] [data-testid=phase-frame]").TextContent);
+        var problems = page.FindAll("[data-testid=problems] li");
+        Assert.Equal("frame 139", problems[0].QuerySelector("[data-testid=problem-frame]")!.TextContent);
+        Assert.Null(problems[1].QuerySelector("[data-testid=problem-frame]"));
+    }
+
+    [Fact]
+    public void Names_no_frames_when_the_collector_sent_none()
+    {
+        Known();
+
+        var page = Render<Device>(p => p.Add(x => x.Mac, Mac));
+
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=problems] li").Count));
+        Assert.Empty(page.FindAll("[data-testid=phase-frames]"));
     }
 
     [Fact]

@@ -1,11 +1,13 @@
 using System.Diagnostics.Metrics;
+using PvsFleet.Collector.Evidence;
 using PvsFleet.Collector.Shipping;
 
 namespace PvsFleet.Collector.Agent;
 
 /// <summary>
 /// The collector's OpenTelemetry meter: what an SRE watches to trust it — packets, drops, decode errors, sessions in
-/// flight, and the delivery pipeline (events queued, sent, spooled bytes, lost to the spool cap).
+/// flight, the delivery pipeline (events queued, sent, spooled bytes, lost to the spool cap), and the evidence clips
+/// (written, uploaded, lost, and the frame memory they hold against the collector's budget).
 /// </summary>
 public sealed class CollectorMetrics : IDisposable
 {
@@ -49,6 +51,27 @@ public sealed class CollectorMetrics : IDisposable
         ArgumentNullException.ThrowIfNull(writer);
         meter.CreateObservableGauge("pvsfleet.collector.spool.queued", () => writer.Queued, "{event}", "Events between capture and the spool");
         meter.CreateObservableCounter("pvsfleet.collector.spool.stalls", () => writer.Stalls, "{wait}", "Times capture waited for a full spool queue");
+    }
+
+    /// <summary>The evidence store: whether its budget is big enough for the boots in flight shows in the frames let go.</summary>
+    public void Observe(EvidenceCounters evidence)
+    {
+        ArgumentNullException.ThrowIfNull(evidence);
+        meter.CreateObservableCounter("pvsfleet.collector.evidence.clips", () => evidence.ClipsWritten, "{clip}", "Clips written of failed, stuck or looping boots (and of those asked for)");
+        meter.CreateObservableGauge("pvsfleet.collector.evidence.bytes", () => evidence.BytesInUse, "By", "Frame bytes held for the boots in flight");
+        meter.CreateObservableGauge("pvsfleet.collector.evidence.bytes.peak", () => evidence.PeakBytesInUse, "By", "The most frame bytes held at once since the start");
+        meter.CreateObservableCounter("pvsfleet.collector.evidence.frames.kept", () => evidence.FramesKept, "{frame}", "Frames copied into the evidence store");
+        meter.CreateObservableCounter("pvsfleet.collector.evidence.frames.evicted", () => evidence.FramesEvictedForBudget, "{frame}", "Data frames let go because the collector-wide budget was full");
+        meter.CreateObservableCounter("pvsfleet.collector.evidence.frames.evicted_per_device", () => evidence.FramesEvictedForDevice, "{frame}", "Frames let go because their device reached its own bound");
+        meter.CreateObservableCounter("pvsfleet.collector.evidence.frames.dropped", () => evidence.FramesDropped, "{frame}", "Frames not kept: the budget was full of control frames");
+    }
+
+    public void Observe(EvidenceUploader uploader)
+    {
+        ArgumentNullException.ThrowIfNull(uploader);
+        meter.CreateObservableCounter("pvsfleet.collector.evidence.uploaded", () => uploader.Sent, "{clip}", "Clips the API stored");
+        meter.CreateObservableCounter("pvsfleet.collector.evidence.upload_failures", () => uploader.Failed, "{clip}", "Clips the API refused or that were given up on after the retries");
+        meter.CreateObservableCounter("pvsfleet.collector.evidence.upload_dropped", () => uploader.Dropped, "{clip}", "Clips let go because the upload queue was full");
     }
 
     public void Observe(Func<CaptureStatistics> capture)

@@ -45,6 +45,10 @@ public sealed class CollectorPipeline
 
         tracker = new BootTracker(options, observe);
         metrics?.Observe(this);
+        if (evidence is not null)
+        {
+            metrics?.Observe(evidence.Counters);
+        }
     }
 
     public EvidenceCounters? EvidenceCounters => evidence?.Counters;

@@ -48,7 +48,9 @@ internal static class ClipWriter
                 var id = interfaces.FindIndex(i => i.Id == f.Interface && i.LinkType == f.LinkType);
                 var ticks = (ulong)(f.Timestamp - DateTime.UnixEpoch).Ticks;
                 var units = interfaces[id].Nanoseconds ? ticks * 100 : ticks / 10;
-                var comment = describeFrame?.Invoke(f.Ordinal);
+                // Every frame names its place in the recording: the clip renumbers its frames from 1, and the events, the
+                // device page and analyze name the recording's numbers (live: the capture's packet counter).
+                var comment = describeFrame?.Invoke(f.Ordinal) ?? string.Create(CultureInfo.InvariantCulture, $"frame {f.Ordinal}");
                 if (notes.TryGetValue(f.Ordinal, out var note))
                 {
                     comment = comment is null ? note : $"{comment}: {note}";

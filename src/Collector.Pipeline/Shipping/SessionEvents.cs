@@ -95,9 +95,12 @@ public sealed class SessionEvents(Action<IngestEvent> sink, TimeSpan? progressIn
         return new IssueEvent
         {
             Sequence = 0, Timestamp = issue.At, Session = Snapshot(session), Kind = issue.Kind, Phase = issue.Phase, Detail = detail, Hint = hint,
-            Server = issue.Server,
+            Server = issue.Server, Frame = KnownFrame(issue.Frame),
         };
     }
+
+    /// <summary>The tracker numbers frames from 1; 0 is a phase or problem no frame marked (a session joined mid-boot, a timeout).</summary>
+    private static long? KnownFrame(long ordinal) => ordinal > 0 ? ordinal : null;
 
     /// <summary>A session given up while in progress ends as Stuck: the API never sees InProgress as an end.</summary>
     private static BootOutcome Final(BootOutcome outcome) => outcome == BootOutcome.InProgress ? BootOutcome.Stuck : outcome;
@@ -122,7 +125,7 @@ public sealed class SessionEvents(Action<IngestEvent> sink, TimeSpan? progressIn
             JoinedMidBoot = session.JoinedMidBoot,
             LoopCount = session.LoopCount,
             LastProgressAt = session.LastProgress,
-            Phases = session.Phases.Select(p => new PhaseTiming { Phase = p.Phase, StartedAt = p.Start, EndedAt = p.End, Retries = p.Retries }).ToList(),
+            Phases = session.Phases.Select(p => new PhaseTiming { Phase = p.Phase, StartedAt = p.Start, EndedAt = p.End, Retries = p.Retries, StartFrame = KnownFrame(p.StartFrame) }).ToList(),
             Servers = new SessionServers { Dhcp = Address(session.DhcpServer), Tftp = Address(session.TftpServer), Pvs = Address(session.PvsServer),
                 Stream = Address(session.StreamServer) },
         };

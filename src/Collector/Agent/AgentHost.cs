@@ -87,6 +87,7 @@ public static class AgentHost
             uploader = new EvidenceUploader(http, options, spoolLog.CreateLogger<EvidenceUploader>());
             evidence = new EvidenceCollector(options.Evidence.ToEvidenceOptions(), uploader.Enqueue);
             evidence.NameInterface(0, source.Name);
+            metrics.Observe(uploader);
             builder.Services.AddSingleton(uploader);
         }
 

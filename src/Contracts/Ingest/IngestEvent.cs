@@ -83,6 +83,9 @@ public sealed record IssueEvent : SessionEvent
     /// PXE servers that answered (at most 100 characters). The API groups hygiene alerts by it.
     /// </summary>
     public string? Server { get; init; }
+
+    /// <summary>The frame the problem showed at, counted as <see cref="PhaseTiming.StartFrame"/> is. Null when not known.</summary>
+    public long? Frame { get; init; }
 }
 
 /// <summary>The session is over: the device reached BNIStack, failed, or was given up on as stuck.</summary>

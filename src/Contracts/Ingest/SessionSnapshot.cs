@@ -67,6 +67,12 @@ public sealed record PhaseTiming
 
     /// <summary>Retries and retransmits counted in the phase so far.</summary>
     public int Retries { get; init; }
+
+    /// <summary>
+    /// The frame the phase began with, counted from 1 as the collector read them: Wireshark's <c>frame.number</c> when
+    /// one capture file is replayed, the live capture's packet counter otherwise. Null when not known.
+    /// </summary>
+    public long? StartFrame { get; init; }
 }
 
 /// <summary>The servers of a session, as dotted IPv4 or IPv6 text.</summary>

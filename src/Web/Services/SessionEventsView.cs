@@ -5,8 +5,14 @@ using PvsFleet.Contracts.Queries;
 
 namespace PvsFleet.Web.Services;
 
-/// <summary>A problem of a session, read from its stored issue events.</summary>
-public sealed record Problem(DateTime At, BootIssueKind Kind, BootPhase Phase, string? Detail, string Hint);
+/// <summary>A problem of a session, read from its stored issue events; <see cref="Frame"/> as in <see cref="PhaseFrame"/>.</summary>
+public sealed record Problem(DateTime At, BootIssueKind Kind, BootPhase Phase, string? Detail, string Hint, long? Frame = null);
+
+/// <summary>
+/// The frame a phase began with, as the collector counted it: Wireshark's frame.number in a replayed capture file,
+/// the packet counter of a live capture. The evidence clip names the same number beside each of its frames.
+/// </summary>
+public sealed record PhaseFrame(BootPhase Phase, long Frame);
 
 /// <summary>Retries reported at a moment of a phase, for the waterfall's marks.</summary>
 public sealed record RetryMark(DateTime At, BootPhase Phase, int Count);
@@ -22,7 +28,13 @@ public static class SessionEventsView
 
     public static List<Problem> Problems(IEnumerable<TimelineEntry> timeline) =>
         [.. Read<IssueEvent>(timeline, "issue").Select(e => new Problem(e.At, e.Event.Kind, e.Event.Phase, e.Event.Detail,
-            string.IsNullOrWhiteSpace(e.Event.Hint) ? Format.FallbackHint(e.Event.Kind, e.Event.Phase) : e.Event.Hint))];
+            string.IsNullOrWhiteSpace(e.Event.Hint) ? Format.FallbackHint(e.Event.Kind, e.Event.Phase) : e.Event.Hint, e.Event.Frame is > 0 ? e.Event.Frame : null))];
+
+    /// <summary>From the newest stored snapshot that names frames (collectors before frame references name none).</summary>
+    public static List<PhaseFrame> PhaseFrames(IEnumerable<TimelineEntry> timeline) =>
+        timeline.OrderByDescending(t => t.Sequence).Select(Snapshot)
+            .Select(s => s?.Phases.Where(p => p.StartFrame is > 0).Select(p => new PhaseFrame(p.Phase, p.StartFrame!.Value)).ToList())
+            .FirstOrDefault(f => f is { Count: > 0 }) ?? [];
 
     public static List<RetryMark> Retries(IEnumerable<TimelineEntry> timeline) =>
         [.. Read<RetriesEvent>(timeline, "retries").Where(e => e.Event.Count > 0).Select(e => new RetryMark(e.At, e.Event.Phase, e.Event.Count))];
