@@ -3,7 +3,8 @@
 # no ingest), then measures the statistics, the device page and the sessions export, warm and cold.
 #
 #   bench/estate-scale.sh generate [SESSIONS] [SECONDS] [STREAMS]   default 50,000,000 sessions, no time box, 1 stream
-#   bench/estate-scale.sh measure                                   (as root for the cold runs: restarts PostgreSQL)
+#   bench/estate-scale.sh measure                                   (as root for the cold runs: restarts PostgreSQL;
+#                                                                    ESTATE_COLD=0 skips them on a shared server)
 #
 # PVSFLEET_BENCH_POSTGRES names the server (a role with CREATEDB; falls back to PVSFLEET_TEST_POSTGRES);
 # ESTATE_DB the database (default pvsfleet_estate: generate drops and makes it, measure reads it).
@@ -178,7 +179,9 @@ measure() {
     local sessions; sessions=$(psql_db -At -c "SELECT sum(sessions) FROM bench_estate_days")
     echo "estate: $sessions sessions up to $last; $(date -u +'%F %H:%M') UTC; load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-    if [[ $(id -u) -eq 0 ]]; then
+    if [[ ${ESTATE_COLD:-1} == 0 ]]; then
+        echo "cold: skipped (ESTATE_COLD=0: PostgreSQL is shared, other work would lose its connections)"
+    elif [[ $(id -u) -eq 0 ]]; then
         echo "cold: PostgreSQL restarted, OS caches dropped, API restarted; its code warmed on the twin queries first"
         pg_ctlcluster 15 main restart
         sync; echo 3 > /proc/sys/vm/drop_caches
@@ -206,5 +209,5 @@ measure() {
 case "${1:-}" in
     generate) shift; generate "$@" ;;
     measure) measure ;;
-    *) sed -n '2,13p' "$0"; exit 2 ;;
+    *) sed -n '2,14p' "$0"; exit 2 ;;
 esac
