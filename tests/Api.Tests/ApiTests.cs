@@ -18,11 +18,11 @@ namespace PvsFleet.Api.Tests;
 public abstract class ApiTestBase<TApi>(TApi api) where TApi : ApiFactory
 {
     protected TApi Api { get; } = api;
-    private static int s_macCounter;
+    private static int macCounter;
 
     protected static string NewMac()
     {
-        var n = Interlocked.Increment(ref s_macCounter);
+        var n = Interlocked.Increment(ref macCounter);
         return $"52:54:00:{(n >> 16) & 0xff:x2}:{(n >> 8) & 0xff:x2}:{n & 0xff:x2}";
     }
 

@@ -114,8 +114,10 @@ public static class EvidenceApi
         if (session is null)
             return TypedResults.NotFound();
         if (session.EndedAt is not null || session.Outcome == BootOutcome.Failed)
+        {
             return TypedResults.Problem("The boot is over: its collector no longer holds its packets (a failed boot's clip is sent on its own).",
                 statusCode: StatusCodes.Status409Conflict, title: "Not in flight");
+        }
 
         var now = clock.GetUtcNow().UtcDateTime;
         // One waiting request per session is enough: asking twice before the collector answers changes nothing.
