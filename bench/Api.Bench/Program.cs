@@ -373,7 +373,9 @@ internal sealed record CpuSample(DateTime At, double Self, double Client, Dictio
         {
             if (int.TryParse(Path.GetFileName(dir), out var pid) && File.Exists($"{dir}/comm")
                 && SafeRead($"{dir}/comm").StartsWith("postgres", StringComparison.Ordinal))
+            {
                 postgres[pid] = Proc(pid);
+            }
         }
         var cpu = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8)
             .Select(x => long.Parse(x, CultureInfo.InvariantCulture) * Tick).ToArray();
