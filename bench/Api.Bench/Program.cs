@@ -136,7 +136,7 @@ async Task Ingest(HttpClient http, string cs, int total)
             {
                 var device = new Device { Mac = string.Concat("52:55", s.Session.Mac.AsSpan(5)), SiteId = siteId, FirstSeenAt = DateTime.UtcNow, LastSeenAt = DateTime.UtcNow };
                 db.Devices.Add(device);
-                db.Sessions.Add(new BootSession
+                db.Sessions.Add(new StoredSession
                 {
                     Id = Guid.CreateVersion7(), Device = device, Mac = device.Mac, SiteId = siteId, CollectorId = collectorId,
                     StartedAt = s.Session.StartedAt.UtcDateTime, PhaseStartedAt = s.Session.StartedAt.UtcDateTime,
