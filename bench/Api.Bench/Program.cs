@@ -136,7 +136,7 @@ async Task Ingest(HttpClient http, string cs, int total)
             {
                 var device = new Device { Mac = string.Concat("52:55", s.Session.Mac.AsSpan(5)), SiteId = siteId, FirstSeenAt = DateTime.UtcNow, LastSeenAt = DateTime.UtcNow };
                 db.Devices.Add(device);
-                db.Sessions.Add(new BootSession
+                db.Sessions.Add(new StoredSession
                 {
                     Id = Guid.CreateVersion7(), Device = device, Mac = device.Mac, SiteId = siteId, CollectorId = collectorId,
                     StartedAt = s.Session.StartedAt.UtcDateTime, PhaseStartedAt = s.Session.StartedAt.UtcDateTime,
@@ -373,7 +373,9 @@ internal sealed record CpuSample(DateTime At, double Self, double Client, Dictio
         {
             if (int.TryParse(Path.GetFileName(dir), out var pid) && File.Exists($"{dir}/comm")
                 && SafeRead($"{dir}/comm").StartsWith("postgres", StringComparison.Ordinal))
+            {
                 postgres[pid] = Proc(pid);
+            }
         }
         var cpu = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8)
             .Select(x => long.Parse(x, CultureInfo.InvariantCulture) * Tick).ToArray();

@@ -28,11 +28,11 @@ public sealed class FleetOptions
     public CapacityOptions Capacity { get; set; } = new();
     public AlertOptions Alerts { get; set; } = new();
     public AuthOptions Auth { get; set; } = new();
-    public EvidenceOptions Evidence { get; set; } = new();
+    public EvidenceStorageOptions Evidence { get; set; } = new();
 }
 
 /// <summary>Bounds of the packet clips collectors send (see Evidence/EvidenceApi).</summary>
-public sealed class EvidenceOptions
+public sealed class EvidenceStorageOptions
 {
     /// <summary>One clip's size; a larger upload is refused with 413.</summary>
     public int MaxClipBytes { get; set; } = 4 * 1024 * 1024;

@@ -28,7 +28,7 @@ public sealed class OidcPostgresApi : PostgresApi
     public const string Audience = "pvsfleet-api";
     public const string AdminKey = "test-admin-key-oidc-0123456789";
 
-    private readonly RsaSecurityKey _key = new(RSA.Create(2048)) { KeyId = "test" };
+    private readonly RsaSecurityKey key = new(RSA.Create(2048)) { KeyId = "test" };
 
     public ConcurrentQueue<string> Logs { get; } = new();
 
@@ -49,7 +49,7 @@ public sealed class OidcPostgresApi : PostgresApi
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
             Issuer = Issuer, Audience = Audience, Claims = claims, Expires = DateTime.UtcNow.AddMinutes(10),
-            SigningCredentials = new SigningCredentials(_key, SecurityAlgorithms.RsaSha256),
+            SigningCredentials = new SigningCredentials(this.key, SecurityAlgorithms.RsaSha256),
         });
     }
 
@@ -67,7 +67,7 @@ public sealed class OidcPostgresApi : PostgresApi
         builder.ConfigureTestServices(services => services.Configure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, o =>
         {
             o.Configuration = new OpenIdConnectConfiguration { Issuer = Issuer };
-            o.Configuration.SigningKeys.Add(_key);
+            o.Configuration.SigningKeys.Add(this.key);
         }));
     }
 

@@ -73,11 +73,11 @@ public abstract class ApiFactory : WebApplicationFactory<Program>
 
 public class SqliteApi : ApiFactory
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "pvsfleet-tests", Guid.NewGuid().ToString("N"));
+    private readonly string directory = Path.Combine(Path.GetTempPath(), "pvsfleet-tests", Guid.NewGuid().ToString("N"));
 
     public SqliteApi()
     {
-        Settings["PvsFleet:DataDirectory"] = _directory;
+        Settings["PvsFleet:DataDirectory"] = this.directory;
         Settings["ConnectionStrings:Postgres"] = "";
     }
 
@@ -88,7 +88,7 @@ public class SqliteApi : ApiFactory
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {
-            Directory.Delete(_directory, recursive: true);
+            Directory.Delete(this.directory, recursive: true);
         }
         catch (IOException)
         {
@@ -105,40 +105,40 @@ public class SqliteApi : ApiFactory
 public class PostgresApi : ApiFactory
 {
     public const string Variable = "PVSFLEET_TEST_POSTGRES";
-    private readonly string? _server;
-    private readonly string _database = "pvsfleet_t_" + Guid.NewGuid().ToString("N")[..16];
+    private readonly string? server;
+    private readonly string database = "pvsfleet_t_" + Guid.NewGuid().ToString("N")[..16];
 
     public PostgresApi()
     {
-        _server = Environment.GetEnvironmentVariable(Variable);
-        if (string.IsNullOrWhiteSpace(_server))
+        this.server = Environment.GetEnvironmentVariable(Variable);
+        if (string.IsNullOrWhiteSpace(this.server))
         {
             if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
                 throw new InvalidOperationException($"{Variable} is not set, and CI=true: the PostgreSQL tests must run in CI.");
             return;
         }
-        using (var connection = new NpgsqlConnection(_server))
+        using (var connection = new NpgsqlConnection(this.server))
         {
             connection.Open();
-            using var create = new NpgsqlCommand($"CREATE DATABASE \"{_database}\"", connection);
+            using var create = new NpgsqlCommand($"CREATE DATABASE \"{this.database}\"", connection);
             create.ExecuteNonQuery();
         }
-        Settings["ConnectionStrings:Postgres"] = new NpgsqlConnectionStringBuilder(_server) { Database = _database }.ToString();
+        Settings["ConnectionStrings:Postgres"] = new NpgsqlConnectionStringBuilder(this.server) { Database = this.database }.ToString();
     }
 
-    public override string? Unavailable => string.IsNullOrWhiteSpace(_server)
+    public override string? Unavailable => string.IsNullOrWhiteSpace(this.server)
         ? $"{Variable} is not set (e.g. Host=127.0.0.1;Username=pvsfleet;Password=pvsfleet;Database=pvsfleet_test); PostgreSQL tests skipped outside CI."
         : null;
 
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        if (!string.IsNullOrWhiteSpace(_server))
+        if (!string.IsNullOrWhiteSpace(this.server))
         {
             NpgsqlConnection.ClearAllPools();
-            await using var connection = new NpgsqlConnection(_server);
+            await using var connection = new NpgsqlConnection(this.server);
             await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)", connection);
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{this.database}\" WITH (FORCE)", connection);
             await drop.ExecuteNonQueryAsync();
         }
         GC.SuppressFinalize(this);

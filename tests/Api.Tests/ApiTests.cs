@@ -18,11 +18,11 @@ namespace PvsFleet.Api.Tests;
 public abstract class ApiTestBase<TApi>(TApi api) where TApi : ApiFactory
 {
     protected TApi Api { get; } = api;
-    private static int s_macCounter;
+    private static int macCounter;
 
     protected static string NewMac()
     {
-        var n = Interlocked.Increment(ref s_macCounter);
+        var n = Interlocked.Increment(ref macCounter);
         return $"52:54:00:{(n >> 16) & 0xff:x2}:{(n >> 8) & 0xff:x2}:{n & 0xff:x2}";
     }
 
@@ -587,7 +587,7 @@ public abstract class ApiTests<TApi>(TApi api) : ApiTestBase<TApi>(api) where TA
             var collector = await db.Collectors.SingleAsync(c => c.Site.Name == site);
             var device = new Device { Mac = other.Snapshot().Mac, SiteId = collector.SiteId, FirstSeenAt = DateTime.UtcNow, LastSeenAt = DateTime.UtcNow, LastSessionId = other.Id };
             db.Devices.Add(device);
-            db.Sessions.Add(new BootSession
+            db.Sessions.Add(new StoredSession
             {
                 Id = other.Id, Device = device, Mac = device.Mac, SiteId = collector.SiteId, CollectorId = collector.Id,
                 Phase = BootPhase.PvsLogon, StartedAt = Api.Clock.GetUtcNow().UtcDateTime.AddMinutes(-5),

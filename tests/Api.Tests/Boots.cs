@@ -6,7 +6,7 @@ namespace PvsFleet.Api.Tests;
 /// <summary>Builds the events a collector would send for a boot.</summary>
 internal sealed class Boot(string mac, DateTimeOffset start, Guid? id = null)
 {
-    private readonly List<PhaseTiming> _phases = [new PhaseTiming { Phase = BootPhase.IpAcquisition, StartedAt = start }];
+    private readonly List<PhaseTiming> phases = [new PhaseTiming { Phase = BootPhase.IpAcquisition, StartedAt = start }];
 
     public Guid Id { get; } = id ?? Guid.NewGuid();
     public BootPhase Phase { get; private set; } = BootPhase.IpAcquisition;
@@ -21,20 +21,20 @@ internal sealed class Boot(string mac, DateTimeOffset start, Guid? id = null)
     public string? PvsServer { get => Servers.Pvs; set => Servers = Servers with { Pvs = value }; }
 
     /// <summary>Retries of the phase the boot is in, sent with the next snapshot.</summary>
-    public void Retries(int count) => _phases[^1] = _phases[^1] with { Retries = count };
+    public void Retries(int count) => phases[^1] = phases[^1] with { Retries = count };
 
     public SessionSnapshot Snapshot() => new()
     {
         SessionId = Id, Mac = mac, Ip = "10.0.0.5", Firmware = Firmware, BootFile = BootFile, HostName = HostName,
-        Phase = Phase, Outcome = Outcome, StartedAt = start, EndedAt = EndedAt, Phases = [.. _phases], Servers = Servers,
+        Phase = Phase, Outcome = Outcome, StartedAt = start, EndedAt = EndedAt, Phases = [.. phases], Servers = Servers,
     };
 
     public SessionStartedEvent Started(long seq) => new() { Sequence = seq, Timestamp = start, Session = Snapshot() };
 
     public PhaseEnteredEvent Enter(long seq, BootPhase phase, DateTimeOffset at)
     {
-        _phases[^1] = _phases[^1] with { EndedAt = at };
-        _phases.Add(new PhaseTiming { Phase = phase, StartedAt = at });
+        phases[^1] = phases[^1] with { EndedAt = at };
+        phases.Add(new PhaseTiming { Phase = phase, StartedAt = at });
         Phase = phase;
         return new PhaseEnteredEvent { Sequence = seq, Timestamp = at, Phase = phase, Session = Snapshot() };
     }
@@ -42,7 +42,7 @@ internal sealed class Boot(string mac, DateTimeOffset start, Guid? id = null)
     /// <summary>Retries counted in the current phase: the snapshot carries the running total.</summary>
     public RetriesEvent Retry(long seq, int count, DateTimeOffset at)
     {
-        _phases[^1] = _phases[^1] with { Retries = _phases[^1].Retries + count };
+        phases[^1] = phases[^1] with { Retries = phases[^1].Retries + count };
         return new RetriesEvent { Sequence = seq, Timestamp = at, Phase = Phase, Count = count, Session = Snapshot() };
     }
 

@@ -128,7 +128,7 @@ public sealed class EvidenceTests(EvidencePostgresApi api) : ApiTestBase<Evidenc
         while (DateTime.UtcNow < deadline);
 
         Assert.Equal(sessions[^2..], kept);
-        var again = await Api.WithDbAsync(db => EvidenceApi.ApplyRetentionAsync(db, new EvidenceOptions { RetentionDays = 7, MaxTotalBytes = EvidencePostgresApi.MaxTotalBytes }, Api.Clock.GetUtcNow().UtcDateTime, default));
+        var again = await Api.WithDbAsync(db => EvidenceApi.ApplyRetentionAsync(db, new EvidenceStorageOptions { RetentionDays = 7, MaxTotalBytes = EvidencePostgresApi.MaxTotalBytes }, Api.Clock.GetUtcNow().UtcDateTime, default));
         Assert.Equal(0, again);
     }
 

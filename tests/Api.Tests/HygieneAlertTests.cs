@@ -16,11 +16,11 @@ namespace PvsFleet.Api.Tests;
 /// </summary>
 public abstract class HygieneAlertTests<TApi>(TApi api) : ApiTestBase<TApi>(api) where TApi : ApiFactory
 {
-    private long _seq;
+    private long seq;
 
     private IssueEvent Issue(string mac, BootIssueKind kind, string? server) => new()
     {
-        Sequence = ++_seq, Timestamp = Api.Clock.GetUtcNow(), Session = new Boot(mac, Api.Clock.GetUtcNow()).Snapshot(), Kind = kind,
+        Sequence = ++seq, Timestamp = Api.Clock.GetUtcNow(), Session = new Boot(mac, Api.Clock.GetUtcNow()).Snapshot(), Kind = kind,
         Phase = BootPhase.IpAcquisition, Detail = $"{kind} seen by {mac}", Hint = $"hint for {kind}", Server = server,
     };
 
@@ -108,7 +108,7 @@ public abstract class HygieneAlertTests<TApi>(TApi api) : ApiTestBase<TApi>(api)
             {
                 var start = Api.Clock.GetUtcNow().AddMinutes(-30).AddSeconds(i);
                 var download = seconds * (0.9 + 0.2 * i / samples);
-                events.AddRange(Boot.Booted(ref _seq, NewMac(), start, 2, download, 3, 20).Select(e => e is SessionEvent se
+                events.AddRange(Boot.Booted(ref seq, NewMac(), start, 2, download, 3, 20).Select(e => e is SessionEvent se
                     ? se with { Session = se.Session with { Servers = se.Session.Servers! with { Tftp = server } } }
                     : e));
             }

@@ -112,7 +112,7 @@ public sealed partial class DeploymentFilesTests
             foreach (Match m in ValuesReference().Matches(File.ReadAllText(template)))
             {
                 references++;
-                JsonNode? node = values;
+                var node = values;
                 foreach (var part in m.Groups[1].Value.Split('.'))
                 {
                     Assert.True(node is JsonObject o && o.ContainsKey(part),

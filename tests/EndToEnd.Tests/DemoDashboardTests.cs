@@ -7,29 +7,29 @@ namespace PvsFleet.EndToEnd.Tests;
 [Collection(BrowserTests.Name)]
 public sealed class DemoDashboardTests(Browser browser) : IAsyncLifetime
 {
-    private readonly FleetServer _api = new(null, "--demo");
+    private readonly FleetServer api = new(null, "--demo");
 
-    public Task InitializeAsync() => _api.InitializeAsync();
+    public Task InitializeAsync() => api.InitializeAsync();
 
-    public Task DisposeAsync() => _api.DisposeAsync();
+    public Task DisposeAsync() => api.DisposeAsync();
 
     [Fact]
     public async Task The_demo_shows_three_sites_six_collectors_a_30_day_history_trend_a_slow_server_and_its_storms()
     {
         var page = await browser.NewPageAsync();
-        await page.GotoAsync(_api.Url.ToString());
+        await page.GotoAsync(api.Url.ToString());
         foreach (var site in new[] { "hq", "branch-east", "branch-west" })
             await Expect(page.Locator($".site-card[data-site='{site}']")).ToBeVisibleAsync(new() { Timeout = 60_000 });
         await Expect(page.Locator(".site-card")).ToHaveCountAsync(3);
         await Expect(page.Locator("[data-mac]").First).ToBeVisibleAsync();
         await Browser.ScreenshotAsync(page, "demo-fleet");
 
-        await page.GotoAsync(_api.Url + "collectors");
+        await page.GotoAsync(api.Url + "collectors");
         var active = page.Locator("tr[data-collector]:not([data-status=revoked])");
         await Expect(active).ToHaveCountAsync(6, new() { Timeout = 60_000 });
         await Browser.ScreenshotAsync(page, "demo-collectors");
 
-        await page.GotoAsync(_api.Url + "history?days=30");
+        await page.GotoAsync(api.Url + "history?days=30");
         var chart = page.Locator("[data-testid=percentile-chart]");
         await Expect(chart).ToBeVisibleAsync();
         // One point per day with boots: the history's days in the range (the oldest one's morning may fall before it) and today's.
@@ -44,7 +44,7 @@ public sealed class DemoDashboardTests(Browser browser) : IAsyncLifetime
         await Browser.ScreenshotAsync(page, "demo-history-30-days");
 
         // hq's second PVS server has logged devices on slowly since the bad day: the week's breakdown marks it, with its ratio.
-        await page.GotoAsync(_api.Url + "history?site=hq");
+        await page.GotoAsync(api.Url + "history?site=hq");
         var slow = page.Locator("[data-testid=breakdown-table] tr[data-group='10.20.0.21']");
         await Expect(slow).ToHaveAttributeAsync("data-slow", "true", new() { Timeout = 30_000 });
         await Expect(page.Locator("[data-testid=breakdown-table] tr[data-group='10.20.0.10']")).ToHaveAttributeAsync("data-slow", "false");
@@ -72,7 +72,7 @@ public sealed class DemoDashboardTests(Browser browser) : IAsyncLifetime
         await Expect(page.Locator("[data-testid=loading]")).ToHaveCountAsync(0);
         await Browser.ScreenshotAsync(page, "capacity");
 
-        await page.GotoAsync(_api.Url + "attention");
+        await page.GotoAsync(api.Url + "attention");
         await Expect(page.Locator("[data-testid=attention-item]").First).ToBeVisibleAsync(new() { Timeout = 60_000 });
         await Browser.ScreenshotAsync(page, "demo-needs-attention");
     }

@@ -14,18 +14,18 @@ namespace PvsFleet.EndToEnd.Tests;
 public sealed partial class EstateTests(Browser browser) : IAsyncLifetime
 {
     // A collector silent for 3 s counts as silent here, so the test need not wait the default 2 minutes.
-    private readonly FleetServer _api = new(new Dictionary<string, string> { ["PvsFleet__Alerts__CollectorSilentAfter"] = "00:00:03" });
-    private readonly SyntheticBoots _boots = new();
+    private readonly FleetServer api = new(new Dictionary<string, string> { ["PvsFleet__Alerts__CollectorSilentAfter"] = "00:00:03" });
+    private readonly SyntheticBoots boots = new();
 
-    public Task InitializeAsync() => _api.InitializeAsync();
+    public Task InitializeAsync() => api.InitializeAsync();
 
-    public Task DisposeAsync() => _api.DisposeAsync();
+    public Task DisposeAsync() => api.DisposeAsync();
 
     [Fact]
     public async Task Needs_attention_lists_stuck_failed_and_looping_boots_and_silent_collectors_longest_waiting_first()
     {
-        var key = await _api.AddCollectorAsync("Lab-Attention", "pvs-attention");
-        var quiet = await _api.AddCollectorAsync("Lab-Quiet", "pvs-quiet");
+        var key = await api.AddCollectorAsync("Lab-Attention", "pvs-attention");
+        var quiet = await api.AddCollectorAsync("Lab-Quiet", "pvs-quiet");
         var now = DateTimeOffset.UtcNow;
         var stuck = SyntheticBoots.Mac(1, 1);
         var failed = SyntheticBoots.Mac(1, 2);
@@ -35,17 +35,17 @@ public sealed partial class EstateTests(Browser browser) : IAsyncLifetime
         {
             Ended(key, stuck, BootPhase.PvsLogon, now.AddMinutes(-9), BootOutcome.Stuck),
             Ended(key, failed, BootPhase.BootstrapDownload, now.AddMinutes(-2), BootOutcome.Failed),
-            _boots.Entered(key, fine, BootPhase.SingleReadMode, now.AddSeconds(-5), Guid.NewGuid()),
+            this.boots.Entered(key, fine, BootPhase.SingleReadMode, now.AddSeconds(-5), Guid.NewGuid()),
         };
         // Four boots in 20 minutes, none reaching BNIStack: a loop.
         for (var i = 4; i >= 1; i--)
             events.Add(Ended(key, looping, BootPhase.SingleReadMode, now.AddMinutes(-5 * i), BootOutcome.Failed));
-        await _api.IngestAsync(key, events);
-        await _api.IngestAsync(quiet, [_boots.Entered(quiet, SyntheticBoots.Mac(2, 1), BootPhase.BniStack, now.AddMinutes(-1), Guid.NewGuid())]);
+        await api.IngestAsync(key, events);
+        await api.IngestAsync(quiet, [this.boots.Entered(quiet, SyntheticBoots.Mac(2, 1), BootPhase.BniStack, now.AddMinutes(-1), Guid.NewGuid())]);
         await Task.Delay(TimeSpan.FromSeconds(4));
 
         var page = await browser.NewPageAsync();
-        await page.GotoAsync(_api.Url.ToString());
+        await page.GotoAsync(api.Url.ToString());
         await page.Locator("[data-testid=nav-attention]").ClickAsync();
 
         var items = page.Locator("[data-testid=attention-item]");
@@ -70,18 +70,18 @@ public sealed partial class EstateTests(Browser browser) : IAsyncLifetime
     [Fact]
     public async Task No_duration_is_negative_with_a_collector_clock_30_s_ahead_and_unknown_ends_show_a_dash()
     {
-        var key = await _api.AddCollectorAsync("Lab-Skew", "pvs-skew");
+        var key = await api.AddCollectorAsync("Lab-Skew", "pvs-skew");
         var ahead = DateTimeOffset.UtcNow.AddSeconds(30);
         var running = SyntheticBoots.Mac(3, 1);
         var booted = SyntheticBoots.Mac(3, 2);
-        await _api.IngestAsync(key,
+        await api.IngestAsync(key,
         [
-            _boots.Entered(key, running, BootPhase.SingleReadMode, ahead, Guid.NewGuid()),
+            this.boots.Entered(key, running, BootPhase.SingleReadMode, ahead, Guid.NewGuid()),
             BootedWithoutEnd(key, booted, ahead.AddMinutes(-3)),
         ]);
 
         var page = await browser.NewPageAsync();
-        await page.GotoAsync(_api.Url + "?site=Lab-Skew");
+        await page.GotoAsync(api.Url + "?site=Lab-Skew");
         await Expect(page.Locator("[data-testid=live-state][data-state=Live]")).ToBeVisibleAsync();
         await Expect(page.Locator($"[data-mac='{running}']")).ToBeVisibleAsync();
         // Let the running boot's duration tick a few times.
@@ -91,7 +91,7 @@ public sealed partial class EstateTests(Browser browser) : IAsyncLifetime
         Assert.Equal("–", (await page.Locator($"[data-mac='{booted}'] [role=cell]:nth-child(7)").InnerTextAsync()).Trim());
         await Browser.ScreenshotAsync(page, "skew-fleet");
 
-        await page.GotoAsync(_api.Url + "devices/" + running);
+        await page.GotoAsync(api.Url + "devices/" + running);
         await Expect(page.Locator("[data-testid=live-state][data-state=Live]")).ToBeVisibleAsync();
         await Expect(page.Locator("[data-testid=phase-bar]").First).ToBeVisibleAsync();
         await page.WaitForTimeoutAsync(1500);
@@ -108,11 +108,11 @@ public sealed partial class EstateTests(Browser browser) : IAsyncLifetime
     [Fact]
     public async Task A_device_whose_phase_changes_while_the_page_first_loads_shows_the_new_phase()
     {
-        var key = await _api.AddCollectorAsync("Lab-Race", "pvs-race");
+        var key = await api.AddCollectorAsync("Lab-Race", "pvs-race");
         var mac = SyntheticBoots.Mac(4, 1);
         var session = Guid.NewGuid();
         var started = DateTimeOffset.UtcNow.AddSeconds(-10);
-        await _api.IngestAsync(key, [_boots.Entered(key, mac, BootPhase.BootstrapDownload, started, session)]);
+        await api.IngestAsync(key, [this.boots.Entered(key, mac, BootPhase.BootstrapDownload, started, session)]);
 
         var page = await browser.NewPageAsync();
         // Hold the browser app's start: the page is on screen as the server rendered it, not yet live.
@@ -122,11 +122,11 @@ public sealed partial class EstateTests(Browser browser) : IAsyncLifetime
             await release.Task;
             await route.ContinueAsync();
         });
-        await page.GotoAsync(_api.Url + "?site=Lab-Race", new() { WaitUntil = WaitUntilState.Commit });
+        await page.GotoAsync(api.Url + "?site=Lab-Race", new() { WaitUntil = WaitUntilState.Commit });
         await Expect(page.Locator($"[data-mac='{mac}'][data-phase=BootstrapDownload]")).ToBeVisibleAsync();
 
         // The device moves on while the page is still starting: nothing can push it to a page not yet connected.
-        await _api.IngestAsync(key, [_boots.Entered(key, mac, BootPhase.PvsLogon, started, session)]);
+        await api.IngestAsync(key, [this.boots.Entered(key, mac, BootPhase.PvsLogon, started, session)]);
         release.SetResult();
 
         await Expect(page.Locator($"[data-mac='{mac}'][data-phase=PvsLogon]")).ToBeVisibleAsync();
@@ -136,7 +136,7 @@ public sealed partial class EstateTests(Browser browser) : IAsyncLifetime
 
     private SessionEndedEvent Ended(string key, string mac, BootPhase phase, DateTimeOffset started, BootOutcome outcome)
     {
-        var entered = _boots.Entered(key, mac, phase, started, Guid.NewGuid(), outcome);
+        var entered = this.boots.Entered(key, mac, phase, started, Guid.NewGuid(), outcome);
         return new SessionEndedEvent
         {
             Sequence = entered.Sequence, Timestamp = entered.Timestamp, Outcome = outcome,
@@ -146,7 +146,7 @@ public sealed partial class EstateTests(Browser browser) : IAsyncLifetime
 
     private SessionEndedEvent BootedWithoutEnd(string key, string mac, DateTimeOffset started)
     {
-        var entered = _boots.Entered(key, mac, BootPhase.BniStack, started, Guid.NewGuid(), BootOutcome.Booted);
+        var entered = this.boots.Entered(key, mac, BootPhase.BniStack, started, Guid.NewGuid(), BootOutcome.Booted);
         return new SessionEndedEvent
         {
             Sequence = entered.Sequence, Timestamp = entered.Timestamp, Outcome = BootOutcome.Booted,

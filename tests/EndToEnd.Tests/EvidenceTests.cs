@@ -13,36 +13,36 @@ namespace PvsFleet.EndToEnd.Tests;
 [Collection(BrowserTests.Name)]
 public sealed class EvidenceTests(Browser browser) : IAsyncLifetime
 {
-    private readonly FleetServer _api = new();
+    private readonly FleetServer api = new();
 
-    public Task InitializeAsync() => _api.InitializeAsync();
+    public Task InitializeAsync() => this.api.InitializeAsync();
 
-    public Task DisposeAsync() => _api.DisposeAsync();
+    public Task DisposeAsync() => this.api.DisposeAsync();
 
     [Fact]
     public async Task A_failed_devices_page_offers_its_packets_and_the_download_is_a_pcapng_of_its_frames()
     {
-        var key = await _api.AddCollectorAsync("Lab-Evidence", "pvs-evidence");
+        var key = await this.api.AddCollectorAsync("Lab-Evidence", "pvs-evidence");
         var storm = await Collector.SimulateAsync(devices: 10, failureShare: 1);
-        await Collector.ReplayAsync(_api, key, storm);
+        await Collector.ReplayAsync(this.api, key, storm);
 
-        var devices = (await _api.GetAsync<Paged<DeviceView>>("api/v1/devices?site=Lab-Evidence&pageSize=100")).Items;
+        var devices = (await this.api.GetAsync<Paged<DeviceView>>("api/v1/devices?site=Lab-Evidence&pageSize=100")).Items;
         var sessions = new List<SessionView>();
         foreach (var d in devices)
-            sessions.AddRange((await _api.GetAsync<DeviceDetail>("api/v1/devices/" + d.Mac)).Sessions);
+            sessions.AddRange((await this.api.GetAsync<DeviceDetail>("api/v1/devices/" + d.Mac)).Sessions);
         var failed = sessions.First(s => s.Outcome == BootOutcome.Failed);
-        var session = await _api.GetAsync<SessionDetail>($"api/v1/sessions/{failed.Id}");
+        var session = await this.api.GetAsync<SessionDetail>($"api/v1/sessions/{failed.Id}");
         Assert.NotNull(session.Evidence);
         Assert.Equal(failed.Mac, session.Evidence.Mac);
         // Every failed or stuck session has its clip; no booted one has.
         foreach (var s in sessions)
         {
-            var evidence = (await _api.GetAsync<SessionDetail>($"api/v1/sessions/{s.Id}")).Evidence;
+            var evidence = (await this.api.GetAsync<SessionDetail>($"api/v1/sessions/{s.Id}")).Evidence;
             Assert.True((evidence is not null) == (s.Outcome is BootOutcome.Failed or BootOutcome.Stuck), $"{s.Mac} {s.Outcome}: clip {evidence is not null}");
         }
 
         var page = await browser.NewPageAsync();
-        await page.GotoAsync(_api.Url + $"devices/{failed.Mac}?session={failed.Id}");
+        await page.GotoAsync(this.api.Url + $"devices/{failed.Mac}?session={failed.Id}");
         // The server-rendered page does not act on clicks: wait for the browser's runtime (its live connection).
         await Expect(page.Locator("[data-testid=live-state][data-state=Live]")).ToBeVisibleAsync(new() { Timeout = 30_000 });
         var button = page.Locator("[data-testid=evidence-download]");

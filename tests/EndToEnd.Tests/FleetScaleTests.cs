@@ -13,22 +13,22 @@ public sealed class FleetScaleTests(Browser browser) : IAsyncLifetime
 {
     private const int Devices = 10_000;
 
-    private readonly FleetServer _api = new();
-    private readonly SyntheticBoots _boots = new();
+    private readonly FleetServer api = new();
+    private readonly SyntheticBoots boots = new();
 
-    public Task InitializeAsync() => _api.InitializeAsync();
+    public Task InitializeAsync() => api.InitializeAsync();
 
-    public Task DisposeAsync() => _api.DisposeAsync();
+    public Task DisposeAsync() => api.DisposeAsync();
 
     [Fact]
     public async Task Fleet_page_counts_10000_devices_shows_one_page_of_them_and_follows_a_searched_device_live()
     {
-        var keys = new[] { await _api.AddCollectorAsync("Storm-A", "pvs-a"), await _api.AddCollectorAsync("Storm-B", "pvs-b") };
-        await _boots.IngestFleetAsync(_api, keys[0], 0, 0, Devices / 2);
-        await _boots.IngestFleetAsync(_api, keys[1], 1, 0, Devices / 2);
+        var keys = new[] { await api.AddCollectorAsync("Storm-A", "pvs-a"), await api.AddCollectorAsync("Storm-B", "pvs-b") };
+        await boots.IngestFleetAsync(api, keys[0], 0, 0, Devices / 2);
+        await boots.IngestFleetAsync(api, keys[1], 1, 0, Devices / 2);
 
         var page = await browser.NewPageAsync();
-        await page.GotoAsync(_api.Url.ToString());
+        await page.GotoAsync(api.Url.ToString());
         await Assertions.Expect(page.Locator("[data-testid=device-count]")).ToContainTextAsync($"{Devices:#,0} of {Devices:#,0} devices");
         // The browser holds one page, not the fleet.
         await Assertions.Expect(page.Locator("[data-mac]")).ToHaveCountAsync(100); // Fleet.PageSize
@@ -38,14 +38,14 @@ public sealed class FleetScaleTests(Browser browser) : IAsyncLifetime
         await Browser.ScreenshotAsync(page, "fleet-10000");
 
         var mac = SyntheticBoots.Mac(0, 4242);
-        await page.GotoAsync(_api.Url + "?q=" + mac);
+        await page.GotoAsync(api.Url + "?q=" + mac);
         await Assertions.Expect(page.Locator("[data-testid=device-count]")).ToContainTextAsync($"1 of {Devices:#,0} devices");
         await Assertions.Expect(page.Locator("[data-testid=live-state][data-state=Live]")).ToBeVisibleAsync();
         var session = Guid.NewGuid();
         var started = DateTimeOffset.UtcNow;
         foreach (var phase in new[] { BootPhase.BootstrapDownload, BootPhase.PvsLogon, BootPhase.SingleReadMode, BootPhase.BniStack })
         {
-            await _api.IngestAsync(keys[0], [_boots.Entered(keys[0], mac, phase, started, session)]);
+            await api.IngestAsync(keys[0], [boots.Entered(keys[0], mac, phase, started, session)]);
             await page.Locator($"[data-mac='{mac}'][data-phase={phase}]").WaitForAsync(new() { Timeout = 10_000 });
         }
         await Browser.ScreenshotAsync(page, "fleet-10000-search");

@@ -14,27 +14,27 @@ namespace PvsFleet.EndToEnd.Tests;
 public sealed class FrameReferenceTests(Browser browser) : IAsyncLifetime
 {
     private const string UefiMac = "52:54:00:00:00:01";
-    private readonly FleetServer _api = new();
+    private readonly FleetServer api = new();
 
-    public Task InitializeAsync() => _api.InitializeAsync();
+    public Task InitializeAsync() => api.InitializeAsync();
 
-    public Task DisposeAsync() => _api.DisposeAsync();
+    public Task DisposeAsync() => api.DisposeAsync();
 
     [Fact]
     public async Task A_replayed_captures_sessions_name_the_frames_analyze_names_on_the_api_and_the_device_page()
     {
         var capture = Repo.Capture("real-uefi-1.pcap");
         var analyzed = await AnalyzeAsync(capture);
-        var key = await _api.AddCollectorAsync("Lab-Frames", "pvs-frames");
-        await Collector.ReplayAsync(_api, key, capture);
+        var key = await api.AddCollectorAsync("Lab-Frames", "pvs-frames");
+        await Collector.ReplayAsync(api, key, capture);
 
         // The replay moves the boots to the present: the sessions pair up with analyze's in the order they started.
-        var device = await _api.GetAsync<DeviceDetail>("api/v1/devices/" + UefiMac);
+        var device = await api.GetAsync<DeviceDetail>("api/v1/devices/" + UefiMac);
         var sessions = device.Sessions.OrderBy(s => s.StartedAt).ToList();
         Assert.Equal(analyzed.Count, sessions.Count);
         for (var i = 0; i < sessions.Count; i++)
         {
-            var session = await _api.GetAsync<SessionDetail>($"api/v1/sessions/{sessions[i].Id}");
+            var session = await api.GetAsync<SessionDetail>($"api/v1/sessions/{sessions[i].Id}");
             var events = session.Timeline.OrderBy(t => t.Sequence)
                 .Select(t => JsonSerializer.Deserialize<IngestEvent>(t.Payload, Payload)).OfType<SessionEvent>().ToList();
             Assert.Equal(analyzed[i].PhaseFrames, events[^1].Session.Phases.Select(p => p.StartFrame));
@@ -44,7 +44,7 @@ public sealed class FrameReferenceTests(Browser browser) : IAsyncLifetime
 
         // The last session (stuck in its logon) on the device page: the frames analyze names, as the page shows them.
         var page = await browser.NewPageAsync();
-        await page.GotoAsync(_api.Url + $"devices/{UefiMac}?session={sessions[^1].Id}");
+        await page.GotoAsync(api.Url + $"devices/{UefiMac}?session={sessions[^1].Id}");
         await Assertions.Expect(page.Locator("[data-testid=phase-frames]")).ToBeVisibleAsync();
         Assert.Equal(analyzed[^1].PhaseFrames.Select(f => $"frame {f}"), await page.Locator("[data-testid=phase-frame]").AllTextContentsAsync());
         var problemFrames = analyzed[^1].IssueFrames.Where(f => f is not null).Select(f => $"frame {f}").Order();

@@ -19,27 +19,27 @@ public sealed class HygieneTests(Browser browser) : IAsyncLifetime
     private const string PvsPxe = "10.20.0.5";
     private const string Rogue = "10.20.0.66";
 
-    private readonly FleetServer _api = new();
-    private readonly SyntheticBoots _boots = new();
-    private long _sequence;
+    private readonly FleetServer api = new();
+    private readonly SyntheticBoots synthetic = new();
+    private long sequence;
 
-    public Task InitializeAsync() => _api.InitializeAsync();
+    public Task InitializeAsync() => api.InitializeAsync();
 
-    public Task DisposeAsync() => _api.DisposeAsync();
+    public Task DisposeAsync() => api.DisposeAsync();
 
     [Fact]
     public async Task Hygiene_findings_show_on_the_alerts_page_one_per_finding_and_server_with_devices_and_a_hint()
     {
-        var key = await _api.AddCollectorAsync(Site, "pvs-hygiene");
+        var key = await api.AddCollectorAsync(Site, "pvs-hygiene");
         var page = await browser.NewPageAsync();
         // Filtered to hygiene as an admin would: these made-up boots stop in their bootstrap download, so they are
         // also flagged as stuck within seconds (the tests' short thresholds).
-        await page.GotoAsync(_api.Url + $"alerts?site={Site}&kind={AlertKind.NetworkHygiene}");
+        await page.GotoAsync(api.Url + $"alerts?site={Site}&kind={AlertKind.NetworkHygiene}");
         await Expect(page.Locator("[data-testid=live-state][data-state=Live]")).ToBeVisibleAsync();
 
         var now = DateTimeOffset.UtcNow;
         var boots = Enumerable.Range(0, 8)
-            .Select(i => _boots.Entered(key, SyntheticBoots.Mac(21, i), BootPhase.BootstrapDownload, now.AddSeconds(-30 + i), Guid.NewGuid()))
+            .Select(i => synthetic.Entered(key, SyntheticBoots.Mac(21, i), BootPhase.BootstrapDownload, now.AddSeconds(-30 + i), Guid.NewGuid()))
             .ToList();
         // In ascending sequence: the boots first, then their findings.
         var events = new List<IngestEvent>(boots);
@@ -62,7 +62,7 @@ public sealed class HygieneTests(Browser browser) : IAsyncLifetime
                     "the TFTP block size is above what the path carries: lower the PXE service's or TFTP server's maximum blksize (1432 fits a 1500-byte MTU with VLAN tags), or fix the path MTU"));
             }
         }
-        await _api.IngestAsync(key, events);
+        await api.IngestAsync(key, events);
 
         // The page reloads live as the evaluator opens the alerts (every second in these tests).
         var hygiene = page.Locator("[data-alert][data-state=Open]:has([data-testid=hygiene])");
@@ -79,7 +79,7 @@ public sealed class HygieneTests(Browser browser) : IAsyncLifetime
         await Expect(fragments.Locator("[data-testid=hygiene-devices]")).ToHaveTextAsync("2 devices");
         await Expect(fragments.Locator("[data-testid=hygiene-hint]")).ToContainTextAsync("blksize");
 
-        var stored = await _api.GetAsync<Paged<AlertView>>($"api/v1/alerts?site={Site}&kind=NetworkHygiene");
+        var stored = await api.GetAsync<Paged<AlertView>>($"api/v1/alerts?site={Site}&kind=NetworkHygiene");
         Assert.Equal([HygieneFinding.MultiplePxeServers, HygieneFinding.Fragmentation, HygieneFinding.BootstrapFirmwareMismatch],
             stored.Items.Select(a => a.Finding!.Value).Order());
         await Browser.ScreenshotAsync(page, "hygiene-alerts");
@@ -88,7 +88,7 @@ public sealed class HygieneTests(Browser browser) : IAsyncLifetime
     private IssueEvent Issue(SessionSnapshot session, BootIssueKind kind, BootPhase phase, string server, string detail, string hint) => new()
     {
         // After the boots' own events: the synthetic boots number theirs from 1 per collector, these from 1,000.
-        Sequence = 1000 + ++_sequence, Timestamp = DateTimeOffset.UtcNow, Session = session, Kind = kind, Phase = phase,
+        Sequence = 1000 + ++sequence, Timestamp = DateTimeOffset.UtcNow, Session = session, Kind = kind, Phase = phase,
         Detail = detail, Hint = hint, Server = server,
     };
 

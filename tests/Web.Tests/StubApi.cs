@@ -12,22 +12,22 @@ namespace PvsFleet.Web.Tests;
 /// </summary>
 public sealed class StubApi : HttpMessageHandler
 {
-    private readonly ConcurrentDictionary<string, Func<HttpRequestMessage, Task<HttpResponseMessage>>> _routes = new();
+    private readonly ConcurrentDictionary<string, Func<HttpRequestMessage, Task<HttpResponseMessage>>> routes = new();
 
     public ConcurrentQueue<HttpRequestMessage> Requests { get; } = new();
 
     public void Json<T>(string path, T body, HttpMethod? method = null) =>
-        _routes[Key(method, path)] = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = JsonContent.Create(body, options: FleetApi.Json) });
+        routes[Key(method, path)] = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = JsonContent.Create(body, options: FleetApi.Json) });
 
     public void Json<T>(string path, Func<HttpRequestMessage, T> body, HttpMethod? method = null) =>
-        _routes[Key(method, path)] = r => Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = JsonContent.Create(body(r), options: FleetApi.Json) });
+        routes[Key(method, path)] = r => Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = JsonContent.Create(body(r), options: FleetApi.Json) });
 
     public void Text(string path, string text) =>
-        _routes[Key(null, path)] = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(text, Encoding.UTF8, "text/csv") });
+        routes[Key(null, path)] = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(text, Encoding.UTF8, "text/csv") });
 
     /// <summary>Answers with an RFC 7807 problem, as the API does.</summary>
     public void Problem(string path, HttpStatusCode status, string detail, HttpMethod? method = null) =>
-        _routes[Key(method, path)] = _ => Task.FromResult(new HttpResponseMessage(status)
+        routes[Key(method, path)] = _ => Task.FromResult(new HttpResponseMessage(status)
         {
             Content = new StringContent($$"""{"title":"Problem","status":{{(int)status}},"detail":"{{detail}}"}""", Encoding.UTF8, "application/problem+json"),
         });
@@ -36,8 +36,8 @@ public sealed class StubApi : HttpMessageHandler
     public TaskCompletionSource Hold(string path)
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var inner = _routes[Key(null, path)];
-        _routes[Key(null, path)] = async r =>
+        var inner = routes[Key(null, path)];
+        routes[Key(null, path)] = async r =>
         {
             await gate.Task;
             return await inner(r);
@@ -52,7 +52,7 @@ public sealed class StubApi : HttpMessageHandler
     {
         Requests.Enqueue(request);
         var path = Uri.UnescapeDataString(request.RequestUri!.AbsolutePath).TrimStart('/');
-        return _routes.TryGetValue(Key(request.Method, path), out var route)
+        return routes.TryGetValue(Key(request.Method, path), out var route)
             ? route(request)
             : Task.FromResult(new HttpResponseMessage(HttpStatusCode.NotFound)
             {

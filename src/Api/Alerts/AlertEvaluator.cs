@@ -23,8 +23,8 @@ public sealed class AlertEvaluator(
     IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, ILogger<AlertEvaluator> log)
     : BackgroundService
 {
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly HygieneRules _hygiene = new(json.Value.SerializerOptions);
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private readonly HygieneRules hygiene = new(json.Value.SerializerOptions);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -49,21 +49,21 @@ public sealed class AlertEvaluator(
 
     public override void Dispose()
     {
-        _gate.Dispose();
+        gate.Dispose();
         base.Dispose();
     }
 
     /// <summary>One evaluation pass; returns the alerts it opened or resolved.</summary>
     public async Task<IReadOnlyList<AlertMessage>> EvaluateAsync(CancellationToken ct = default)
     {
-        await _gate.WaitAsync(ct);
+        await gate.WaitAsync(ct);
         try
         {
             return await EvaluateCoreAsync(ct);
         }
         finally
         {
-            _gate.Release();
+            gate.Release();
         }
     }
 
@@ -196,7 +196,7 @@ public sealed class AlertEvaluator(
         resolved.AddRange(silentOpen.Values.Where(a => collectors.All(c => c.Id != a.CollectorId)));
 
         // Network hygiene: one alert per site, finding and server, counting the devices that show it.
-        var recounted = await _hygiene.EvaluateAsync(db, o.Hygiene, now, active, opened, resolved, ct);
+        var recounted = await this.hygiene.EvaluateAsync(db, o.Hygiene, now, active, opened, resolved, ct);
 
         foreach (var a in resolved)
         {

@@ -19,7 +19,7 @@ internal sealed class HygieneRules(JsonSerializerOptions json)
     // Issue events are re-read with this overlap: an ingest transaction may commit a little after a later one, and
     // re-reading is harmless (devices are counted once, last seen is a maximum).
     private static readonly TimeSpan Overlap = TimeSpan.FromMinutes(2);
-    private DateTime? _readUntil;
+    private DateTime? readUntil;
 
     public static HygieneFinding? FindingOf(BootIssueKind kind) => kind switch
     {
@@ -41,12 +41,12 @@ internal sealed class HygieneRules(JsonSerializerOptions json)
         var changed = new HashSet<Alert>();
 
         // The collector's findings since the previous pass (after a restart: as far back as an alert stays open).
-        var from = (_readUntil ?? now - o.ResolveAfterQuiet) - Overlap;
+        var from = (readUntil ?? now - o.ResolveAfterQuiet) - Overlap;
         var rows = await db.Events.AsNoTracking()
             .Where(e => e.Type == "issue" && e.ReceivedAt >= from)
             .Select(e => new { e.CollectorId, e.ReceivedAt, e.Payload })
             .ToListAsync(ct);
-        _readUntil = now;
+        readUntil = now;
         var siteOf = rows.Count == 0
             ? []
             : await db.Collectors.AsNoTracking().ToDictionaryAsync(c => c.Id, c => c.SiteId, ct);

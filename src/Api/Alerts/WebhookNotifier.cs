@@ -8,12 +8,12 @@ namespace PvsFleet.Api.Alerts;
 /// <summary>Alerts waiting to be posted; bounded so a dead webhook cannot grow memory without end.</summary>
 public sealed class WebhookOutbox
 {
-    private readonly Channel<AlertMessage> _channel =
+    private readonly Channel<AlertMessage> channel =
         Channel.CreateBounded<AlertMessage>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest });
 
-    public void Enqueue(AlertMessage message) => _channel.Writer.TryWrite(message);
+    public void Enqueue(AlertMessage message) => channel.Writer.TryWrite(message);
 
-    public ChannelReader<AlertMessage> Reader => _channel.Reader;
+    public ChannelReader<AlertMessage> Reader => channel.Reader;
 }
 
 /// <summary>Posts each alert change as JSON to <see cref="AlertOptions.WebhookUrl"/>, retrying with exponential backoff.</summary>

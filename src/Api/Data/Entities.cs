@@ -83,7 +83,7 @@ public sealed class Device
 }
 
 /// <summary>One pass of one device through the boot phases.</summary>
-public sealed class BootSession
+public sealed class StoredSession
 {
     public Guid Id { get; set; }
     public long DeviceId { get; set; }
@@ -201,10 +201,10 @@ public sealed class DurationHistogramBin
 
 /// <summary>
 /// A pcapng clip of one boot session's packets, sent by its collector. The bytes are stored in the row (bytea / blob):
-/// clips are bounded (<see cref="EvidenceOptions.MaxClipBytes"/>), every API replica reads the same database, one backup
+/// clips are bounded (<see cref="EvidenceStorageOptions.MaxClipBytes"/>), every API replica reads the same database, one backup
 /// holds them with the sessions they belong to, and retention is a DELETE — no files to keep in step with rows.
 /// </summary>
-public sealed class EvidenceClip
+public sealed class StoredEvidenceClip
 {
     public long Id { get; set; }
     public int CollectorId { get; set; }

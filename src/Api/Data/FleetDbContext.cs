@@ -13,12 +13,12 @@ public abstract class FleetDbContext(DbContextOptions options) : DbContext(optio
     public DbSet<Collector> Collectors => Set<Collector>();
     public DbSet<CollectorInstance> CollectorInstances => Set<CollectorInstance>();
     public DbSet<Device> Devices => Set<Device>();
-    public DbSet<BootSession> Sessions => Set<BootSession>();
+    public DbSet<StoredSession> Sessions => Set<StoredSession>();
     public DbSet<SessionPhase> SessionPhases => Set<SessionPhase>();
     public DbSet<IngestedEvent> Events => Set<IngestedEvent>();
     public DbSet<Alert> Alerts => Set<Alert>();
     public DbSet<AlertDevice> AlertDevices => Set<AlertDevice>();
-    public DbSet<EvidenceClip> EvidenceClips => Set<EvidenceClip>();
+    public DbSet<StoredEvidenceClip> EvidenceClips => Set<StoredEvidenceClip>();
     public DbSet<EvidenceRequest> EvidenceRequests => Set<EvidenceRequest>();
 
     public abstract bool IsPostgres { get; }
@@ -37,7 +37,7 @@ public sealed class PostgresFleetDbContext(DbContextOptions<PostgresFleetDbConte
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
-        modelBuilder.Entity<BootSession>().HasKey(x => new { x.Id, x.StartedAt });
+        modelBuilder.Entity<StoredSession>().HasKey(x => new { x.Id, x.StartedAt });
         // A phase carries its session's start: it lands in the same month as its session, and is dropped with it.
         modelBuilder.Entity<SessionPhase>().HasKey(x => new { x.SessionId, x.SessionStartedAt, x.Phase });
         var events = modelBuilder.Entity<IngestedEvent>();

@@ -83,7 +83,7 @@ public static class EvidenceApi
         if (owner is { } o && o != collectorId)
             return TypedResults.Problem("The session belongs to another collector.", statusCode: StatusCodes.Status403Forbidden, title: "Not this collector's session");
 
-        var clip = new EvidenceClip
+        var clip = new StoredEvidenceClip
         {
             CollectorId = collectorId, SiteId = collector.SiteId, SessionId = sessionId, Mac = device, Reason = why!,
             CreatedAt = clock.GetUtcNow().UtcDateTime, FirstFrameAt = first!.Value.ToUniversalTime(), LastFrameAt = last!.Value.ToUniversalTime(),
@@ -114,8 +114,10 @@ public static class EvidenceApi
         if (session is null)
             return TypedResults.NotFound();
         if (session.EndedAt is not null || session.Outcome == BootOutcome.Failed)
+        {
             return TypedResults.Problem("The boot is over: its collector no longer holds its packets (a failed boot's clip is sent on its own).",
                 statusCode: StatusCodes.Status409Conflict, title: "Not in flight");
+        }
 
         var now = clock.GetUtcNow().UtcDateTime;
         // One waiting request per session is enough: asking twice before the collector answers changes nothing.
@@ -153,7 +155,7 @@ public static class EvidenceApi
     }
 
     /// <summary>Deletes clips older than the retention days, then the oldest past the total bytes. Returns how many went.</summary>
-    public static async Task<int> ApplyRetentionAsync(FleetDbContext db, Api.EvidenceOptions limits, DateTime now, CancellationToken ct)
+    public static async Task<int> ApplyRetentionAsync(FleetDbContext db, EvidenceStorageOptions limits, DateTime now, CancellationToken ct)
     {
         var cutoff = now.AddDays(-limits.RetentionDays);
         var deleted = await db.EvidenceClips.Where(c => c.CreatedAt < cutoff).ExecuteDeleteAsync(ct);
@@ -184,10 +186,10 @@ public static class EvidenceApi
     public static string FileName(string mac, DateTime first) =>
         string.Create(CultureInfo.InvariantCulture, $"{mac.Replace(':', '-')}_{first:yyyyMMdd'T'HHmmss'Z'}.pcapng");
 
-    private static EvidenceView ToView(EvidenceClip c) =>
+    private static EvidenceView ToView(StoredEvidenceClip c) =>
         new(c.Id, c.SessionId, c.Mac, c.Reason, c.CreatedAt, c.FirstFrameAt, c.LastFrameAt, c.Frames, c.Bytes);
 
-    private static ProblemHttpResult TooLarge(Api.EvidenceOptions limits) =>
+    private static ProblemHttpResult TooLarge(EvidenceStorageOptions limits) =>
         TypedResults.Problem($"A clip is at most {limits.MaxClipBytes} bytes.", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Clip too large");
 
     private static async Task<byte[]> ReadBoundedAsync(Stream body, int maxBytes, CancellationToken ct)

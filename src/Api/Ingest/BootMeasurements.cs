@@ -9,28 +9,28 @@ namespace PvsFleet.Api.Ingest;
 /// </summary>
 public sealed class BootMeasurements
 {
-    private readonly List<EndedSession> _sessions = [];
-    private readonly List<EndedPhase> _phases = [];
-    private readonly List<PhaseRetries> _retries = [];
+    private readonly List<EndedSession> sessions = [];
+    private readonly List<EndedPhase> phases = [];
+    private readonly List<PhaseRetries> retries = [];
 
-    public IReadOnlyList<EndedSession> Sessions => _sessions;
-    public IReadOnlyList<EndedPhase> Phases => _phases;
-    public IReadOnlyList<PhaseRetries> Retries => _retries;
+    public IReadOnlyList<EndedSession> Sessions => sessions;
+    public IReadOnlyList<EndedPhase> Phases => phases;
+    public IReadOnlyList<PhaseRetries> Retries => this.retries;
 
-    public void SessionEnded(BootOutcome outcome, double seconds) => _sessions.Add(new(outcome, seconds));
+    public void SessionEnded(BootOutcome outcome, double seconds) => sessions.Add(new(outcome, seconds));
 
-    public void PhaseEnded(BootPhase phase, double seconds) => _phases.Add(new(phase, seconds));
+    public void PhaseEnded(BootPhase phase, double seconds) => phases.Add(new(phase, seconds));
 
-    public void RetriesCounted(BootPhase phase, int added) => _retries.Add(new(phase, added));
+    public void RetriesCounted(BootPhase phase, int added) => this.retries.Add(new(phase, added));
 
     /// <summary>Two parts of one batch applied apart (the one-by-one fallback).</summary>
     public BootMeasurements Combine(BootMeasurements later)
     {
         ArgumentNullException.ThrowIfNull(later);
         var both = new BootMeasurements();
-        both._sessions.AddRange([.. _sessions, .. later._sessions]);
-        both._phases.AddRange([.. _phases, .. later._phases]);
-        both._retries.AddRange([.. _retries, .. later._retries]);
+        both.sessions.AddRange([.. sessions, .. later.sessions]);
+        both.phases.AddRange([.. phases, .. later.phases]);
+        both.retries.AddRange([.. this.retries, .. later.retries]);
         return both;
     }
 }

@@ -255,15 +255,15 @@ public static class IngestApi
 
     private sealed class PooledBody(byte[] buffer, int length) : IDisposable
     {
-        private byte[]? _buffer = buffer;
+        private byte[]? buffer = buffer;
 
-        public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, length);
+        public ReadOnlyMemory<byte> Memory => this.buffer.AsMemory(0, length);
 
         public void Dispose()
         {
-            if (_buffer is { } b)
+            if (this.buffer is { } b)
                 System.Buffers.ArrayPool<byte>.Shared.Return(b);
-            _buffer = null;
+            this.buffer = null;
         }
     }
 

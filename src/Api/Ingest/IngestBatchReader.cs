@@ -32,15 +32,15 @@ public sealed record IngestRead(Guid Instance, List<ReceivedEvent>? Events, List
 /// </remarks>
 public sealed class IngestBatchReader
 {
-    private readonly JsonTypeInfo<IngestEvent> _strict;
-    private readonly JsonTypeInfo<IngestEvent> _lenient;
+    private readonly JsonTypeInfo<IngestEvent> strict;
+    private readonly JsonTypeInfo<IngestEvent> lenient;
 
     public IngestBatchReader(IOptions<JsonOptions> options)
     {
         var lenient = new JsonSerializerOptions(options.Value.SerializerOptions) { AllowOutOfOrderMetadataProperties = true };
         var strict = new JsonSerializerOptions(lenient) { AllowOutOfOrderMetadataProperties = false };
-        _lenient = (JsonTypeInfo<IngestEvent>)lenient.GetTypeInfo(typeof(IngestEvent));
-        _strict = (JsonTypeInfo<IngestEvent>)strict.GetTypeInfo(typeof(IngestEvent));
+        this.lenient = (JsonTypeInfo<IngestEvent>)lenient.GetTypeInfo(typeof(IngestEvent));
+        this.strict = (JsonTypeInfo<IngestEvent>)strict.GetTypeInfo(typeof(IngestEvent));
     }
 
     /// <summary>The batch's events; an event that cannot be read is listed apart when its sequence number can be.</summary>
@@ -109,7 +109,7 @@ public sealed class IngestBatchReader
         var start = reader;
         try
         {
-            read = JsonSerializer.Deserialize(ref reader, _strict)!;
+            read = JsonSerializer.Deserialize(ref reader, this.strict)!;
             return null;
         }
         catch (Exception ex) when (ex is JsonException or NotSupportedException)
@@ -118,7 +118,7 @@ public sealed class IngestBatchReader
             reader = start;
             try
             {
-                read = JsonSerializer.Deserialize(ref reader, _lenient)!;
+                read = JsonSerializer.Deserialize(ref reader, this.lenient)!;
                 return null;
             }
             catch (Exception again) when (again is JsonException or NotSupportedException)

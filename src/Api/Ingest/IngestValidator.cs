@@ -92,7 +92,9 @@ public static class IngestValidator
                 case CollectorHeartbeatEvent hb:
                     if (hb.PacketsReceived < 0 || hb.PacketsDropped < 0 || hb.InterfaceDropped < 0 || hb.ActiveSessions < 0 || hb.SpooledEvents < 0
                         || hb.DuplicateFrames < 0 || hb.RejectedEvents < 0 || hb.CorruptSpoolLines < 0)
+                    {
                         Error(At(i), "Capture counters cannot be negative.");
+                    }
                     if (hb.Interface is { Length: > 200 })
                         Error(At(i, ".interface"), "At most 200 characters.");
                     if (hb.Version is { Length: > 100 })

@@ -15,7 +15,7 @@ public readonly record struct IngestSource(int CollectorId, Guid Instance, int R
 /// <summary>What one applied batch changed, for the live hub and the meters.</summary>
 public sealed record IngestApplied(
     int Accepted, int Duplicates, long AcknowledgedThrough, Data.Collector Collector, string Site,
-    IReadOnlyList<BootSession> ChangedSessions, bool HeartbeatReceived, IReadOnlyDictionary<string, int> AcceptedByType)
+    IReadOnlyList<StoredSession> ChangedSessions, bool HeartbeatReceived, IReadOnlyDictionary<string, int> AcceptedByType)
 {
     public Guid Instance { get; init; }
 
@@ -77,7 +77,7 @@ public static class IngestWriter
         instance.LastSeenAt = now;
         instance.RefusedEvents += refused;
         collector.LastSeenAt = now;
-        var changed = new Dictionary<Guid, BootSession>();
+        var changed = new Dictionary<Guid, StoredSession>();
         var byType = new Dictionary<string, int>();
         var heartbeat = false;
         var copy = new List<IngestedEvent>();
@@ -167,7 +167,7 @@ public static class IngestWriter
     /// Whether a snapshot may replace the stored session: only the instance that follows the session orders its
     /// snapshots (by its sequence numbers), and an older one arriving late never overwrites a newer one.
     /// </summary>
-    internal static bool Supersedes(BootSession stored, int collectorId, Guid instance, long sequence) =>
+    internal static bool Supersedes(StoredSession stored, int collectorId, Guid instance, long sequence) =>
         stored.CollectorId == collectorId && stored.Instance == instance && sequence > stored.LastSequence;
 
     public static string TypeName(IngestEvent e) => e switch
@@ -181,9 +181,9 @@ public static class IngestWriter
         _ => "unknown",
     };
 
-    private static BootSession? ApplySnapshot(
+    private static StoredSession? ApplySnapshot(
         FleetDbContext db, Data.Collector collector, Guid instance, SessionEvent e,
-        Dictionary<Guid, BootSession> sessions, Dictionary<string, Device> devices, DateTime now, BootMeasurements measured)
+        Dictionary<Guid, StoredSession> sessions, Dictionary<string, Device> devices, DateTime now, BootMeasurements measured)
     {
         var snap = e.Session;
         var mac = Macs.Normalize(snap.Mac);
@@ -198,7 +198,7 @@ public static class IngestWriter
 
         if (!sessions.TryGetValue(snap.SessionId, out var session))
         {
-            session = new BootSession
+            session = new StoredSession
             {
                 Id = snap.SessionId, Mac = mac, Device = device, SiteId = collector.SiteId, CollectorId = collector.Id, Instance = instance,
             };
@@ -228,7 +228,7 @@ public static class IngestWriter
     /// the stored state, so each is measured once however often it is repeated.
     /// </summary>
     internal static void Merge(
-        BootSession session, Device device, int siteId, SessionSnapshot snap, long sequence, DateTime at, DateTime now, BootMeasurements measured)
+        StoredSession session, Device device, int siteId, SessionSnapshot snap, long sequence, DateTime at, DateTime now, BootMeasurements measured)
     {
         var wasEnded = session.EndedAt is not null;
         var mac = Macs.Normalize(snap.Mac);

@@ -57,7 +57,7 @@ public static class PostgresIngestWriter
         var instance = new CollectorInstance { CollectorId = collectorId, Instance = instanceId, FirstSeenAt = now };
         string site;
         var known = new HashSet<long>();
-        var sessions = new Dictionary<Guid, BootSession>();
+        var sessions = new Dictionary<Guid, StoredSession>();
         var ids = sessionIds.Order().ToArray();
         // The stored devices, with their row versions (xmin): merged here by IngestWriter.Merge like the EF path's, and
         // written back only if nobody changed them meanwhile (a device may cross collectors, whose locks differ).
@@ -180,7 +180,7 @@ public static class PostgresIngestWriter
         // 2. The batch in memory, in sequence order, with the same merge as the EF path.
         var fresh = events.Where(r => !known.Contains(r.Event.Sequence)).OrderBy(r => r.Event.Sequence).ToList();
         collector.LastSeenAt = now;
-        var changed = new Dictionary<Guid, BootSession>();
+        var changed = new Dictionary<Guid, StoredSession>();
         var devices = new Dictionary<string, Device>(StringComparer.Ordinal);
         var byType = new Dictionary<string, int>();
         var heartbeat = false;
@@ -201,7 +201,7 @@ public static class PostgresIngestWriter
                     var at = e.Timestamp.UtcDateTime;
                     if (!sessions.TryGetValue(snap.SessionId, out var session))
                     {
-                        session = new BootSession { Id = snap.SessionId, Mac = mac, SiteId = collector.SiteId, CollectorId = collectorId, Instance = instanceId };
+                        session = new StoredSession { Id = snap.SessionId, Mac = mac, SiteId = collector.SiteId, CollectorId = collectorId, Instance = instanceId };
                         sessions[session.Id] = session;
                     }
                     else if (!IngestWriter.Supersedes(session, collectorId, instanceId, e.Sequence))
@@ -304,7 +304,7 @@ public static class PostgresIngestWriter
         WHERE t."{id}" = x.id AND t."{start}" = x.start
         """, P(rows.Select(r => r.Id).ToArray()), P(rows.Select(r => r.Start).ToArray()));
 
-    private static BootSession ReadSession(NpgsqlDataReader r) => new()
+    private static StoredSession ReadSession(NpgsqlDataReader r) => new()
     {
         Id = r.GetGuid(0), DeviceId = r.GetInt64(1), SiteId = r.GetInt32(2), CollectorId = r.GetInt32(3), Mac = r.GetString(4),
         Ip = r.IsDBNull(5) ? null : r.GetString(5), Firmware = (Firmware)r.GetInt32(6), BootFile = r.IsDBNull(7) ? null : r.GetString(7),
@@ -393,7 +393,7 @@ public static class PostgresIngestWriter
 
     // The rows hold the merged state (the stored one was read under lock); the WHERE is the snapshot rule once more,
     // so that no path can let an older snapshot overwrite a newer one or one collector overwrite another's session.
-    private static NpgsqlBatchCommand UpsertSessions(List<BootSession> s) => Command($"""
+    private static NpgsqlBatchCommand UpsertSessions(List<StoredSession> s) => Command($"""
         INSERT INTO "Sessions" AS s ({SessionColumns})
         SELECT x.id, d."Id", x.site, x.collector, x.mac, x.ip, x.firmware, x.boot_file, x.host_name, x.phase, x.outcome,
                x.started_at, x.ended_at, x.phase_started_at, x.duration_ms, x.total_retries, x.dhcp, x.tftp, x.pvs, x.seq, x.updated_at,
@@ -450,7 +450,7 @@ public static class PostgresIngestWriter
         public HistogramKey Key => new(Series, Hour, SiteId, CollectorId, DurationBins.Of(Ms));
     }
 
-    private static List<Contribution> Contributions(BootSession s)
+    private static List<Contribution> Contributions(StoredSession s)
     {
         var list = new List<Contribution>(6);
         if (s.DurationMs is { } d)
@@ -466,7 +466,7 @@ public static class PostgresIngestWriter
     // New durations go in, changed ones move (out of the old bin, into the new): in practice a duration is written once,
     // when its phase ends, and later snapshots repeat it, so almost every session adds and nothing is taken out.
     private static SortedDictionary<HistogramKey, (long Count, double? Max)> HistogramDelta(
-        List<BootSession> applied, Dictionary<Guid, List<Contribution>> before, out List<HistogramKey> retracted)
+        List<StoredSession> applied, Dictionary<Guid, List<Contribution>> before, out List<HistogramKey> retracted)
     {
         var delta = new SortedDictionary<HistogramKey, (long Count, double? Max)>();
         var taken = new SortedSet<HistogramKey>();

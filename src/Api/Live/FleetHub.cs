@@ -18,7 +18,7 @@ public sealed class FleetHub : Hub<IFleetClient>
 
     public static string GroupFor(string site) => "site:" + site.ToUpperInvariant();
 
-    public static SessionChange ToChange(string site, BootSession s) => new(
+    public static SessionChange ToChange(string site, StoredSession s) => new(
         site, s.Id, s.Mac, s.Ip, s.HostName, s.Phase, s.Outcome,
         Utc(s.StartedAt), s.EndedAt is { } e ? Utc(e) : null, Utc(s.PhaseStartedAt), s.TotalRetries);
 

@@ -20,34 +20,34 @@ public sealed class FleetMetrics
     /// </summary>
     public static readonly IReadOnlyList<double> DurationBuckets = [1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1200, 1800];
 
-    private readonly Counter<long> _eventsIngested;
-    private readonly Counter<long> _duplicates;
-    private readonly Counter<long> _rejected;
-    private readonly Counter<long> _sessionsEnded;
-    private readonly Histogram<double> _bootDuration;
-    private readonly Histogram<double> _phaseDuration;
-    private readonly Counter<long> _retries;
-    private readonly IServiceScopeFactory _scopes;
-    private readonly IOptionsMonitor<FleetOptions> _options;
-    private readonly ILogger<FleetMetrics> _log;
-    private long _openAlerts;
+    private readonly Counter<long> eventsIngested;
+    private readonly Counter<long> duplicates;
+    private readonly Counter<long> rejected;
+    private readonly Counter<long> sessionsEnded;
+    private readonly Histogram<double> bootDuration;
+    private readonly Histogram<double> phaseDuration;
+    private readonly Counter<long> retries;
+    private readonly IServiceScopeFactory scopes;
+    private readonly IOptionsMonitor<FleetOptions> options;
+    private readonly ILogger<FleetMetrics> log;
+    private long openAlerts;
 
     public FleetMetrics(IMeterFactory meters, IServiceScopeFactory scopes, IOptionsMonitor<FleetOptions> options, ILogger<FleetMetrics> log)
     {
-        _scopes = scopes;
-        _options = options;
-        _log = log;
+        this.scopes = scopes;
+        this.options = options;
+        this.log = log;
         var meter = meters.Create(MeterName);
         var buckets = new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets };
-        _eventsIngested = meter.CreateCounter<long>("pvsfleet.events.ingested", "{event}", "Events stored, by type.");
-        _duplicates = meter.CreateCounter<long>("pvsfleet.events.duplicates", "{event}", "Re-sent events acknowledged without storing.");
-        _rejected = meter.CreateCounter<long>("pvsfleet.events.rejected", "{event}", "Events refused on their own (invalid, or refused by the database).");
-        _sessionsEnded = meter.CreateCounter<long>("pvsfleet.sessions", "{session}", "Sessions that reached an outcome, by site and outcome; each once.");
-        _bootDuration = meter.CreateHistogram("pvsfleet.boot.duration", "s",
+        eventsIngested = meter.CreateCounter<long>("pvsfleet.events.ingested", "{event}", "Events stored, by type.");
+        duplicates = meter.CreateCounter<long>("pvsfleet.events.duplicates", "{event}", "Re-sent events acknowledged without storing.");
+        rejected = meter.CreateCounter<long>("pvsfleet.events.rejected", "{event}", "Events refused on their own (invalid, or refused by the database).");
+        sessionsEnded = meter.CreateCounter<long>("pvsfleet.sessions", "{session}", "Sessions that reached an outcome, by site and outcome; each once.");
+        bootDuration = meter.CreateHistogram("pvsfleet.boot.duration", "s",
             "Seconds from the first DHCPDISCOVER to BNIStack (booted), or to the end (failed, stuck), by site and outcome.", null, buckets);
-        _phaseDuration = meter.CreateHistogram("pvsfleet.phase.duration", "s", "Seconds each ended phase lasted, by site and phase.", null, buckets);
-        _retries = meter.CreateCounter<long>("pvsfleet.retries", "{retry}", "Retries and retransmits counted in boots, by site and phase.");
-        meter.CreateObservableGauge("pvsfleet.alerts.open", () => Interlocked.Read(ref _openAlerts), "{alert}", "Alerts open or acknowledged.");
+        phaseDuration = meter.CreateHistogram("pvsfleet.phase.duration", "s", "Seconds each ended phase lasted, by site and phase.", null, buckets);
+        retries = meter.CreateCounter<long>("pvsfleet.retries", "{retry}", "Retries and retransmits counted in boots, by site and phase.");
+        meter.CreateObservableGauge("pvsfleet.alerts.open", () => Interlocked.Read(ref openAlerts), "{alert}", "Alerts open or acknowledged.");
         meter.CreateObservableGauge("pvsfleet.devices.booting", DevicesBooting, "{device}",
             "Devices whose latest boot is in progress or stuck, by site, PVS server, phase and outcome (the database's figure: every replica reports the same).");
         meter.CreateObservableGauge("pvsfleet.capacity.limit", CapacityLimits, "{device}",
@@ -55,11 +55,11 @@ public sealed class FleetMetrics
     }
 
     public void EventsIngested(string type, int count) =>
-        _eventsIngested.Add(count, new KeyValuePair<string, object?>("type", type));
+        eventsIngested.Add(count, new KeyValuePair<string, object?>("type", type));
 
-    public void Duplicates(int count) => _duplicates.Add(count);
+    public void Duplicates(int count) => duplicates.Add(count);
 
-    public void EventsRejected(int count) => _rejected.Add(count);
+    public void EventsRejected(int count) => rejected.Add(count);
 
     /// <summary>What one stored batch ended and added (see <see cref="BootMeasurements"/>: never twice for one boot).</summary>
     public void Measured(string site, BootMeasurements measured)
@@ -69,16 +69,16 @@ public sealed class FleetMetrics
         foreach (var s in measured.Sessions)
         {
             var outcome = new KeyValuePair<string, object?>("outcome", s.Outcome.ToString());
-            _sessionsEnded.Add(1, siteTag, outcome);
-            _bootDuration.Record(s.Seconds, siteTag, outcome);
+            sessionsEnded.Add(1, siteTag, outcome);
+            bootDuration.Record(s.Seconds, siteTag, outcome);
         }
         foreach (var p in measured.Phases)
-            _phaseDuration.Record(p.Seconds, siteTag, new KeyValuePair<string, object?>("phase", p.Phase.ToString()));
+            phaseDuration.Record(p.Seconds, siteTag, new KeyValuePair<string, object?>("phase", p.Phase.ToString()));
         foreach (var r in measured.Retries)
-            _retries.Add(r.Added, siteTag, new KeyValuePair<string, object?>("phase", r.Phase.ToString()));
+            retries.Add(r.Added, siteTag, new KeyValuePair<string, object?>("phase", r.Phase.ToString()));
     }
 
-    public void OpenAlerts(long count) => Interlocked.Exchange(ref _openAlerts, count);
+    public void OpenAlerts(long count) => Interlocked.Exchange(ref openAlerts, count);
 
     /// <summary>
     /// Read at each scrape (Prometheus asks every 15 s): one grouped count over the devices' current state, with the PVS
@@ -89,7 +89,7 @@ public sealed class FleetMetrics
     {
         try
         {
-            using var scope = _scopes.CreateScope();
+            using var scope = this.scopes.CreateScope();
             var db = scope.ServiceProvider.GetRequiredService<FleetDbContext>();
             var sites = SiteNames(db);
             var rows = (
@@ -108,7 +108,7 @@ public sealed class FleetMetrics
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            _log.LogWarning(ex, "The devices-booting gauge could not read the database");
+            this.log.LogWarning(ex, "The devices-booting gauge could not read the database");
             return [];
         }
     }
@@ -118,8 +118,8 @@ public sealed class FleetMetrics
     {
         try
         {
-            using var scope = _scopes.CreateScope();
-            var capacity = _options.CurrentValue.Capacity;
+            using var scope = this.scopes.CreateScope();
+            var capacity = this.options.CurrentValue.Capacity;
             var measurements = new List<Measurement<long>>();
             foreach (var site in SiteNames(scope.ServiceProvider.GetRequiredService<FleetDbContext>()).Values)
             {
@@ -132,7 +132,7 @@ public sealed class FleetMetrics
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            _log.LogWarning(ex, "The capacity-limit gauge could not read the sites");
+            this.log.LogWarning(ex, "The capacity-limit gauge could not read the sites");
             return [];
         }
     }

@@ -9,7 +9,7 @@ namespace PvsFleet.Api.Operations;
 /// <see cref="FleetOptions.EventRetentionDays"/> and, when <see cref="FleetOptions.SessionRetentionDays"/> is set,
 /// sessions with their phases and duration histogram. On PostgreSQL retention drops whole monthly partitions
 /// (<see cref="PostgresPartitions.DropBeforeAsync"/>: a month goes once all of it is past the window); SQLite deletes rows.
-/// Packet clips past <see cref="EvidenceOptions.RetentionDays"/> or beyond <see cref="EvidenceOptions.MaxTotalBytes"/> go too.
+/// Packet clips past <see cref="EvidenceStorageOptions.RetentionDays"/> or beyond <see cref="EvidenceStorageOptions.MaxTotalBytes"/> go too.
 /// </summary>
 public sealed class HistoryMaintenance(IServiceScopeFactory scopes, TimeProvider clock, IOptionsMonitor<FleetOptions> options,
     ILogger<HistoryMaintenance> log) : BackgroundService

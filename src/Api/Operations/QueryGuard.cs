@@ -51,11 +51,15 @@ public sealed class QueryGuard(RequestDelegate next)
             foreach (var value in values)
             {
                 if (HasRefusedCharacters(value))
+                {
                     (errors ??= [])[key] = ["NUL, control characters and lone surrogates are not allowed."];
+                }
                 else if (Array.Exists(TimeParameters, p => p.Equals(key, StringComparison.OrdinalIgnoreCase))
                     && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
                     && (time < Earliest || time > Latest))
+                {
                     (errors ??= [])[key] = [string.Create(CultureInfo.InvariantCulture, $"A time between {Earliest:yyyy-MM-dd} and {Latest:yyyy-MM-dd}.")];
+                }
             }
         }
         return errors;

@@ -230,16 +230,16 @@ public static class Capacity
 
     private sealed class Peak
     {
-        private int _count;
-        private DateTime? _at;
+        private int count;
+        private DateTime? at;
 
         public void Offer(int count, DateTime at)
         {
-            if (count > _count)
-                (_count, _at) = (count, at);
+            if (count > this.count)
+                (this.count, this.at) = (count, at);
         }
 
-        public CapacityPeak View => new(_at, _count);
+        public CapacityPeak View => new(this.at, this.count);
     }
 
     /// <summary>Time-to-boot by how many were booting when each boot started: at most about ten buckets of one width.</summary>

@@ -221,7 +221,7 @@ public static class FleetQueries
         }
     }
 
-    private static IQueryable<BootSession> Filter(FleetDbContext db, string? site, DateTimeOffset? from, DateTimeOffset? to)
+    private static IQueryable<StoredSession> Filter(FleetDbContext db, string? site, DateTimeOffset? from, DateTimeOffset? to)
     {
         var query = db.Sessions.AsNoTracking();
         if (site is not null)
@@ -242,11 +242,11 @@ public static class FleetQueries
         return query;
     }
 
-    private static readonly System.Linq.Expressions.Expression<Func<BootSession, SessionView>> ToView = s => new SessionView(
+    private static readonly System.Linq.Expressions.Expression<Func<StoredSession, SessionView>> ToView = s => new SessionView(
         s.Id, s.Mac, s.Ip, s.HostName, s.Firmware, s.BootFile, s.Phase, s.Outcome, s.StartedAt, s.EndedAt, s.DurationMs,
         s.TotalRetries, s.DhcpServer, s.TftpServer, s.PvsServer);
 
-    private static readonly Func<BootSession, SessionView> ToViewCompiled = ToView.Compile();
+    private static readonly Func<StoredSession, SessionView> ToViewCompiled = ToView.Compile();
 
     private static string Iso(DateTime t) => t.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
 

@@ -14,10 +14,10 @@ public sealed class AlertLeadership(IConfiguration configuration, ILogger<AlertL
     /// <summary>The advisory lock's key: any constant the database's other users do not take ("PVSALERT").</summary>
     public const long LockKey = 0x5056_5341_4C45_5254;
 
-    private NpgsqlConnection? _connection;
-    private bool _leading;
+    private NpgsqlConnection? connection;
+    private bool leading;
 
-    public bool IsLeader => _leading;
+    public bool IsLeader => this.leading;
 
     /// <summary>True when this replica holds (or has just taken) the evaluator lock.</summary>
     public async Task<bool> TryLeadAsync(CancellationToken ct)
@@ -26,7 +26,7 @@ public sealed class AlertLeadership(IConfiguration configuration, ILogger<AlertL
             return true;
         try
         {
-            if (_connection is null)
+            if (this.connection is null)
             {
                 // Its own connection, out of the pool: the lock lives exactly as long as this session.
                 var builder = new NpgsqlConnectionStringBuilder(configuration.GetConnectionString("Postgres"))
@@ -35,26 +35,26 @@ public sealed class AlertLeadership(IConfiguration configuration, ILogger<AlertL
                     ApplicationName = "pvsfleet-alert-leader",
                     KeepAlive = 10,
                 };
-                _connection = new NpgsqlConnection(builder.ConnectionString);
-                await _connection.OpenAsync(ct);
+                this.connection = new NpgsqlConnection(builder.ConnectionString);
+                await this.connection.OpenAsync(ct);
             }
-            if (_leading)
+            if (this.leading)
             {
                 // Still leading only if the session that holds the lock is still alive.
-                await using var ping = new NpgsqlCommand("SELECT 1", _connection);
+                await using var ping = new NpgsqlCommand("SELECT 1", this.connection);
                 await ping.ExecuteScalarAsync(ct);
                 return true;
             }
-            await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(@key)", _connection);
+            await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(@key)", this.connection);
             command.Parameters.AddWithValue("key", LockKey);
-            _leading = (bool)(await command.ExecuteScalarAsync(ct))!;
-            if (_leading && log.IsEnabled(LogLevel.Information))
+            this.leading = (bool)(await command.ExecuteScalarAsync(ct))!;
+            if (this.leading && log.IsEnabled(LogLevel.Information))
                 log.LogInformation("This replica now evaluates alerts (advisory lock {Key} taken)", LockKey);
-            return _leading;
+            return this.leading;
         }
         catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or System.Net.Sockets.SocketException)
         {
-            if (_leading)
+            if (this.leading)
                 log.LogWarning(ex, "Lost the alert evaluator lock's connection; another replica may take over");
             await DropAsync();
             return false;
@@ -63,11 +63,11 @@ public sealed class AlertLeadership(IConfiguration configuration, ILogger<AlertL
 
     private async Task DropAsync()
     {
-        _leading = false;
-        if (_connection is not null)
+        this.leading = false;
+        if (this.connection is not null)
         {
-            await _connection.DisposeAsync();
-            _connection = null;
+            await this.connection.DisposeAsync();
+            this.connection = null;
         }
     }
 

@@ -85,7 +85,9 @@ public static class AuthSetup
             return header["Bearer ".Length..].Trim();
         if (request.Path.StartsWithSegments("/hubs", StringComparison.OrdinalIgnoreCase)
             && request.Query.TryGetValue("access_token", out var token))
+        {
             return token.ToString();
+        }
         return null;
     }
 

@@ -37,7 +37,7 @@ public sealed class CollectorPipeline
         this.metrics = metrics;
         this.evidence = evidence;
         events = new SessionEvents(Enqueue);
-        Action<BootSession, SessionChange> observe = events.OnSessionChanged;
+        Action<BootSession, SessionChangeKind> observe = events.OnSessionChanged;
         if (evidence is not null)
         {
             observe += evidence.OnSessionChanged;

@@ -50,7 +50,7 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
     private readonly MemoryMappedViewAccessor? view;
     private readonly byte* start;
     private readonly bool isPcapNg;
-    private readonly List<PcapNgInterface> interfaces = [];
+    private readonly List<InterfaceDescription> interfaces = [];
     private bool bigEndian;
     private long pcapTicksPerUnitDivisor;
     private long position;
@@ -324,7 +324,7 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
             options = options[(4 + padded)..];
         }
 
-        interfaces.Add(new PcapNgInterface(linkType, unitsPerSecond));
+        interfaces.Add(new InterfaceDescription(linkType, unitsPerSecond));
         return true;
     }
 
@@ -450,7 +450,7 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
         file?.Dispose();
     }
 
-    private readonly record struct PcapNgInterface(ushort LinkType, long UnitsPerSecond)
+    private readonly record struct InterfaceDescription(ushort LinkType, long UnitsPerSecond)
     {
         private static readonly ulong MaxSeconds = (ulong)((DateTime.MaxValue - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerSecond);
 

@@ -79,10 +79,10 @@ public sealed class EvidenceCollector
     }
 
     /// <summary>The tracker's observer: a session that ended is clipped or let go at the next frame or flush.</summary>
-    public void OnSessionChanged(BootSession session, SessionChange change)
+    public void OnSessionChanged(BootSession session, SessionChangeKind change)
     {
         ArgumentNullException.ThrowIfNull(session);
-        if (change != SessionChange.Ended)
+        if (change != SessionChangeKind.Ended)
         {
             return;
         }

@@ -28,17 +28,17 @@ public sealed class SessionEvents(Action<IngestEvent> sink, TimeSpan? progressIn
     /// </summary>
     public void StopWatching() => stoppedWatching = true;
 
-    public void OnSessionChanged(BootSession session, SessionChange change)
+    public void OnSessionChanged(BootSession session, SessionChangeKind change)
     {
         ArgumentNullException.ThrowIfNull(session);
         var at = session.LastActivity;
         IngestEvent e = change switch
         {
-            SessionChange.Started => new SessionStartedEvent { Sequence = 0, Timestamp = session.Start, Session = Snapshot(session) },
-            SessionChange.PhaseEntered => new PhaseEnteredEvent { Sequence = 0, Timestamp = session[session.Phase].Start, Session = Snapshot(session), Phase = session.Phase },
-            SessionChange.IssueRaised => Issue(session),
-            SessionChange.Ended when stoppedWatching && session.Outcome is BootOutcome.InProgress or BootOutcome.Stuck => Retries(session, at),
-            SessionChange.Ended => new SessionEndedEvent
+            SessionChangeKind.Started => new SessionStartedEvent { Sequence = 0, Timestamp = session.Start, Session = Snapshot(session) },
+            SessionChangeKind.PhaseEntered => new PhaseEnteredEvent { Sequence = 0, Timestamp = session[session.Phase].Start, Session = Snapshot(session), Phase = session.Phase },
+            SessionChangeKind.IssueRaised => Issue(session),
+            SessionChangeKind.Ended when stoppedWatching && session.Outcome is BootOutcome.InProgress or BootOutcome.Stuck => Retries(session, at),
+            SessionChangeKind.Ended => new SessionEndedEvent
             {
                 Sequence = 0,
                 Timestamp = session.End ?? at,
@@ -50,7 +50,7 @@ public sealed class SessionEvents(Action<IngestEvent> sink, TimeSpan? progressIn
         };
         sink(e);
         reportedProgress[session.Id] = (session.LastProgress, e.Timestamp.UtcDateTime);
-        if (change == SessionChange.Ended)
+        if (change == SessionChangeKind.Ended)
         {
             reportedRetries.Remove(session.Id);
             reportedProgress.Remove(session.Id);

@@ -20,7 +20,7 @@ public sealed class BootTracker
     private const int ConcurrentRequests = 3;
 
     private readonly TrackerOptions options;
-    private readonly Action<BootSession, SessionChange> observer;
+    private readonly Action<BootSession, SessionChangeKind> observer;
     private readonly Dictionary<MacAddress, BootSession> sessionsByMac = [];
     private readonly Dictionary<uint, BootSession> sessionsByIp = [];
     private readonly List<BootSession> sweep = [];
@@ -34,7 +34,7 @@ public sealed class BootTracker
     private readonly byte[] pxeVendorPrefix;
     private readonly CopyDetector copies;
 
-    public BootTracker(TrackerOptions options, Action<BootSession, SessionChange> observer)
+    public BootTracker(TrackerOptions options, Action<BootSession, SessionChangeKind> observer)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -225,7 +225,7 @@ public sealed class BootTracker
                 Enter(session, BootPhase.BniStack, at);
                 session.MarkBooted();
                 loopsByMac.Remove(session.Mac);
-                Notify(session, SessionChange.OutcomeChanged);
+                Notify(session, SessionChangeKind.OutcomeChanged);
             }
             else if (session is not null && session.Phase == BootPhase.BniStack)
             {
@@ -674,7 +674,7 @@ public sealed class BootTracker
                 // DHCP marker has booted — it must not end as stuck in SingleReadMode when its streaming settles.
                 Enter(session, BootPhase.BniStack, at);
                 session.MarkBooted();
-                Notify(session, SessionChange.OutcomeChanged);
+                Notify(session, SessionChangeKind.OutcomeChanged);
             }
         }
 
@@ -732,7 +732,7 @@ public sealed class BootTracker
         var session = new BootSession(mac, at, firstPhase, Frame);
         sessionsByMac[mac] = session;
         Counters.PeakSessionsInFlight = Math.Max(Counters.PeakSessionsInFlight, sessionsByMac.Count);
-        Notify(session, SessionChange.Started);
+        Notify(session, SessionChangeKind.Started);
         return session;
     }
 
@@ -811,10 +811,10 @@ public sealed class BootTracker
 
         var wasStuck = session.Outcome == BootOutcome.Stuck;
         session.EnterPhase(phase, at, frame);
-        Notify(session, SessionChange.PhaseEntered);
+        Notify(session, SessionChangeKind.PhaseEntered);
         if (wasStuck)
         {
-            Notify(session, SessionChange.OutcomeChanged);
+            Notify(session, SessionChangeKind.OutcomeChanged);
         }
     }
 
@@ -829,7 +829,7 @@ public sealed class BootTracker
 
         if (wasStuck)
         {
-            Notify(session, SessionChange.OutcomeChanged);
+            Notify(session, SessionChangeKind.OutcomeChanged);
         }
     }
 
@@ -849,7 +849,7 @@ public sealed class BootTracker
     private void AddIssue(BootSession session, BootIssue issue, long frame)
     {
         session.AddIssue(issue with { Frame = frame });
-        Notify(session, SessionChange.IssueRaised);
+        Notify(session, SessionChangeKind.IssueRaised);
     }
 
     private void EndForPxeRestart(BootSession session, DateTime at)
@@ -884,7 +884,7 @@ public sealed class BootTracker
         session.LastActivity = at;
         AddIssue(session, issue);
         session.Fail(at);
-        Notify(session, SessionChange.OutcomeChanged);
+        Notify(session, SessionChangeKind.OutcomeChanged);
         End(session);
     }
 
@@ -906,10 +906,10 @@ public sealed class BootTracker
             sessionsByIp.Remove(session.Ip);
         }
 
-        Notify(session, SessionChange.Ended);
+        Notify(session, SessionChangeKind.Ended);
     }
 
-    private void Notify(BootSession session, SessionChange change) => observer(session, change);
+    private void Notify(BootSession session, SessionChangeKind change) => observer(session, change);
 
     /// <summary>
     /// Applies the clock: marks sessions stuck, ends booted sessions whose streaming settled, and gives up on
@@ -937,7 +937,7 @@ public sealed class BootTracker
                     // Dated when the threshold ran out, not when the sweep noticed: the same moment live and offline.
                     var stuckSince = session.LastProgress + options.StuckThreshold(session.Phase);
                     AddIssue(session, IssueCatalog.Stuck(stuckSince, session, now - session.LastProgress), session.LastProgressFrame);
-                    Notify(session, SessionChange.OutcomeChanged);
+                    Notify(session, SessionChangeKind.OutcomeChanged);
                 }
 
                 if (now - session.LastActivity > options.EvictStuckAfter)

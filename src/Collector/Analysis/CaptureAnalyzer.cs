@@ -27,7 +27,7 @@ public sealed class CaptureAnalyzer(TrackerOptions options, CaptureReaderKind re
     {
         var frames = Frames = new CaptureFrameIndex();
         var builder = new ReportBuilder(frames);
-        Action<BootSession, SessionChange> observe = builder.OnSessionChanged;
+        Action<BootSession, SessionChangeKind> observe = builder.OnSessionChanged;
         if (walkthrough is not null)
         {
             observe += walkthrough.OnSessionChanged;

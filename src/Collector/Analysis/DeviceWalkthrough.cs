@@ -76,7 +76,7 @@ public sealed class DeviceWalkthrough(MacAddress device, TrackerOptions options)
     }
 
     /// <summary>The tracker's observer for this device's sessions: where phases begin, problems, outcomes.</summary>
-    public void OnSessionChanged(BootSession session, SessionChange change)
+    public void OnSessionChanged(BootSession session, SessionChangeKind change)
     {
         if (session.Mac != device)
         {
@@ -85,7 +85,7 @@ public sealed class DeviceWalkthrough(MacAddress device, TrackerOptions options)
 
         switch (change)
         {
-            case SessionChange.Started:
+            case SessionChangeKind.Started:
                 latest = session;
                 steps.Add(new Step(session, 0, session.Start, "", FrameDescriber.StepKind.Single, false)
                 {
@@ -93,15 +93,15 @@ public sealed class DeviceWalkthrough(MacAddress device, TrackerOptions options)
                 });
                 Note(session, session[session.Phase].StartFrame, $"{session.Phase} begins");
                 break;
-            case SessionChange.PhaseEntered:
+            case SessionChangeKind.PhaseEntered:
                 Note(session, session[session.Phase].StartFrame, $"{session.Phase} begins");
                 break;
-            case SessionChange.IssueRaised:
+            case SessionChangeKind.IssueRaised:
                 var issue = session.Issues[^1];
                 var when = issue.Kind == BootIssueKind.Stuck ? "problem, after this frame" : "problem";
                 Note(session, issue.Frame, $"{when}: {issue.Detail}\n            → {issue.Hint}");
                 break;
-            case SessionChange.Ended:
+            case SessionChangeKind.Ended:
                 endings.Add((session, $"the session ends {session.Outcome} in {session.Phase}, retries {string.Join(", ", session.Phases.Select(p => $"{p.Phase} {p.Retries}"))}"
                     + (session.LoopCount > 0 ? $", boot loop {session.LoopCount} in a row" : "")));
                 break;

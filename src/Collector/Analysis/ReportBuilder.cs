@@ -8,9 +8,9 @@ public sealed class ReportBuilder(CaptureFrameIndex? frames = null)
 {
     private readonly Dictionary<MacAddress, List<SessionReport>> sessionsByDevice = [];
 
-    public void OnSessionChanged(BootSession session, SessionChange change)
+    public void OnSessionChanged(BootSession session, SessionChangeKind change)
     {
-        if (change != SessionChange.Ended)
+        if (change != SessionChangeKind.Ended)
         {
             return;
         }

@@ -5,7 +5,7 @@ namespace PvsFleet.Collector.Simulation;
 internal readonly record struct PlannedFrame(
     long Micros,
     FrameKind Kind,
-    DhcpMessage Dhcp = default,
+    ScriptedDhcpMessage Dhcp = default,
     DhcpLeg Leg = default,
     int DevicePort = 0,
     int ServerPort = 0,
@@ -50,7 +50,7 @@ internal enum FrameKind : byte
     StreamAck,
 }
 
-internal enum DhcpMessage : byte
+internal enum ScriptedDhcpMessage : byte
 {
     PxeDiscover,
     PxeOffer,

@@ -168,21 +168,21 @@ internal sealed partial class SimulatedDevice
     private int ComposeDhcp(in PlannedFrame planned, Span<byte> frame)
     {
         var message = planned.Dhcp;
-        var fromClient = message is DhcpMessage.PxeDiscover or DhcpMessage.PxeRequest or DhcpMessage.ProxyRequest or DhcpMessage.OsRequest;
+        var fromClient = message is ScriptedDhcpMessage.PxeDiscover or ScriptedDhcpMessage.PxeRequest or ScriptedDhcpMessage.ProxyRequest or ScriptedDhcpMessage.OsRequest;
         var relayed = planned.Leg != DhcpLeg.Direct;
         var relayIp = relayed && !(fromClient && planned.Leg == DhcpLeg.ClientSegment) ? SimulatedNetwork.RelayIp : 0;
-        var pxe = message is not (DhcpMessage.OsRequest or DhcpMessage.OsAck);
+        var pxe = message is not (ScriptedDhcpMessage.OsRequest or ScriptedDhcpMessage.OsAck);
         var file = BootstrapFile.For(Firmware);
         var xid = message switch
         {
-            DhcpMessage.OsRequest or DhcpMessage.OsAck => osXid,
-            DhcpMessage.ProxyRequest or DhcpMessage.ProxyAck => pxeXid + 1,
+            ScriptedDhcpMessage.OsRequest or ScriptedDhcpMessage.OsAck => osXid,
+            ScriptedDhcpMessage.ProxyRequest or ScriptedDhcpMessage.ProxyAck => pxeXid + 1,
             _ => pxeXid,
         };
-        var clientIp = message is DhcpMessage.ProxyRequest or DhcpMessage.ProxyAck ? Ip : 0;
-        var yourIp = message is DhcpMessage.PxeOffer or DhcpMessage.PxeAck or DhcpMessage.OsAck ? Ip : 0;
-        var serverIp = message is DhcpMessage.PxeOffer or DhcpMessage.PxeAck or DhcpMessage.ProxyAck ? SimulatedNetwork.ServerIp : 0;
-        var bootFile = message is DhcpMessage.PxeOffer or DhcpMessage.PxeAck or DhcpMessage.ProxyAck ? file.Name : null;
+        var clientIp = message is ScriptedDhcpMessage.ProxyRequest or ScriptedDhcpMessage.ProxyAck ? Ip : 0;
+        var yourIp = message is ScriptedDhcpMessage.PxeOffer or ScriptedDhcpMessage.PxeAck or ScriptedDhcpMessage.OsAck ? Ip : 0;
+        var serverIp = message is ScriptedDhcpMessage.PxeOffer or ScriptedDhcpMessage.PxeAck or ScriptedDhcpMessage.ProxyAck ? SimulatedNetwork.ServerIp : 0;
+        var bootFile = message is ScriptedDhcpMessage.PxeOffer or ScriptedDhcpMessage.PxeAck or ScriptedDhcpMessage.ProxyAck ? file.Name : null;
 
         var writer = new DhcpWriter(frame[EthernetUdpFrame.PayloadOffset..]);
         writer.WriteHeader(new DhcpWriter.Header(
@@ -190,16 +190,16 @@ internal sealed partial class SimulatedDevice
             Hops: fromClient && planned.Leg == DhcpLeg.ServerSegment ? (byte)1 : (byte)0,
             xid,
             fromClient ? planned.Number : 0,
-            Broadcast: pxe && message is not (DhcpMessage.ProxyRequest or DhcpMessage.ProxyAck),
+            Broadcast: pxe && message is not (ScriptedDhcpMessage.ProxyRequest or ScriptedDhcpMessage.ProxyAck),
             clientIp, yourIp, serverIp, relayIp, Mac, bootFile));
 
         switch (message)
         {
-            case DhcpMessage.PxeDiscover:
-            case DhcpMessage.PxeRequest:
-            case DhcpMessage.ProxyRequest:
-                writer.Option(DhcpWriter.OptionMessageType, message == DhcpMessage.PxeDiscover ? (byte)1 : (byte)3);
-                if (message == DhcpMessage.PxeRequest)
+            case ScriptedDhcpMessage.PxeDiscover:
+            case ScriptedDhcpMessage.PxeRequest:
+            case ScriptedDhcpMessage.ProxyRequest:
+                writer.Option(DhcpWriter.OptionMessageType, message == ScriptedDhcpMessage.PxeDiscover ? (byte)1 : (byte)3);
+                if (message == ScriptedDhcpMessage.PxeRequest)
                 {
                     writer.Option(DhcpWriter.OptionRequestedIp, Ip);
                     writer.Option(DhcpWriter.OptionServerId, SimulatedNetwork.ServerIp);
@@ -213,9 +213,9 @@ internal sealed partial class SimulatedDevice
                 writer.Option(DhcpWriter.OptionVendorClass, BootstrapFile.VendorClass(Firmware));
                 break;
 
-            case DhcpMessage.PxeOffer:
-            case DhcpMessage.PxeAck:
-                writer.Option(DhcpWriter.OptionMessageType, message == DhcpMessage.PxeOffer ? (byte)2 : (byte)5);
+            case ScriptedDhcpMessage.PxeOffer:
+            case ScriptedDhcpMessage.PxeAck:
+                writer.Option(DhcpWriter.OptionMessageType, message == ScriptedDhcpMessage.PxeOffer ? (byte)2 : (byte)5);
                 writer.Option(DhcpWriter.OptionServerId, SimulatedNetwork.ServerIp);
                 writer.Option(DhcpWriter.OptionLeaseTime, 86_400u);
                 writer.Option(DhcpWriter.OptionSubnetMask, SimulatedNetwork.SubnetMask);
@@ -225,7 +225,7 @@ internal sealed partial class SimulatedDevice
                 writer.Option(DhcpWriter.OptionVendorClass, "PXEClient");
                 break;
 
-            case DhcpMessage.ProxyAck:
+            case ScriptedDhcpMessage.ProxyAck:
                 writer.Option(DhcpWriter.OptionMessageType, 5);
                 writer.Option(DhcpWriter.OptionServerId, SimulatedNetwork.ServerIp);
                 writer.Option(DhcpWriter.OptionVendorClass, "PXEClient");
@@ -233,7 +233,7 @@ internal sealed partial class SimulatedDevice
                 writer.Option(DhcpWriter.OptionBootFile, file.Name);
                 break;
 
-            case DhcpMessage.OsRequest:
+            case ScriptedDhcpMessage.OsRequest:
             {
                 writer.Option(DhcpWriter.OptionMessageType, 3);
                 Span<byte> clientId = stackalloc byte[7];
@@ -247,7 +247,7 @@ internal sealed partial class SimulatedDevice
                 break;
             }
 
-            case DhcpMessage.OsAck:
+            case ScriptedDhcpMessage.OsAck:
                 writer.Option(DhcpWriter.OptionMessageType, 5);
                 writer.Option(DhcpWriter.OptionServerId, SimulatedNetwork.ServerIp);
                 writer.Option(DhcpWriter.OptionLeaseTime, 86_400u);
@@ -260,16 +260,16 @@ internal sealed partial class SimulatedDevice
         return EthernetUdpFrame.Finish(frame, DhcpEndpoints(message, planned.Leg, fromClient), ipIdentification, length);
     }
 
-    private UdpEndpoints DhcpEndpoints(DhcpMessage message, DhcpLeg leg, bool fromClient)
+    private UdpEndpoints DhcpEndpoints(ScriptedDhcpMessage message, DhcpLeg leg, bool fromClient)
     {
         const uint unspecified = 0;
-        if (message == DhcpMessage.ProxyRequest)
+        if (message == ScriptedDhcpMessage.ProxyRequest)
             return new(Mac, SimulatedNetwork.ServerMac, Ip, SimulatedNetwork.ServerIp, DhcpClientPort, ProxyDhcpPort, DeviceTtl);
-        if (message == DhcpMessage.ProxyAck)
+        if (message == ScriptedDhcpMessage.ProxyAck)
             return new(SimulatedNetwork.ServerMac, Mac, SimulatedNetwork.ServerIp, Ip, ProxyDhcpPort, DhcpClientPort, ServerTtl);
 
         // PXE asks for broadcast replies; Windows' INIT-REBOOT does not, so its ACK is unicast to the new address.
-        var unicastReply = message == DhcpMessage.OsAck;
+        var unicastReply = message == ScriptedDhcpMessage.OsAck;
         return (fromClient, leg) switch
         {
             (true, DhcpLeg.ServerSegment) => new(SimulatedNetwork.RelayMac, SimulatedNetwork.ServerMac, SimulatedNetwork.RelayIp, SimulatedNetwork.ServerIp, DhcpServerPort, DhcpServerPort, DeviceTtl),

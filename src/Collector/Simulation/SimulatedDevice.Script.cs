@@ -120,14 +120,14 @@ internal sealed partial class SimulatedDevice
             ? PxeDiscoverRetryAt.Length
             : Pick(0.82, 0.14) switch { 0 => 0, 1 => 1, _ => 2 };
 
-        foreach (var frame in FromClient(DhcpMessage.PxeDiscover, secs: 0))
+        foreach (var frame in FromClient(ScriptedDhcpMessage.PxeDiscover, secs: 0))
             yield return frame;
         for (var retry = 0; retry < retries; retry++)
         {
             // Same xid, growing secs: the PXE ROM repeating itself, which is what admins count as DHCP retries.
             now = first + PxeDiscoverRetryAt[retry] + Between(0, 50 * Ms);
             session.Retry();
-            foreach (var frame in FromClient(DhcpMessage.PxeDiscover, SecondsSince(first)))
+            foreach (var frame in FromClient(ScriptedDhcpMessage.PxeDiscover, SecondsSince(first)))
                 yield return frame;
         }
 
@@ -142,39 +142,39 @@ internal sealed partial class SimulatedDevice
         session.DhcpServer = SimulatedNetwork.ServerAddress;
         session.BootFile = BootstrapFile.For(Firmware).Name;      // the offer names the boot file and next server
         session.TftpServer = SimulatedNetwork.ServerAddress;
-        foreach (var frame in FromServer(DhcpMessage.PxeOffer))
+        foreach (var frame in FromServer(ScriptedDhcpMessage.PxeOffer))
             yield return frame;
         if (Chance(0.08))
         {
             // A second OFFER (another scope answering, or a duplicated reply): never a client retry.
             now += Between(300 * Us, 3 * Ms);
-            foreach (var frame in FromServer(DhcpMessage.PxeOffer))
+            foreach (var frame in FromServer(ScriptedDhcpMessage.PxeOffer))
                 yield return frame;
         }
 
         // PXE ROMs wait for proxyDHCP offers before choosing.
         now += Between(500 * Ms, 2000 * Ms);
-        foreach (var frame in FromClient(DhcpMessage.PxeRequest, SecondsSince(first)))
+        foreach (var frame in FromClient(ScriptedDhcpMessage.PxeRequest, SecondsSince(first)))
             yield return frame;
         if (Chance(0.03))
         {
             now += 4 * S + Between(0, 50 * Ms);
             session.Retry();
-            foreach (var frame in FromClient(DhcpMessage.PxeRequest, SecondsSince(first)))
+            foreach (var frame in FromClient(ScriptedDhcpMessage.PxeRequest, SecondsSince(first)))
                 yield return frame;
         }
 
         now += Between(2 * Ms, 30 * Ms);
         session.Progress(now);
         session.Ip = IpText;
-        foreach (var frame in FromServer(DhcpMessage.PxeAck))
+        foreach (var frame in FromServer(ScriptedDhcpMessage.PxeAck))
             yield return frame;
 
         if (Failure == InjectedFailure.ProxyUnanswered || (!Routed && Chance(0.15)))
         {
             // Boot server discovery on UDP 4011 belongs to IpAcquisition; the bootstrap download begins with the RRQ.
             now += Between(5 * Ms, 50 * Ms);
-            foreach (var frame in FromClient(DhcpMessage.ProxyRequest, SecondsSince(first)))
+            foreach (var frame in FromClient(ScriptedDhcpMessage.ProxyRequest, SecondsSince(first)))
                 yield return frame;
             if (Failure == InjectedFailure.ProxyUnanswered)
             {
@@ -183,7 +183,7 @@ internal sealed partial class SimulatedDevice
                 {
                     now += after + Between(0, 50 * Ms);
                     session.Retry();
-                    foreach (var frame in FromClient(DhcpMessage.ProxyRequest, SecondsSince(first)))
+                    foreach (var frame in FromClient(ScriptedDhcpMessage.ProxyRequest, SecondsSince(first)))
                         yield return frame;
                 }
 
@@ -193,7 +193,7 @@ internal sealed partial class SimulatedDevice
 
             now += Between(2 * Ms, 20 * Ms);
             session.Progress(now);
-            foreach (var frame in FromServer(DhcpMessage.ProxyAck))
+            foreach (var frame in FromServer(ScriptedDhcpMessage.ProxyAck))
                 yield return frame;
         }
     }
@@ -397,10 +397,10 @@ internal sealed partial class SimulatedDevice
         osXid = NextXid();
         session.EnterPhase(BootPhase.BniStack, now);
         session.HostName = HostName;
-        foreach (var frame in FromClient(DhcpMessage.OsRequest, secs: 0))
+        foreach (var frame in FromClient(ScriptedDhcpMessage.OsRequest, secs: 0))
             yield return frame;
         now += Between(2 * Ms, 20 * Ms);
-        foreach (var frame in FromServer(DhcpMessage.OsAck))
+        foreach (var frame in FromServer(ScriptedDhcpMessage.OsAck))
             yield return frame;
     }
 
@@ -499,9 +499,9 @@ internal sealed partial class SimulatedDevice
     }
 
     /// <summary>A client DHCP message, plus the relay's copy towards the server on the routed subnet.</summary>
-    private IEnumerable<PlannedFrame> FromClient(DhcpMessage message, int secs)
+    private IEnumerable<PlannedFrame> FromClient(ScriptedDhcpMessage message, int secs)
     {
-        var relayed = Routed && message != DhcpMessage.ProxyRequest;
+        var relayed = Routed && message != ScriptedDhcpMessage.ProxyRequest;
         yield return new PlannedFrame(now, FrameKind.Dhcp, message, relayed ? DhcpLeg.ClientSegment : DhcpLeg.Direct, Number: secs);
         if (!relayed)
             yield break;
@@ -510,9 +510,9 @@ internal sealed partial class SimulatedDevice
     }
 
     /// <summary>A server DHCP reply: to the relay first, which passes it on to the client, when routed.</summary>
-    private IEnumerable<PlannedFrame> FromServer(DhcpMessage message)
+    private IEnumerable<PlannedFrame> FromServer(ScriptedDhcpMessage message)
     {
-        var relayed = Routed && message != DhcpMessage.ProxyAck;
+        var relayed = Routed && message != ScriptedDhcpMessage.ProxyAck;
         if (!relayed)
         {
             yield return new PlannedFrame(now, FrameKind.Dhcp, message, DhcpLeg.Direct);

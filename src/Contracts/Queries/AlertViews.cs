@@ -34,8 +34,8 @@ public enum AlertState
 }
 
 public sealed record AlertView(long Id, string Site, AlertKind Kind, AlertState State, string Message, Guid? SessionId,
-    string? Mac, BootPhase? Phase, int? CollectorId, DateTime OpenedAt, DateTime? AcknowledgedAt, string? AcknowledgedBy,
-    DateTime? ResolvedAt)
+    string? Mac, BootPhase? Phase, int? CollectorId, DateTimeOffset OpenedAt, DateTimeOffset? AcknowledgedAt, string? AcknowledgedBy,
+    DateTimeOffset? ResolvedAt)
 {
     /// <summary>For network-hygiene alerts: what was found.</summary>
     public HygieneFinding? Finding { get; init; }
@@ -46,5 +46,5 @@ public sealed record AlertView(long Id, string Site, AlertKind Kind, AlertState 
     /// <summary>For network-hygiene alerts: distinct devices that showed the finding while the alert was open.</summary>
     public int DeviceCount { get; init; }
     /// <summary>For network-hygiene alerts: when a device last showed the finding.</summary>
-    public DateTime? LastSeenAt { get; init; }
+    public DateTimeOffset? LastSeenAt { get; init; }
 }

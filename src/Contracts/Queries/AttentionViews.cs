@@ -20,5 +20,5 @@ public enum AttentionKind
 /// silent collector): the list is longest-waiting first. <see cref="Mac"/> is set for devices, <see cref="CollectorId"/>
 /// for collectors.
 /// </summary>
-public sealed record AttentionItem(string Site, AttentionKind Kind, DateTime Since, string Detail, string? Mac = null,
+public sealed record AttentionItem(string Site, AttentionKind Kind, DateTimeOffset Since, string Detail, string? Mac = null,
     string? HostName = null, BootPhase? Phase = null, Guid? SessionId = null, int? CollectorId = null, string? Collector = null);

@@ -16,7 +16,7 @@ public enum BreakdownBy
 /// so one server or bootstrap that makes boots slow stands out. A group with fewer than <see cref="MinBoots"/> boots, or
 /// without a key, is not <see cref="BreakdownGroup.Comparable"/>: its percentiles are shown but not compared.
 /// </summary>
-public sealed record ServerBreakdown(BreakdownBy By, string? Site, DateTime From, DateTime To, int MinBoots, double SlowFactor,
+public sealed record ServerBreakdown(BreakdownBy By, string? Site, DateTimeOffset From, DateTimeOffset To, int MinBoots, double SlowFactor,
     IReadOnlyList<BreakdownGroup> Groups);
 
 /// <summary>

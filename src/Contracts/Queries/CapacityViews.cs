@@ -14,7 +14,7 @@ public sealed record CapacityLimits(int MaxBootDevicesAllowed, int StreamPorts, 
 /// Boot storms in [from, to): per site, and per PVS login server within it, how many sessions were in each phase at
 /// once (the peak of each step), against the limits; the storm's peak; and time-to-boot by concurrency.
 /// </summary>
-public sealed record CapacityView(string? Site, DateTime From, DateTime To, int StepSeconds, CapacityLimits Limits,
+public sealed record CapacityView(string? Site, DateTimeOffset From, DateTimeOffset To, int StepSeconds, CapacityLimits Limits,
     IReadOnlyList<CapacitySeries> Series);
 
 /// <summary>
@@ -26,10 +26,10 @@ public sealed record CapacitySeries(string Site, string? PvsServer, int Servers,
     CapacityPeak PeakBooting, CapacityPeak PeakStreaming, IReadOnlyList<CapacityPoint> Points, IReadOnlyList<ConcurrencyBucket> TimeToBoot);
 
 /// <summary>The highest count and when it was first reached; <see cref="At"/> is null when nothing was booting.</summary>
-public sealed record CapacityPeak(DateTime? At, int Count);
+public sealed record CapacityPeak(DateTimeOffset? At, int Count);
 
 /// <summary>The highest counts within one step starting at <see cref="Start"/>: per phase (indexed by phase number), booting, streaming.</summary>
-public sealed record CapacityPoint(DateTime Start, IReadOnlyList<int> Phases, int Booting, int Streaming);
+public sealed record CapacityPoint(DateTimeOffset Start, IReadOnlyList<int> Phases, int Booting, int Streaming);
 
 /// <summary>
 /// The boots that started while <see cref="From"/>..<see cref="To"/> sessions were booting (themselves included): how many,

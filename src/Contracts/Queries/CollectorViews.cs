@@ -6,8 +6,8 @@ public sealed record CreateCollectorRequest(string Site, string Name);
 public sealed record CreatedCollector(int Id, string Site, string Name, string Key);
 
 /// <summary>A collector with the statistics of its last heartbeat (counters are since the collector started).</summary>
-public sealed record CollectorView(int Id, string Site, string Name, string KeyPrefix, DateTime CreatedAt, DateTime? RevokedAt,
-    DateTime? LastSeenAt, long LastSequence, string? Interface, string? Version, long PacketsReceived, long PacketsDropped,
+public sealed record CollectorView(int Id, string Site, string Name, string KeyPrefix, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt,
+    DateTimeOffset? LastSeenAt, long LastSequence, string? Interface, string? Version, long PacketsReceived, long PacketsDropped,
     long InterfaceDropped, int ActiveSessions, long SpooledEvents)
 {
     /// <summary>
@@ -21,6 +21,6 @@ public sealed record CollectorView(int Id, string Site, string Name, string KeyP
 /// One instance of a collector: its last heartbeat's figures, the events the API refused from it, and what it set
 /// aside in its spool's <c>rejected/</c> folder (refused events, and spool lines that did not parse).
 /// </summary>
-public sealed record CollectorInstanceView(Guid Instance, string? Host, DateTime FirstSeenAt, DateTime LastSeenAt, long LastSequence,
+public sealed record CollectorInstanceView(Guid Instance, string? Host, DateTimeOffset FirstSeenAt, DateTimeOffset LastSeenAt, long LastSequence,
     string? Interface, long PacketsReceived, long PacketsDropped, int ActiveSessions, long SpooledEvents, long RefusedEvents,
     long RejectedEvents, long CorruptSpoolLines);

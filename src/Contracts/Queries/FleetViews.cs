@@ -19,19 +19,19 @@ public sealed record SiteView(string Name, int Collectors, int SilentCollectors,
 /// the retries without a request per device.
 /// </summary>
 public sealed record DeviceView(string Mac, string Site, string? LastIp, string? HostName, Firmware Firmware,
-    DateTime FirstSeenAt, DateTime LastSeenAt, Guid? LastSessionId, BootPhase? Phase, BootOutcome? Outcome,
-    DateTime? SessionStartedAt = null, DateTime? SessionEndedAt = null, int SessionRetries = 0);
+    DateTimeOffset FirstSeenAt, DateTimeOffset LastSeenAt, Guid? LastSessionId, BootPhase? Phase, BootOutcome? Outcome,
+    DateTimeOffset? SessionStartedAt = null, DateTimeOffset? SessionEndedAt = null, int SessionRetries = 0);
 
 /// <summary>A boot session; <see cref="DurationMs"/> is first DHCPDISCOVER to BNIStack, once reached.</summary>
 public sealed record SessionView(Guid Id, string Mac, string? Ip, string? HostName, Firmware Firmware, string? BootFile,
-    BootPhase Phase, BootOutcome Outcome, DateTime StartedAt, DateTime? EndedAt, double? DurationMs, int TotalRetries,
+    BootPhase Phase, BootOutcome Outcome, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, double? DurationMs, int TotalRetries,
     string? DhcpServer, string? TftpServer, string? PvsServer);
 
 /// <summary>One phase of a session.</summary>
-public sealed record PhaseView(BootPhase Phase, DateTime StartedAt, DateTime? EndedAt, double? DurationMs, int Retries);
+public sealed record PhaseView(BootPhase Phase, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, double? DurationMs, int Retries);
 
 /// <summary>One stored ingest event of a session; <see cref="Payload"/> is the event's JSON as received.</summary>
-public sealed record TimelineEntry(long Sequence, string Type, DateTime Timestamp, string Payload);
+public sealed record TimelineEntry(long Sequence, string Type, DateTimeOffset Timestamp, string Payload);
 
 public sealed record DeviceDetail(DeviceView Device, IReadOnlyList<SessionView> Sessions);
 
@@ -40,4 +40,4 @@ public sealed record DeviceDetail(DeviceView Device, IReadOnlyList<SessionView> 
 /// <c>EvidenceRequestedAt</c> when someone last asked the collector for a clip of it.
 /// </summary>
 public sealed record SessionDetail(SessionView Session, string Site, IReadOnlyList<PhaseView> Phases, IReadOnlyList<TimelineEntry> Timeline,
-    EvidenceView? Evidence = null, DateTime? EvidenceRequestedAt = null);
+    EvidenceView? Evidence = null, DateTimeOffset? EvidenceRequestedAt = null);

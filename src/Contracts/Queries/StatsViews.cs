@@ -6,13 +6,13 @@ public sealed record DurationStats(long Count, double? P50Ms, double? P90Ms, dou
     public static readonly DurationStats Empty = new(0, null, null, null, null);
 }
 
-public sealed record BucketStats(DateTime Start, DurationStats Stats);
+public sealed record BucketStats(DateTimeOffset Start, DurationStats Stats);
 
 /// <summary>
 /// Boot durations (first DHCPDISCOVER to BNIStack) of the sessions started in [from, to), or with <c>phase</c> the
 /// durations of that phase; overall and per hour or day bucket (UTC).
 /// </summary>
-public sealed record BootDurationStats(string? Site, DateTime From, DateTime To, string Bucket, BootPhase? Phase,
+public sealed record BootDurationStats(string? Site, DateTimeOffset From, DateTimeOffset To, string Bucket, BootPhase? Phase,
     DurationStats Overall, IReadOnlyList<BucketStats> Buckets);
 
 public sealed record SlowDevice(string Mac, string? HostName, int Sessions, double AverageMs, double MaxMs);

@@ -156,7 +156,7 @@ public sealed class FleetApi(HttpClient http, ApiKey key)
         var status = $"{(int)response.StatusCode} {response.ReasonPhrase}";
         try
         {
-            var problem = await response.Content.ReadFromJsonAsync<Problem>(Json, ct);
+            var problem = await response.Content.ReadFromJsonAsync<ProblemBody>(Json, ct);
             if (problem is null)
                 return $"The API answered {status}.";
             var text = new StringBuilder(problem.Detail ?? problem.Title ?? $"The API answered {status}.");
@@ -173,7 +173,7 @@ public sealed class FleetApi(HttpClient http, ApiKey key)
         }
     }
 
-    private sealed record Problem(string? Title, string? Detail, int? Status, Dictionary<string, string[]>? Errors);
+    private sealed record ProblemBody(string? Title, string? Detail, int? Status, Dictionary<string, string[]>? Errors);
 
     private static string Num(long n) => n.ToString(CultureInfo.InvariantCulture);
 

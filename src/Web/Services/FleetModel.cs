@@ -14,17 +14,17 @@ public sealed class DeviceRow
     public Guid? SessionId { get; set; }
     public BootPhase? Phase { get; set; }
     public BootOutcome? Outcome { get; set; }
-    public DateTime? StartedAt { get; set; }
-    public DateTime? EndedAt { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? EndedAt { get; set; }
     public int Retries { get; set; }
-    public DateTime LastSeenAt { get; set; }
+    public DateTimeOffset LastSeenAt { get; set; }
 
     /// <summary>When a live change last touched the row, to flash it.</summary>
-    public DateTime? ChangedAt { get; set; }
+    public DateTimeOffset? ChangedAt { get; set; }
 
     /// <summary>First DHCPDISCOVER to the end, or to now while the session lasts (or waits, stuck); null when unknown.</summary>
     /// <remarks>Never negative: a collector's clock a little ahead of the browser's must not show "-1 s".</remarks>
-    public TimeSpan? Duration(DateTime now) =>
+    public TimeSpan? Duration(DateTimeOffset now) =>
         StartedAt is { } s && Format.SessionMs(null, s, EndedAt, Outcome, now) is { } ms ? TimeSpan.FromMilliseconds(ms) : null;
 
     public static DeviceRow From(DeviceView d) => new()
@@ -34,9 +34,9 @@ public sealed class DeviceRow
     };
 
     /// <summary>Applies a live change; a change of an older session than the one shown is ignored.</summary>
-    public bool Apply(SessionChange c, DateTime now)
+    public bool Apply(SessionChange c, DateTimeOffset now)
     {
-        var started = c.StartedAt.UtcDateTime;
+        var started = c.StartedAt;
         if (StartedAt is { } current && started < current && SessionId != c.SessionId)
             return false;
         // A change read before the page's load finished may be older than what the load returned: phases only move
@@ -50,14 +50,14 @@ public sealed class DeviceRow
         Phase = c.Phase;
         Outcome = c.Outcome;
         StartedAt = started;
-        EndedAt = c.EndedAt?.UtcDateTime;
+        EndedAt = c.EndedAt;
         Retries = c.TotalRetries;
         LastSeenAt = now;
         ChangedAt = now;
         return true;
     }
 
-    public static DeviceRow From(SessionChange c, DateTime now)
+    public static DeviceRow From(SessionChange c, DateTimeOffset now)
     {
         var row = new DeviceRow { Mac = c.Mac, Site = c.Site, LastSeenAt = now };
         row.Apply(c, now);

@@ -24,7 +24,7 @@ public static class Format
     /// How long a session took: its stored duration, else start to end, else start to now while it runs (or waits,
     /// stuck); a session that ended without an end time (booted, failed) has no known duration.
     /// </summary>
-    public static double? SessionMs(double? durationMs, DateTime startedAt, DateTime? endedAt, BootOutcome? outcome, DateTime now)
+    public static double? SessionMs(double? durationMs, DateTimeOffset startedAt, DateTimeOffset? endedAt, BootOutcome? outcome, DateTimeOffset now)
     {
         if (durationMs is { } d)
             return Math.Max(d, 0);
@@ -57,7 +57,7 @@ public static class Format
         _ => string.Create(Culture, $"{ms / 3_600_000:0} h"),
     };
 
-    public static string Ago(DateTime? at, DateTime now)
+    public static string Ago(DateTimeOffset? at, DateTimeOffset now)
     {
         if (at is not { } t)
             return "never";
@@ -72,7 +72,7 @@ public static class Format
         };
     }
 
-    public static string Time(DateTime? t) => t is { } v ? v.ToString("yyyy-MM-dd HH:mm:ss", Culture) + " UTC" : "–";
+    public static string Time(DateTimeOffset? t) => t is { } v ? v.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", Culture) + " UTC" : "–";
 
     public static string Count(long n) => n.ToString("#,0", Culture);
 

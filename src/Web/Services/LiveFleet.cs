@@ -36,9 +36,9 @@ public interface ILiveFleet
 
 public sealed class LiveFleet(NavigationManager navigation, FleetApi api, ApiKey key, ILogger<LiveFleet> log) : ILiveFleet, IAsyncDisposable
 {
-    private readonly HashSet<string> _sites = new(StringComparer.OrdinalIgnoreCase);
-    private readonly CancellationTokenSource _stop = new();
-    private HubConnection? _connection;
+    private readonly HashSet<string> sites = new(StringComparer.OrdinalIgnoreCase);
+    private readonly CancellationTokenSource stop = new();
+    private HubConnection? connection;
 
     public LiveState State { get; private set; } = LiveState.Connecting;
 
@@ -51,33 +51,33 @@ public sealed class LiveFleet(NavigationManager navigation, FleetApi api, ApiKey
 
     public void EnsureStarted()
     {
-        if (_connection is not null)
+        if (this.connection is not null)
             return;
-        _connection = new HubConnectionBuilder()
+        this.connection = new HubConnectionBuilder()
             .WithUrl(navigation.ToAbsoluteUri("hubs/fleet"), o => o.AccessTokenProvider = () => Task.FromResult(key.Value))
             .WithAutomaticReconnect(new ForeverRetryPolicy())
             .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()))
             .Build();
-        _connection.On<SessionChange>(nameof(IFleetClient.SessionChanged), m => SessionChanged?.Invoke(m));
-        _connection.On<AlertMessage>(nameof(IFleetClient.AlertOpened), m => AlertOpened?.Invoke(m));
-        _connection.On<AlertMessage>(nameof(IFleetClient.AlertChanged), m => AlertChanged?.Invoke(m));
-        _connection.On<CollectorStatusMessage>(nameof(IFleetClient.CollectorStatus), m => CollectorStatus?.Invoke(m));
-        _connection.Reconnecting += _ =>
+        this.connection.On<SessionChange>(nameof(IFleetClient.SessionChanged), m => SessionChanged?.Invoke(m));
+        this.connection.On<AlertMessage>(nameof(IFleetClient.AlertOpened), m => AlertOpened?.Invoke(m));
+        this.connection.On<AlertMessage>(nameof(IFleetClient.AlertChanged), m => AlertChanged?.Invoke(m));
+        this.connection.On<CollectorStatusMessage>(nameof(IFleetClient.CollectorStatus), m => CollectorStatus?.Invoke(m));
+        this.connection.Reconnecting += _ =>
         {
             SetState(LiveState.Reconnecting);
             return Task.CompletedTask;
         };
-        _connection.Reconnected += async _ =>
+        this.connection.Reconnected += async _ =>
         {
             // A new connection is in no group yet.
-            await SubscribeAsync(_sites.ToList());
+            await SubscribeAsync(this.sites.ToList());
             SetState(LiveState.Live);
             Resynced?.Invoke();
         };
-        _connection.Closed += error =>
+        this.connection.Closed += error =>
         {
             // Automatic reconnect never gives up, so this is a stop or a refused first handshake: start over.
-            if (!_stop.IsCancellationRequested)
+            if (!this.stop.IsCancellationRequested)
                 _ = ConnectLoopAsync(resync: true);
             return Task.CompletedTask;
         };
@@ -87,31 +87,31 @@ public sealed class LiveFleet(NavigationManager navigation, FleetApi api, ApiKey
 
     public async Task WatchSitesAsync(IEnumerable<string> sites)
     {
-        var added = sites.Where(_sites.Add).ToList();
-        if (added.Count > 0 && _connection?.State == HubConnectionState.Connected)
+        var added = sites.Where(this.sites.Add).ToList();
+        if (added.Count > 0 && this.connection?.State == HubConnectionState.Connected)
             await SubscribeAsync(added);
     }
 
     private async Task ConnectLoopAsync(bool resync)
     {
         var attempt = 0;
-        while (!_stop.IsCancellationRequested && _connection is { State: HubConnectionState.Disconnected })
+        while (!this.stop.IsCancellationRequested && this.connection is { State: HubConnectionState.Disconnected })
         {
             try
             {
-                await _connection.StartAsync(_stop.Token);
-                await SubscribeAsync(_sites.ToList());
+                await this.connection.StartAsync(this.stop.Token);
+                await SubscribeAsync(this.sites.ToList());
                 SetState(LiveState.Live);
                 if (resync || attempt > 0)
                     Resynced?.Invoke();
                 return;
             }
-            catch (Exception ex) when (!_stop.IsCancellationRequested)
+            catch (Exception ex) when (!this.stop.IsCancellationRequested)
             {
                 log.LogDebug(ex, "Hub connection failed");
                 SetState(attempt == 0 && !resync ? LiveState.Connecting : LiveState.Reconnecting);
                 attempt++;
-                await Task.Delay(ForeverRetryPolicy.Delay(attempt), _stop.Token);
+                await Task.Delay(ForeverRetryPolicy.Delay(attempt), this.stop.Token);
             }
         }
     }
@@ -119,27 +119,27 @@ public sealed class LiveFleet(NavigationManager navigation, FleetApi api, ApiKey
     // Sites appear when their first collector is created; look for new ones now and then.
     private async Task DiscoverSitesLoopAsync()
     {
-        while (!_stop.IsCancellationRequested)
+        while (!this.stop.IsCancellationRequested)
         {
             try
             {
-                var sites = await api.GetSitesAsync(_stop.Token);
+                var sites = await api.GetSitesAsync(this.stop.Token);
                 await WatchSitesAsync(sites.Select(s => s.Name));
             }
             catch (Exception ex) when (ex is ApiException or InvalidOperationException or HttpRequestException or Microsoft.AspNetCore.SignalR.HubException)
             {
                 log.LogDebug(ex, "Site discovery failed");
             }
-            await Task.Delay(TimeSpan.FromSeconds(15), _stop.Token);
+            await Task.Delay(TimeSpan.FromSeconds(15), this.stop.Token);
         }
     }
 
     private async Task SubscribeAsync(IReadOnlyCollection<string> sites)
     {
-        if (_connection is null)
+        if (this.connection is null)
             return;
         foreach (var site in sites)
-            await _connection.InvokeAsync("SubscribeSite", site, _stop.Token);
+            await this.connection.InvokeAsync("SubscribeSite", site, this.stop.Token);
     }
 
     private void SetState(LiveState state)
@@ -152,10 +152,10 @@ public sealed class LiveFleet(NavigationManager navigation, FleetApi api, ApiKey
 
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync();
-        if (_connection is not null)
-            await _connection.DisposeAsync();
-        _stop.Dispose();
+        await this.stop.CancelAsync();
+        if (this.connection is not null)
+            await this.connection.DisposeAsync();
+        this.stop.Dispose();
     }
 
     /// <summary>0, 1, 2, 5 s, then every 5 s for as long as it takes: an API restart must not leave a dashboard dead.</summary>

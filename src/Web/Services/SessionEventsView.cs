@@ -6,7 +6,7 @@ using PvsFleet.Contracts.Queries;
 namespace PvsFleet.Web.Services;
 
 /// <summary>A problem of a session, read from its stored issue events; <see cref="Frame"/> as in <see cref="PhaseFrame"/>.</summary>
-public sealed record Problem(DateTime At, BootIssueKind Kind, BootPhase Phase, string? Detail, string Hint, long? Frame = null);
+public sealed record Problem(DateTimeOffset At, BootIssueKind Kind, BootPhase Phase, string? Detail, string Hint, long? Frame = null);
 
 /// <summary>
 /// The frame a phase began with, as the collector counted it: Wireshark's frame.number in a replayed capture file,
@@ -15,7 +15,7 @@ public sealed record Problem(DateTime At, BootIssueKind Kind, BootPhase Phase, s
 public sealed record PhaseFrame(BootPhase Phase, long Frame);
 
 /// <summary>Retries reported at a moment of a phase, for the waterfall's marks.</summary>
-public sealed record RetryMark(DateTime At, BootPhase Phase, int Count);
+public sealed record RetryMark(DateTimeOffset At, BootPhase Phase, int Count);
 
 /// <summary>What the collector's newest snapshot says about how the session was seen: joined mid-boot, a boot loop.</summary>
 public sealed record SessionMarks(bool JoinedMidBoot, int LoopCount);
@@ -58,7 +58,7 @@ public static class SessionEventsView
         }
     }
 
-    private static IEnumerable<(DateTime At, T Event)> Read<T>(IEnumerable<TimelineEntry> timeline, string type) where T : IngestEvent
+    private static IEnumerable<(DateTimeOffset At, T Event)> Read<T>(IEnumerable<TimelineEntry> timeline, string type) where T : IngestEvent
     {
         foreach (var entry in timeline.Where(t => t.Type == type))
         {

@@ -7,17 +7,17 @@ namespace PvsFleet.Web.Services;
 /// </summary>
 public sealed class Throttle(TimeSpan interval, Func<Task> action, TimeProvider? clock = null) : IDisposable
 {
-    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
-    private readonly CancellationTokenSource _disposed = new();
-    private DateTimeOffset _last = DateTimeOffset.MinValue;
-    private bool _scheduled;
+    private readonly TimeProvider clock = clock ?? TimeProvider.System;
+    private readonly CancellationTokenSource disposed = new();
+    private DateTimeOffset last = DateTimeOffset.MinValue;
+    private bool scheduled;
 
     public void Request()
     {
-        if (_scheduled || _disposed.IsCancellationRequested)
+        if (scheduled || disposed.IsCancellationRequested)
             return;
-        var wait = _last + interval - _clock.GetUtcNow();
-        _scheduled = true;
+        var wait = last + interval - this.clock.GetUtcNow();
+        scheduled = true;
         _ = RunAsync(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
     }
 
@@ -26,7 +26,7 @@ public sealed class Throttle(TimeSpan interval, Func<Task> action, TimeProvider?
         try
         {
             if (wait > TimeSpan.Zero)
-                await Task.Delay(wait, _clock, _disposed.Token);
+                await Task.Delay(wait, this.clock, disposed.Token);
             else
                 await Task.Yield();
         }
@@ -34,14 +34,14 @@ public sealed class Throttle(TimeSpan interval, Func<Task> action, TimeProvider?
         {
             return;
         }
-        _scheduled = false;
-        _last = _clock.GetUtcNow();
+        scheduled = false;
+        last = this.clock.GetUtcNow();
         await action();
     }
 
     public void Dispose()
     {
-        _disposed.Cancel();
-        _disposed.Dispose();
+        disposed.Cancel();
+        disposed.Dispose();
     }
 }

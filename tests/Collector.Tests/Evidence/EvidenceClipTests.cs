@@ -211,7 +211,10 @@ public sealed class EvidenceClipTests(SimulationOutput output) : IClassFixture<S
     {
         if (!LinkFrame.TryParse(LinkType.Ethernet, frame, out var link) || !Ipv4Packet.TryParse(link.Payload, out var ip)
             || !UdpDatagram.TryParse(ip.Payload, out var udp, allowTruncated: true))
+        {
             return null;
+        }
+
         return (udp.SourcePort, udp.DestinationPort, udp.Payload.ToArray());
     }
 }
@@ -234,7 +237,7 @@ internal sealed class Recording
         var tracker = new BootTracker(new TrackerOptions(), (session, change) =>
         {
             evidence.OnSessionChanged(session, change);
-            if (change == SessionChange.Ended)
+            if (change == SessionChangeKind.Ended)
                 run.Ended[session.Id] = (session.Mac, session.Outcome);
         });
         using var reader = CaptureFile.Open(path, CaptureReaderKind.Mapped);

@@ -64,7 +64,7 @@ public class BoundedMemoryTests
         var ended = new List<BootSession>();
         var tracker = new BootTracker(new TrackerOptions(), (s, change) =>
         {
-            if (change == SessionChange.Ended)
+            if (change == SessionChangeKind.Ended)
             {
                 ended.Add(s);
             }

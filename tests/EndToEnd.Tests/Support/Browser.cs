@@ -8,7 +8,7 @@ namespace PvsFleet.EndToEnd.Tests.Support;
 /// </summary>
 public sealed class Browser : IAsyncLifetime
 {
-    private IPlaywright? _playwright;
+    private IPlaywright? playwright;
 
     public IBrowser Chromium { get; private set; } = null!;
 
@@ -19,8 +19,8 @@ public sealed class Browser : IAsyncLifetime
             throw new FileNotFoundException("Chromium is needed for the end-to-end tests: apt-get install chromium", executable);
         // The first load compiles the WebAssembly app on two cores: give assertions the time a user would wait.
         Assertions.SetDefaultExpectTimeout(30_000);
-        _playwright = await Playwright.CreateAsync();
-        Chromium = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        playwright = await Playwright.CreateAsync();
+        Chromium = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = executable,
             Headless = true,
@@ -49,6 +49,6 @@ public sealed class Browser : IAsyncLifetime
     {
         if (Chromium is not null)
             await Chromium.DisposeAsync();
-        _playwright?.Dispose();
+        playwright?.Dispose();
     }
 }

@@ -6,10 +6,10 @@ namespace PvsFleet.EndToEnd.Tests.Support;
 /// <summary>A program of this repository run with `dotnet` from its own build output, its output kept for failures.</summary>
 public sealed class ChildProcess : IDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly Process process;
+    private readonly StringBuilder output = new();
 
-    private ChildProcess(Process process) => _process = process;
+    private ChildProcess(Process process) => this.process = process;
 
     public static ChildProcess Start(string dll, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
@@ -25,11 +25,11 @@ public sealed class ChildProcess : IDisposable
         foreach (var (key, value) in environment)
             start.Environment[key] = value;
         var child = new ChildProcess(new Process { StartInfo = start });
-        child._process.OutputDataReceived += (_, e) => child.Append(e.Data);
-        child._process.ErrorDataReceived += (_, e) => child.Append(e.Data);
-        child._process.Start();
-        child._process.BeginOutputReadLine();
-        child._process.BeginErrorReadLine();
+        child.process.OutputDataReceived += (_, e) => child.Append(e.Data);
+        child.process.ErrorDataReceived += (_, e) => child.Append(e.Data);
+        child.process.Start();
+        child.process.BeginOutputReadLine();
+        child.process.BeginErrorReadLine();
         return child;
     }
 
@@ -37,42 +37,42 @@ public sealed class ChildProcess : IDisposable
     {
         get
         {
-            lock (_output)
-                return _output.ToString();
+            lock (this.output)
+                return this.output.ToString();
         }
     }
 
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => this.process.HasExited;
 
     public async Task<int> WaitAsync(TimeSpan timeout)
     {
         using var cancel = new CancellationTokenSource(timeout);
         try
         {
-            await _process.WaitForExitAsync(cancel.Token);
+            await this.process.WaitForExitAsync(cancel.Token);
         }
         catch (OperationCanceledException)
         {
-            throw new TimeoutException($"{_process.StartInfo.ArgumentList[0]} did not end within {timeout}:\n{Output}");
+            throw new TimeoutException($"{this.process.StartInfo.ArgumentList[0]} did not end within {timeout}:\n{Output}");
         }
-        return _process.ExitCode;
+        return this.process.ExitCode;
     }
 
     private void Append(string? line)
     {
         if (line is null)
             return;
-        lock (_output)
-            _output.AppendLine(line);
+        lock (this.output)
+            this.output.AppendLine(line);
     }
 
     public void Dispose()
     {
-        if (!_process.HasExited)
+        if (!this.process.HasExited)
         {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
+            this.process.Kill(entireProcessTree: true);
+            this.process.WaitForExit();
         }
-        _process.Dispose();
+        this.process.Dispose();
     }
 }

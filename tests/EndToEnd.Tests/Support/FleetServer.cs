@@ -19,46 +19,46 @@ public sealed class FleetServer(IReadOnlyDictionary<string, string>? settings = 
     public const string PostgresVariable = "PVSFLEET_TEST_POSTGRES";
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
-    private readonly string? _server = Environment.GetEnvironmentVariable(PostgresVariable);
-    private readonly string _database = "pvsfleet_e2e_" + Guid.NewGuid().ToString("N")[..12];
-    private readonly string _data = Repo.TemporaryDirectory();
-    private readonly Dictionary<string, string> _environment = [];
-    private ChildProcess? _api;
+    private readonly string? server = Environment.GetEnvironmentVariable(PostgresVariable);
+    private readonly string database = "pvsfleet_e2e_" + Guid.NewGuid().ToString("N")[..12];
+    private readonly string data = Repo.TemporaryDirectory();
+    private readonly Dictionary<string, string> environment = [];
+    private ChildProcess? api;
 
     public int Port { get; } = FreePort();
     public Uri Url => new($"http://127.0.0.1:{Port}/");
     public HttpClient Http { get; private set; } = null!;
-    public string Storage => _server is null ? "SQLite" : "PostgreSQL";
+    public string Storage => this.server is null ? "SQLite" : "PostgreSQL";
 
     public async Task InitializeAsync()
     {
-        if (string.IsNullOrWhiteSpace(_server))
+        if (string.IsNullOrWhiteSpace(this.server))
         {
             if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
                 throw new InvalidOperationException($"{PostgresVariable} is not set, and CI=true: the end-to-end tests run against PostgreSQL in CI.");
         }
         else
         {
-            await using var connection = new NpgsqlConnection(_server);
+            await using var connection = new NpgsqlConnection(this.server);
             await connection.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{_database}\"", connection);
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{this.database}\"", connection);
             await create.ExecuteNonQueryAsync();
-            _environment["ConnectionStrings__Postgres"] = new NpgsqlConnectionStringBuilder(_server) { Database = _database }.ToString();
+            environment["ConnectionStrings__Postgres"] = new NpgsqlConnectionStringBuilder(this.server) { Database = this.database }.ToString();
         }
-        _environment["PvsFleet__DataDirectory"] = _data;
-        _environment["PvsFleet__Alerts__EvaluationInterval"] = "00:00:01";
+        environment["PvsFleet__DataDirectory"] = data;
+        environment["PvsFleet__Alerts__EvaluationInterval"] = "00:00:01";
         foreach (var phase in new[] { "IpAcquisition", "BootstrapDownload", "PvsLogon", "SingleReadMode" })
-            _environment[$"PvsFleet__Alerts__StuckThresholds__{phase}"] = "5";
-        _environment["DOTNET_ENVIRONMENT"] = "Production";
-        _environment["Logging__LogLevel__Default"] = "Warning";
+            environment[$"PvsFleet__Alerts__StuckThresholds__{phase}"] = "5";
+        environment["DOTNET_ENVIRONMENT"] = "Production";
+        environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var (name, value) in settings ?? new Dictionary<string, string>())
-            _environment[name] = value;
+            environment[name] = value;
 
         var dll = Repo.Dll("Api", "PvsFleet.Api.dll");
         if (!File.Exists(dll))
             throw new FileNotFoundException("Build the solution first: the API runs from its own output folder.", dll);
         // On the command line: it outranks the appsettings.json of the API's output folder.
-        _api = ChildProcess.Start(dll, _environment, ["--urls", Url.ToString().TrimEnd('/'), .. arguments]);
+        this.api = ChildProcess.Start(dll, environment, ["--urls", Url.ToString().TrimEnd('/'), .. arguments]);
         Http = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(60) };
         for (var attempt = 0; attempt < 240; attempt++)
         {
@@ -70,11 +70,11 @@ public sealed class FleetServer(IReadOnlyDictionary<string, string>? settings = 
             catch (HttpRequestException)
             {
             }
-            if (_api.HasExited)
+            if (this.api.HasExited)
                 break;
             await Task.Delay(250);
         }
-        throw new InvalidOperationException($"The API did not answer on {Url}:\n{_api.Output}");
+        throw new InvalidOperationException($"The API did not answer on {Url}:\n{this.api.Output}");
     }
 
     /// <summary>A collector of a site, created through the API as an admin would; returns its key.</summary>
@@ -99,16 +99,16 @@ public sealed class FleetServer(IReadOnlyDictionary<string, string>? settings = 
 
     public async Task<T> GetAsync<T>(string path) => (await Http.GetFromJsonAsync<T>(path, Json))!;
 
-    public string Log => _api?.Output ?? "";
+    public string Log => this.api?.Output ?? "";
 
     public async Task DisposeAsync()
     {
-        _api?.Dispose();
+        this.api?.Dispose();
         Http?.Dispose();
-        if (_environment.ContainsKey("ConnectionStrings__Postgres"))
+        if (environment.ContainsKey("ConnectionStrings__Postgres"))
         {
             NpgsqlConnection.ClearAllPools();
-            await using var connection = new NpgsqlConnection(_server);
+            await using var connection = new NpgsqlConnection(this.server);
             await connection.OpenAsync();
             // An autovacuum worker busy with a large database (the bench's 100,000 devices) cannot be terminated by
             // this role: FORCE then fails until it is done, so try again for a while.
@@ -116,7 +116,7 @@ public sealed class FleetServer(IReadOnlyDictionary<string, string>? settings = 
             {
                 try
                 {
-                    await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)", connection);
+                    await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{this.database}\" WITH (FORCE)", connection);
                     await drop.ExecuteNonQueryAsync();
                     break;
                 }
@@ -128,7 +128,7 @@ public sealed class FleetServer(IReadOnlyDictionary<string, string>? settings = 
         }
         try
         {
-            Directory.Delete(_data, recursive: true);
+            Directory.Delete(data, recursive: true);
         }
         catch (IOException)
         {

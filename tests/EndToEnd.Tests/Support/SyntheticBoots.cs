@@ -10,7 +10,7 @@ namespace PvsFleet.EndToEnd.Tests.Support;
 /// </summary>
 public sealed class SyntheticBoots
 {
-    private readonly Dictionary<string, long> _sequences = [];
+    private readonly Dictionary<string, long> sequences = [];
 
     /// <summary>A MAC of its own per site and index (locally administered, so it collides with no real NIC).</summary>
     public static string Mac(int site, int i) => string.Create(CultureInfo.InvariantCulture, $"02:00:{site:x2}:{i >> 16:x2}:{(i >> 8) & 0xff:x2}:{i & 0xff:x2}");
@@ -19,7 +19,7 @@ public sealed class SyntheticBoots
     public PhaseEnteredEvent Entered(string key, string mac, BootPhase phase, DateTimeOffset started, Guid session,
         BootOutcome outcome = BootOutcome.InProgress)
     {
-        var sequence = _sequences[key] = _sequences.GetValueOrDefault(key) + 1;
+        var sequence = sequences[key] = sequences.GetValueOrDefault(key) + 1;
         var phases = Enumerable.Range(0, (int)phase + 1).Select(p => new PhaseTiming
         {
             Phase = (BootPhase)p,

@@ -60,9 +60,9 @@ internal sealed class DeviceConfiguration : IEntityTypeConfiguration<Device>
     }
 }
 
-internal sealed class BootSessionConfiguration : IEntityTypeConfiguration<BootSession>
+internal sealed class StoredSessionConfiguration : IEntityTypeConfiguration<StoredSession>
 {
-    public void Configure(EntityTypeBuilder<BootSession> b)
+    public void Configure(EntityTypeBuilder<StoredSession> b)
     {
         b.ToTable("Sessions");
         b.Property(x => x.Id).ValueGeneratedNever();

@@ -3,9 +3,9 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace PvsFleet.Api.Data.Configurations;
 
-internal sealed class EvidenceClipConfiguration : IEntityTypeConfiguration<EvidenceClip>
+internal sealed class StoredEvidenceClipConfiguration : IEntityTypeConfiguration<StoredEvidenceClip>
 {
-    public void Configure(EntityTypeBuilder<EvidenceClip> b)
+    public void Configure(EntityTypeBuilder<StoredEvidenceClip> b)
     {
         b.ToTable("EvidenceClips");
         b.Property(x => x.Mac).HasMaxLength(17);

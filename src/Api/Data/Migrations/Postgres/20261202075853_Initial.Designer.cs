@@ -115,7 +115,7 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.ToTable("AlertDevices");
                 });
 
-            modelBuilder.Entity("PvsFleet.Api.Data.BootSession", b =>
+            modelBuilder.Entity("PvsFleet.Api.Data.StoredSession", b =>
                 {
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid");
@@ -431,7 +431,7 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.ToTable("DurationHistogram", (string)null);
                 });
 
-            modelBuilder.Entity("PvsFleet.Api.Data.EvidenceClip", b =>
+            modelBuilder.Entity("PvsFleet.Api.Data.StoredEvidenceClip", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -651,7 +651,7 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.Navigation("Alert");
                 });
 
-            modelBuilder.Entity("PvsFleet.Api.Data.BootSession", b =>
+            modelBuilder.Entity("PvsFleet.Api.Data.StoredSession", b =>
                 {
                     b.HasOne("PvsFleet.Api.Data.Device", "Device")
                         .WithMany()

@@ -105,7 +105,7 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                     b.ToTable("AlertDevices");
                 });
 
-            modelBuilder.Entity("PvsFleet.Api.Data.BootSession", b =>
+            modelBuilder.Entity("PvsFleet.Api.Data.StoredSession", b =>
                 {
                     b.Property<Guid>("Id")
                         .HasColumnType("TEXT");
@@ -389,7 +389,7 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                     b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
                 });
 
-            modelBuilder.Entity("PvsFleet.Api.Data.EvidenceClip", b =>
+            modelBuilder.Entity("PvsFleet.Api.Data.StoredEvidenceClip", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -600,7 +600,7 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                     b.Navigation("Alert");
                 });
 
-            modelBuilder.Entity("PvsFleet.Api.Data.BootSession", b =>
+            modelBuilder.Entity("PvsFleet.Api.Data.StoredSession", b =>
                 {
                     b.HasOne("PvsFleet.Api.Data.Device", "Device")
                         .WithMany()

@@ -1,7 +1,7 @@
 namespace PvsFleet.Collector.Tracking;
 
 /// <summary>What just happened to a session, for whoever turns sessions into reports or events.</summary>
-public enum SessionChange
+public enum SessionChangeKind
 {
     Started,
     PhaseEntered,
