@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using PvsFleet.Deploy.Tests.Support;
 
 namespace PvsFleet.Deploy.Tests;
@@ -62,35 +61,7 @@ public sealed class CodeStyleTests : IDisposable
         Assert.Contains("error IDE0011", log, StringComparison.Ordinal);
     }
 
-    private async Task<(int Code, string Log)> BuildAsync()
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = directory,
-        };
-        foreach (var arg in new[] { "build", "Probe.csproj", "-nologo", "-nodeReuse:false", "-p:UseSharedCompilation=false" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("dotnet build of the style probe took more than 5 minutes:\n" + await stdout);
-        }
-
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    private Task<(int Code, string Log)> BuildAsync() => DotnetCli.RunAsync(directory, TimeSpan.FromMinutes(5), "build", "Probe.csproj", "-nologo", "-nodeReuse:false", "-p:UseSharedCompilation=false");
 
     public void Dispose()
     {

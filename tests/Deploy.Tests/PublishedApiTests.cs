@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
 using PvsFleet.Deploy.Tests.Support;
@@ -48,35 +47,7 @@ public sealed class PublishedApiTests : IDisposable
         Assert.Contains("PvsFleet.Collector.Tracking", Read(Path.Combine(output, "PvsFleet.Collector.Pipeline.dll")).Namespaces);
     }
 
-    private async Task<(int Code, string Log)> PublishAsync()
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Yaml.RepositoryRoot,
-        };
-        foreach (var arg in new[] { "publish", "src/Api/Api.csproj", "-c", "Release", "-o", output, "-nologo", "-nodeReuse:false" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("dotnet publish src/Api took more than 10 minutes:\n" + await stdout);
-        }
-
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    private Task<(int Code, string Log)> PublishAsync() => DotnetCli.RunAsync(Yaml.RepositoryRoot, TimeSpan.FromMinutes(10), "publish", "src/Api/Api.csproj", "-c", "Release", "-o", output, "-nologo", "-nodeReuse:false");
 
     private static (HashSet<string> Namespaces, HashSet<string> References) Read(string path)
     {
