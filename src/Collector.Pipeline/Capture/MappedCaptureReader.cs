@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
+using System.Runtime.CompilerServices;
 using PvsFleet.Collector.Decoding;
 
 namespace PvsFleet.Collector.Capture;
@@ -102,6 +103,7 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
     /// <summary>The link type of the skipped frames' interface (the last one seen).</summary>
     public int SkippedLinkType { get; private set; }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryRead(out DateTime timestamp, out ReadOnlySpan<byte> frame, out LinkType linkType)
     {
         if (position - releasedUpTo >= ReleaseStep)
@@ -144,6 +146,7 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
         position = PcapGlobalHeaderLength;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryReadPcap(out DateTime timestamp, out ReadOnlySpan<byte> frame)
     {
         timestamp = default;
@@ -182,6 +185,7 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
 
     // ---------------------------------------------------------------- pcapng
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryReadPcapNg(out DateTime timestamp, out ReadOnlySpan<byte> frame, out LinkType linkType)
     {
         timestamp = default;
@@ -328,6 +332,7 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryReadPacketBlock(uint type, ReadOnlySpan<byte> body, out DateTime timestamp, out ReadOnlySpan<byte> frame, out LinkType linkType, out bool corrupt)
     {
         timestamp = default;
@@ -465,6 +470,7 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
         private ulong UnitsLimit { get; } = (ulong)UnitsPerSecond > ulong.MaxValue / MaxSeconds ? ulong.MaxValue : MaxSeconds * (ulong)UnitsPerSecond;
 
         /// <summary>False for a time past DateTime's range: only damaged files hold one.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public bool TryGetTimestamp(ulong units, out DateTime timestamp)
         {
             if (units >= UnitsLimit && (ulong)UnitsPerSecond <= ulong.MaxValue / MaxSeconds)

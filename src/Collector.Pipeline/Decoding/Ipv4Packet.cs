@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace PvsFleet.Collector.Decoding;
 
@@ -42,6 +43,7 @@ public readonly ref struct Ipv4Packet
     /// <summary>The whole datagram, header included, cut to the total length (no link-layer padding).</summary>
     public ReadOnlySpan<byte> Datagram { get; init; }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryParse(ReadOnlySpan<byte> packet, out Ipv4Packet result)
     {
         result = default;

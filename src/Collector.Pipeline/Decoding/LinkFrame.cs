@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace PvsFleet.Collector.Decoding;
 
@@ -54,6 +55,7 @@ public readonly ref struct LinkFrame
     public ReadOnlySpan<byte> Payload { get; init; }
 
     /// <summary>False when the frame is too short for its link header or its VLAN stack is cut or too deep.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryParse(LinkType linkType, ReadOnlySpan<byte> frame, out LinkFrame result) => linkType switch
     {
         LinkType.Ethernet => TryParseEthernet(frame, out result),
@@ -64,6 +66,7 @@ public readonly ref struct LinkFrame
         _ => Fail(out result),
     };
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryParseEthernet(ReadOnlySpan<byte> frame, out LinkFrame result)
     {
         if (frame.Length < 14)
@@ -133,6 +136,7 @@ public readonly ref struct LinkFrame
     }
 
     /// <summary><paramref name="afterType"/> starts right after an EtherType field holding <paramref name="etherType"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryStripTags(ReadOnlySpan<byte> afterType, ushort etherType, MacAddress source, bool hasSource, out LinkFrame result)
     {
         ushort vlanId = 0;

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace PvsFleet.Collector.Decoding;
 
@@ -23,6 +24,7 @@ public readonly ref struct UdpDatagram
 
     /// <param name="segment">The IPv4 payload.</param>
     /// <param name="allowTruncated">For a first fragment the length field covers bytes that arrive later.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryParse(ReadOnlySpan<byte> segment, out UdpDatagram result, bool allowTruncated = false)
     {
         result = default;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using PvsFleet.Collector.Decoding;
 using PvsFleet.Contracts;
 
@@ -265,6 +266,7 @@ public sealed class BootSession
     /// Remembers a device PVS payload; true when it repeats one of the last few (a retransmitted request).
     /// A hash ring keeps this fixed-size; a 32-bit collision among eight recent payloads is negligible.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal bool IsRepeatedPayload(ushort serverPort, ReadOnlySpan<byte> payload)
     {
         var hash = new HashCode();

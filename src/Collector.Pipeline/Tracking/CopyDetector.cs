@@ -1,5 +1,6 @@
 using System.IO.Hashing;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace PvsFleet.Collector.Tracking;
@@ -48,6 +49,7 @@ internal sealed class CopyDetector
     public CopyDetector(TimeSpan window) => windowTicks = window.Ticks;
 
     /// <summary>True when <paramref name="datagram"/> was seen within the window before <paramref name="at"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool IsCopy(DateTime at, ReadOnlySpan<byte> datagram)
     {
         if (windowTicks <= 0)
@@ -69,6 +71,7 @@ internal sealed class CopyDetector
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static ulong Fingerprint(ReadOnlySpan<byte> datagram)
     {
         if (datagram.Length <= WholeUpTo)
