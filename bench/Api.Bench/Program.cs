@@ -87,12 +87,12 @@ async Task Ingest(HttpClient http, string cs, int total)
     using var child = Process.Start(psi)!;
     if (await child.StandardOutput.ReadLineAsync() != "ready")
         throw new InvalidOperationException("The ingest client did not start.");
-    var before = CpuSample.Take(child.Id);
+    var before = CpuSample.Take(child.Id, database);
     var gcBefore = GcSample.Take();
     await child.StandardInput.WriteLineAsync("go");
     await child.StandardInput.FlushAsync();
     var done = (await child.StandardOutput.ReadLineAsync())?.Split(' ') ?? throw new InvalidOperationException("The ingest client died.");
-    var after = CpuSample.Take(child.Id);
+    var after = CpuSample.Take(child.Id, database);
     var gcAfter = GcSample.Take();
     await child.WaitForExitAsync();
     if (child.ExitCode != 0 || done[0] != "done")
@@ -102,6 +102,7 @@ async Task Ingest(HttpClient http, string cs, int total)
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"http ingest: {sent:N0} events ({collectors} collectors x batches of {batchSize}, {(Batches.Storm ? "storm order" : "whole boots")}, client in a separate process, after {warmup * collectors:N0} warm-up events) in {seconds:F2} s = {sent / seconds:N0} events/s"));
     Console.WriteLine("  cpu during it: " + CpuSample.Describe(before, after));
+    Console.WriteLine("  per event: " + CpuSample.PerEvent(before, after, sent));
     Console.WriteLine("  API process: " + GcSample.Describe(gcBefore, gcAfter, sent));
 
     if (Environment.GetEnvironmentVariable("BENCH_SKIP_PLAIN") == "1")
@@ -348,12 +349,17 @@ internal static class IngestClient
     }
 }
 
-/// <summary>CPU time (from /proc, Linux) of this process, the client, all PostgreSQL processes and the whole machine.</summary>
-internal sealed record CpuSample(DateTime At, double Self, double Client, Dictionary<int, double> Postgres, double MachineBusy, double MachineTotal)
+/// <summary>
+/// CPU time (from /proc, Linux) of this process, the client, all PostgreSQL processes and the whole machine, and which
+/// PostgreSQL processes are backends of the bench's database: on a shared server other people's queries and their
+/// autovacuum count under "all PostgreSQL processes", not under those backends.
+/// </summary>
+internal sealed record CpuSample(
+    DateTime At, double Self, double Client, Dictionary<int, double> Postgres, HashSet<int> Backends, double MachineBusy, double MachineTotal)
 {
     private static readonly double Tick = 1.0 / 100; // USER_HZ
 
-    public static CpuSample Take(int client)
+    public static CpuSample Take(int client, string database)
     {
         double Proc(int pid)
         {
@@ -369,18 +375,35 @@ internal sealed record CpuSample(DateTime At, double Self, double Client, Dictio
             }
         }
         var postgres = new Dictionary<int, double>();
+        var backends = new HashSet<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (int.TryParse(Path.GetFileName(dir), out var pid) && File.Exists($"{dir}/comm")
                 && SafeRead($"{dir}/comm").StartsWith("postgres", StringComparison.Ordinal))
             {
                 postgres[pid] = Proc(pid);
+                // A backend shows "postgres: 15/main: user database host(port) state" as its command line.
+                if (SafeRead($"{dir}/cmdline").Contains($" {database} ", StringComparison.Ordinal))
+                    backends.Add(pid);
             }
         }
         var cpu = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8)
             .Select(x => long.Parse(x, CultureInfo.InvariantCulture) * Tick).ToArray();
         var idle = cpu[3] + cpu[4];
-        return new CpuSample(DateTime.UtcNow, Proc(Environment.ProcessId), Proc(client), postgres, cpu.Sum() - idle, cpu.Sum());
+        return new CpuSample(DateTime.UtcNow, Proc(Environment.ProcessId), Proc(client), postgres, backends, cpu.Sum() - idle, cpu.Sum());
+    }
+
+    /// <summary>
+    /// CPU per event: the API, the bench database's backends (the pooled connections live through the run), and all
+    /// PostgreSQL processes (with the WAL writer, checkpointer, autovacuum and anyone else's queries).
+    /// </summary>
+    public static string PerEvent(CpuSample a, CpuSample b, int events)
+    {
+        var backends = b.Postgres.Where(kv => b.Backends.Contains(kv.Key)).Sum(kv => kv.Value - a.Postgres.GetValueOrDefault(kv.Key));
+        var postgres = b.Postgres.Sum(kv => kv.Value - a.Postgres.GetValueOrDefault(kv.Key));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"API {(b.Self - a.Self) / events * 1e6:F1} µs, this database's PostgreSQL backends {backends / events * 1e6:F1} µs, " +
+            $"all PostgreSQL processes {postgres / events * 1e6:F1} µs");
     }
 
     private static string SafeRead(string path)

@@ -135,6 +135,7 @@ public sealed class SessionPhase
 /// <summary>An event as received, kept for timelines and audits until the retention period has passed.</summary>
 public sealed class IngestedEvent
 {
+    /// <summary>The key on SQLite; PostgreSQL keys an event by its idempotency key and stores no id.</summary>
     public long Id { get; set; }
     public int CollectorId { get; set; }
     public Guid Instance { get; set; }

@@ -60,12 +60,10 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                 name: "Events",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    Timestamp = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     CollectorId = table.Column<int>(type: "integer", nullable: false),
                     Instance = table.Column<Guid>(type: "uuid", nullable: false),
                     Sequence = table.Column<long>(type: "bigint", nullable: false),
+                    Timestamp = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     Type = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
                     SessionId = table.Column<Guid>(type: "uuid", nullable: true),
                     ReceivedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
@@ -73,7 +71,7 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_Events", x => new { x.Id, x.Timestamp });
+                    table.PrimaryKey("PK_Events", x => new { x.CollectorId, x.Instance, x.Sequence, x.Timestamp });
                 });
 
             migrationBuilder.CreateTable(
@@ -348,12 +346,6 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                 name: "IX_Devices_SiteId",
                 table: "Devices",
                 column: "SiteId");
-
-            migrationBuilder.CreateIndex(
-                name: "IX_Events_CollectorId_Instance_Sequence_Timestamp",
-                table: "Events",
-                columns: new[] { "CollectorId", "Instance", "Sequence", "Timestamp" },
-                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_Events_ReceivedAt",
