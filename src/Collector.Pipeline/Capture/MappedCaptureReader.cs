@@ -63,15 +63,27 @@ public sealed unsafe partial class MappedCaptureReader : ICaptureFileReader
     public MappedCaptureReader(string path)
     {
         Path = path;
-        Length = new FileInfo(path).Length;
+        FileStream stream;
+        try
+        {
+            // The length of the file the path leads to: FileInfo.Length of a symbolic link is the link's own few bytes.
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CaptureException($"{path}: cannot be read: {e.Message}", e);
+        }
+
+        Length = stream.Length;
         if (Length < 4)
         {
+            stream.Dispose();
             throw new CaptureException($"{path}: too short to be a capture file ({Length} bytes)");
         }
 
         try
         {
-            file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+            file = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
             view = file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
             byte* pointer = null;
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);

@@ -13,7 +13,9 @@ public sealed class SharpPcapFileReader : ICaptureFileReader
     public SharpPcapFileReader(string path)
     {
         Path = path;
-        Length = new FileInfo(path).Length;
+        // Of a symbolic link, the file it leads to (the link's own length would be a few bytes).
+        var info = new FileInfo(path);
+        Length = (info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? info).Length;
         try
         {
             device = new CaptureFileReaderDevice(path);

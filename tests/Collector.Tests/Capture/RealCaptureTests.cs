@@ -40,6 +40,35 @@ public class RealCaptureTests
     [Theory]
     [InlineData(CaptureReaderKind.Mapped)]
     [InlineData(CaptureReaderKind.SharpPcap)]
+    public void A_capture_behind_a_symbolic_link_reads_as_the_file_itself(CaptureReaderKind reader)
+    {
+        // Admins link the day's capture from a ring directory; the link's own length is a few bytes.
+        var directory = Directory.CreateTempSubdirectory("pvsfleet-link-");
+        try
+        {
+            var link = Path.Combine(directory.FullName, "today.pcap");
+            File.CreateSymbolicLink(link, Repository.Sample("real-uefi-1.pcap"));
+            var analyzer = new CaptureAnalyzer(new TrackerOptions(), reader);
+
+            var throughLink = analyzer.Analyze([link]);
+
+            var direct = Analyze("real-uefi-1.pcap", reader);
+            Assert.Empty(throughLink.Warnings);
+            Assert.Equal(374, throughLink.Packets);
+            Assert.Equal(direct.Packets, throughLink.Packets);
+            Assert.Equal(
+                direct.Devices.SelectMany(d => d.Sessions).Select(s => (s.Start, s.End, s.Outcome, s.Phase)),
+                throughLink.Devices.SelectMany(d => d.Sessions).Select(s => (s.Start, s.End, s.Outcome, s.Phase)));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData(CaptureReaderKind.Mapped)]
+    [InlineData(CaptureReaderKind.SharpPcap)]
     public void Uefi_lab_boot_restarts_pxe_after_the_bootstrap_then_sticks_in_pvs_logon(CaptureReaderKind reader)
     {
         var report = Analyze("real-uefi-1.pcap", reader);
