@@ -61,10 +61,19 @@ generate() {
     done
     for s in "${pids[@]}"; do wait "$s"; done
     local finished; finished=$(now_s)
-    echo "the histogram's key, the devices' latest sessions, and ANALYZE"
+    echo "the histogram's key, its rollups, the devices' latest sessions, and ANALYZE"
+    # The rollups as the API's maintenance pass makes them (DurationRollup: the same function), up to the start of the
+    # newest day generated: that day stays the open tail the queries read from the histogram, as they do in the first
+    # hours after midnight (the pass rolls a day up two hours after it ends), the worst case. Series: the whole boot
+    # (-1) and the phases 0-4 (BootPhase).
     psql_db <<'SQL'
 SET maintenance_work_mem = '512MB';
 ALTER TABLE "DurationHistogram" ADD CONSTRAINT "PK_DurationHistogram" PRIMARY KEY ("Series", "Hour", "SiteId", "CollectorId", "Bin");
+SET work_mem = '256MB';
+\timing on
+SELECT pvsfleet_roll_up_durations((SELECT max(day) FROM bench_estate_days), ARRAY[-1, 0, 1, 2, 3, 4]);
+\timing off
+RESET work_mem;
 UPDATE "Devices" d SET "LastSessionId" = s."Id", "LastSessionStartedAt" = s."StartedAt", "CurrentPhase" = s."Phase",
        "CurrentOutcome" = s."Outcome", "LastSeenAt" = s."UpdatedAt"
 FROM (SELECT DISTINCT ON ("DeviceId") "DeviceId", "Id", "StartedAt", "Phase", "Outcome", "UpdatedAt" FROM "Sessions"
@@ -74,6 +83,8 @@ WHERE d."Id" = s."DeviceId";
 UPDATE "Devices" d SET "FirstSeenAt" = (SELECT min(day) FROM bench_estate_days);
 VACUUM ANALYZE "Devices";
 VACUUM ANALYZE "DurationHistogram";
+VACUUM ANALYZE "DurationRollupDay";
+VACUUM ANALYZE "DurationRollupHour";
 ANALYZE "Sessions";
 ANALYZE "SessionPhases";
 SQL
@@ -84,7 +95,7 @@ SQL
         printf 'generated %s sessions (%s days, %s to %s) in %.0f s: %.0f sessions/s; devices and ANALYZE %.0f s more\n' \
             "$sessions" "$days" "$first" "$last" "$secs" "$(echo "$sessions / $secs" | bc -l)" "$(echo "$ended - $finished" | bc -l)"
     }
-    psql_db -At -c "SELECT 'sessions ' || (SELECT count(*) FROM \"Sessions\") || ', phases ' || (SELECT count(*) FROM \"SessionPhases\") || ', histogram rows ' || (SELECT count(*) FROM \"DurationHistogram\") || ', database ' || pg_size_pretty(pg_database_size(current_database()))"
+    psql_db -At -c "SELECT 'sessions ' || (SELECT count(*) FROM \"Sessions\") || ', phases ' || (SELECT count(*) FROM \"SessionPhases\") || ', histogram rows ' || (SELECT count(*) FROM \"DurationHistogram\") || ', rollup rows ' || (SELECT count(*) FROM \"DurationRollupDay\") || ' by site and day, ' || (SELECT count(*) FROM \"DurationRollupHour\") || ' by hour, rolled up to ' || (SELECT \"RolledUpTo\" FROM \"DurationRollupCutoff\") || ', database ' || pg_size_pretty(pg_database_size(current_database()))"
 }
 
 # One month: a table of its own per partitioned table, filled day by day (newest first), attached at the end.

@@ -105,103 +105,6 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                     b.ToTable("AlertDevices");
                 });
 
-            modelBuilder.Entity("PvsFleet.Api.Data.StoredSession", b =>
-                {
-                    b.Property<Guid>("Id")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("BootFile")
-                        .HasMaxLength(256)
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("CollectorId")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long>("DeviceId")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("DhcpServer")
-                        .HasMaxLength(45)
-                        .HasColumnType("TEXT");
-
-                    b.Property<double?>("DurationMs")
-                        .HasColumnType("REAL");
-
-                    b.Property<DateTime?>("EndedAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("Firmware")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("HostName")
-                        .HasMaxLength(255)
-                        .HasColumnType("TEXT");
-
-                    b.Property<Guid>("Instance")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Ip")
-                        .HasMaxLength(45)
-                        .HasColumnType("TEXT");
-
-                    b.Property<DateTime?>("LastProgressAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("LastSequence")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Mac")
-                        .IsRequired()
-                        .HasMaxLength(17)
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("Outcome")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<int>("Phase")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<DateTime>("PhaseStartedAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("PvsServer")
-                        .HasMaxLength(45)
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("SiteId")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<DateTime>("StartedAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("StreamServer")
-                        .HasMaxLength(45)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("TftpServer")
-                        .HasMaxLength(45)
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("TotalRetries")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<DateTime>("UpdatedAt")
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("DeviceId", "StartedAt");
-
-                    b.HasIndex("StartedAt", "SiteId");
-
-                    b.HasIndex(new[] { "Outcome" }, "IX_Sessions_NotBooted")
-                        .HasFilter("\"Outcome\" <> 1");
-
-                    b.ToTable("Sessions", (string)null);
-
-                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
-                });
-
             modelBuilder.Entity("PvsFleet.Api.Data.Collector", b =>
                 {
                     b.Property<int>("Id")
@@ -389,59 +292,6 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                     b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
                 });
 
-            modelBuilder.Entity("PvsFleet.Api.Data.StoredEvidenceClip", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<int>("Bytes")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<int>("CollectorId")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<DateTime>("CreatedAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<byte[]>("Data")
-                        .IsRequired()
-                        .HasColumnType("BLOB");
-
-                    b.Property<DateTime>("FirstFrameAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("Frames")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<DateTime>("LastFrameAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Mac")
-                        .IsRequired()
-                        .HasMaxLength(17)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Reason")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("TEXT");
-
-                    b.Property<Guid>("SessionId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("SiteId")
-                        .HasColumnType("INTEGER");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("CreatedAt");
-
-                    b.HasIndex("SessionId", "CreatedAt");
-
-                    b.ToTable("EvidenceClips", (string)null);
-                });
-
             modelBuilder.Entity("PvsFleet.Api.Data.EvidenceRequest", b =>
                 {
                     b.Property<long>("Id")
@@ -578,6 +428,156 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                     b.ToTable("Sites");
                 });
 
+            modelBuilder.Entity("PvsFleet.Api.Data.StoredEvidenceClip", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Bytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CollectorId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Data")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<DateTime>("FirstFrameAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Frames")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("LastFrameAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Mac")
+                        .IsRequired()
+                        .HasMaxLength(17)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("SiteId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("SessionId", "CreatedAt");
+
+                    b.ToTable("EvidenceClips", (string)null);
+                });
+
+            modelBuilder.Entity("PvsFleet.Api.Data.StoredSession", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("BootFile")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("CollectorId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("DeviceId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DhcpServer")
+                        .HasMaxLength(45)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("DurationMs")
+                        .HasColumnType("REAL");
+
+                    b.Property<DateTime?>("EndedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Firmware")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("HostName")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("Instance")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Ip")
+                        .HasMaxLength(45)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastProgressAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LastSequence")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Mac")
+                        .IsRequired()
+                        .HasMaxLength(17)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Outcome")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Phase")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("PhaseStartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PvsServer")
+                        .HasMaxLength(45)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("SiteId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("StreamServer")
+                        .HasMaxLength(45)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TftpServer")
+                        .HasMaxLength(45)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("TotalRetries")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DeviceId", "StartedAt");
+
+                    b.HasIndex("StartedAt", "SiteId");
+
+                    b.HasIndex(new[] { "Outcome" }, "IX_Sessions_NotBooted")
+                        .HasFilter("\"Outcome\" <> 1");
+
+                    b.ToTable("Sessions", (string)null);
+
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
+                });
+
             modelBuilder.Entity("PvsFleet.Api.Data.Alert", b =>
                 {
                     b.HasOne("PvsFleet.Api.Data.Site", "Site")
@@ -600,17 +600,6 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                     b.Navigation("Alert");
                 });
 
-            modelBuilder.Entity("PvsFleet.Api.Data.StoredSession", b =>
-                {
-                    b.HasOne("PvsFleet.Api.Data.Device", "Device")
-                        .WithMany()
-                        .HasForeignKey("DeviceId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-
-                    b.Navigation("Device");
-                });
-
             modelBuilder.Entity("PvsFleet.Api.Data.Collector", b =>
                 {
                     b.HasOne("PvsFleet.Api.Data.Site", "Site")
@@ -631,6 +620,17 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
                         .IsRequired();
 
                     b.Navigation("Site");
+                });
+
+            modelBuilder.Entity("PvsFleet.Api.Data.StoredSession", b =>
+                {
+                    b.HasOne("PvsFleet.Api.Data.Device", "Device")
+                        .WithMany()
+                        .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Device");
                 });
 #pragma warning restore 612, 618
         }

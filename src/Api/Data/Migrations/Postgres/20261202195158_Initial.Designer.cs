@@ -12,7 +12,7 @@ using PvsFleet.Api.Data;
 namespace PvsFleet.Api.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresFleetDbContext))]
-    [Migration("20261202075853_Initial")]
+    [Migration("20261202195158_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -113,103 +113,6 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.HasKey("AlertId", "Mac");
 
                     b.ToTable("AlertDevices");
-                });
-
-            modelBuilder.Entity("PvsFleet.Api.Data.StoredSession", b =>
-                {
-                    b.Property<Guid>("Id")
-                        .HasColumnType("uuid");
-
-                    b.Property<DateTime>("StartedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("BootFile")
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
-                    b.Property<int>("CollectorId")
-                        .HasColumnType("integer");
-
-                    b.Property<long>("DeviceId")
-                        .HasColumnType("bigint");
-
-                    b.Property<string>("DhcpServer")
-                        .HasMaxLength(45)
-                        .HasColumnType("character varying(45)");
-
-                    b.Property<double?>("DurationMs")
-                        .HasColumnType("double precision");
-
-                    b.Property<DateTime?>("EndedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<int>("Firmware")
-                        .HasColumnType("integer");
-
-                    b.Property<string>("HostName")
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)");
-
-                    b.Property<Guid>("Instance")
-                        .HasColumnType("uuid");
-
-                    b.Property<string>("Ip")
-                        .HasMaxLength(45)
-                        .HasColumnType("character varying(45)");
-
-                    b.Property<DateTime?>("LastProgressAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<long>("LastSequence")
-                        .HasColumnType("bigint");
-
-                    b.Property<string>("Mac")
-                        .IsRequired()
-                        .HasMaxLength(17)
-                        .HasColumnType("character varying(17)");
-
-                    b.Property<int>("Outcome")
-                        .HasColumnType("integer");
-
-                    b.Property<int>("Phase")
-                        .HasColumnType("integer");
-
-                    b.Property<DateTime>("PhaseStartedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("PvsServer")
-                        .HasMaxLength(45)
-                        .HasColumnType("character varying(45)");
-
-                    b.Property<int>("SiteId")
-                        .HasColumnType("integer");
-
-                    b.Property<string>("StreamServer")
-                        .HasMaxLength(45)
-                        .HasColumnType("character varying(45)");
-
-                    b.Property<string>("TftpServer")
-                        .HasMaxLength(45)
-                        .HasColumnType("character varying(45)");
-
-                    b.Property<int>("TotalRetries")
-                        .HasColumnType("integer");
-
-                    b.Property<DateTime>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.HasKey("Id", "StartedAt");
-
-                    b.HasIndex("DeviceId", "StartedAt");
-
-                    b.HasIndex("StartedAt", "SiteId");
-
-                    b.HasIndex(new[] { "Outcome" }, "IX_Sessions_NotBooted")
-                        .HasFilter("\"Outcome\" <> 1");
-
-                    b.ToTable("Sessions", (string)null);
-
-                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
                 });
 
             modelBuilder.Entity("PvsFleet.Api.Data.Collector", b =>
@@ -403,6 +306,31 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
                 });
 
+            modelBuilder.Entity("PvsFleet.Api.Data.DurationDayRollupBin", b =>
+                {
+                    b.Property<int>("Series")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("Day")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("SiteId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Bin")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("bigint");
+
+                    b.Property<double?>("MaxMs")
+                        .HasColumnType("double precision");
+
+                    b.HasKey("Series", "Day", "SiteId", "Bin");
+
+                    b.ToTable("DurationRollupDay", (string)null);
+                });
+
             modelBuilder.Entity("PvsFleet.Api.Data.DurationHistogramBin", b =>
                 {
                     b.Property<int>("Series")
@@ -431,59 +359,46 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.ToTable("DurationHistogram", (string)null);
                 });
 
-            modelBuilder.Entity("PvsFleet.Api.Data.StoredEvidenceClip", b =>
+            modelBuilder.Entity("PvsFleet.Api.Data.DurationHourRollupBin", b =>
                 {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
+                    b.Property<int>("Series")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("Hour")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Bin")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Count")
                         .HasColumnType("bigint");
 
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+                    b.Property<double?>("MaxMs")
+                        .HasColumnType("double precision");
 
-                    b.Property<int>("Bytes")
+                    b.HasKey("Series", "Hour", "Bin");
+
+                    b.ToTable("DurationRollupHour", (string)null);
+                });
+
+            modelBuilder.Entity("PvsFleet.Api.Data.DurationRollupCutoff", b =>
+                {
+                    b.Property<int>("Id")
                         .HasColumnType("integer");
 
-                    b.Property<int>("CollectorId")
-                        .HasColumnType("integer");
-
-                    b.Property<DateTime>("CreatedAt")
+                    b.Property<DateTime>("RolledUpTo")
                         .HasColumnType("timestamp with time zone");
-
-                    b.Property<byte[]>("Data")
-                        .IsRequired()
-                        .HasColumnType("bytea");
-
-                    b.Property<DateTime>("FirstFrameAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<int>("Frames")
-                        .HasColumnType("integer");
-
-                    b.Property<DateTime>("LastFrameAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("Mac")
-                        .IsRequired()
-                        .HasMaxLength(17)
-                        .HasColumnType("character varying(17)");
-
-                    b.Property<string>("Reason")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
-
-                    b.Property<Guid>("SessionId")
-                        .HasColumnType("uuid");
-
-                    b.Property<int>("SiteId")
-                        .HasColumnType("integer");
 
                     b.HasKey("Id");
 
-                    b.HasIndex("CreatedAt");
+                    b.ToTable("DurationRollupCutoff", (string)null);
 
-                    b.HasIndex("SessionId", "CreatedAt");
-
-                    b.ToTable("EvidenceClips", (string)null);
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            RolledUpTo = new DateTime(1970, 1, 1, 0, 0, 0, 0, DateTimeKind.Utc)
+                        });
                 });
 
             modelBuilder.Entity("PvsFleet.Api.Data.EvidenceRequest", b =>
@@ -629,6 +544,158 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.ToTable("Sites");
                 });
 
+            modelBuilder.Entity("PvsFleet.Api.Data.StoredEvidenceClip", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Bytes")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("CollectorId")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("Data")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTime>("FirstFrameAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Frames")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("LastFrameAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Mac")
+                        .IsRequired()
+                        .HasMaxLength(17)
+                        .HasColumnType("character varying(17)");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("SiteId")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("SessionId", "CreatedAt");
+
+                    b.ToTable("EvidenceClips", (string)null);
+                });
+
+            modelBuilder.Entity("PvsFleet.Api.Data.StoredSession", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("BootFile")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<int>("CollectorId")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("DeviceId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("DhcpServer")
+                        .HasMaxLength(45)
+                        .HasColumnType("character varying(45)");
+
+                    b.Property<double?>("DurationMs")
+                        .HasColumnType("double precision");
+
+                    b.Property<DateTime?>("EndedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Firmware")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("HostName")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<Guid>("Instance")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Ip")
+                        .HasMaxLength(45)
+                        .HasColumnType("character varying(45)");
+
+                    b.Property<DateTime?>("LastProgressAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("LastSequence")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Mac")
+                        .IsRequired()
+                        .HasMaxLength(17)
+                        .HasColumnType("character varying(17)");
+
+                    b.Property<int>("Outcome")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Phase")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("PhaseStartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("PvsServer")
+                        .HasMaxLength(45)
+                        .HasColumnType("character varying(45)");
+
+                    b.Property<int>("SiteId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("StreamServer")
+                        .HasMaxLength(45)
+                        .HasColumnType("character varying(45)");
+
+                    b.Property<string>("TftpServer")
+                        .HasMaxLength(45)
+                        .HasColumnType("character varying(45)");
+
+                    b.Property<int>("TotalRetries")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id", "StartedAt");
+
+                    b.HasIndex("DeviceId", "StartedAt");
+
+                    b.HasIndex("StartedAt", "SiteId");
+
+                    b.HasIndex(new[] { "Outcome" }, "IX_Sessions_NotBooted")
+                        .HasFilter("\"Outcome\" <> 1");
+
+                    b.ToTable("Sessions", (string)null);
+
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
+                });
+
             modelBuilder.Entity("PvsFleet.Api.Data.Alert", b =>
                 {
                     b.HasOne("PvsFleet.Api.Data.Site", "Site")
@@ -651,17 +718,6 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.Navigation("Alert");
                 });
 
-            modelBuilder.Entity("PvsFleet.Api.Data.StoredSession", b =>
-                {
-                    b.HasOne("PvsFleet.Api.Data.Device", "Device")
-                        .WithMany()
-                        .HasForeignKey("DeviceId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-
-                    b.Navigation("Device");
-                });
-
             modelBuilder.Entity("PvsFleet.Api.Data.Collector", b =>
                 {
                     b.HasOne("PvsFleet.Api.Data.Site", "Site")
@@ -682,6 +738,17 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                         .IsRequired();
 
                     b.Navigation("Site");
+                });
+
+            modelBuilder.Entity("PvsFleet.Api.Data.StoredSession", b =>
+                {
+                    b.HasOne("PvsFleet.Api.Data.Device", "Device")
+                        .WithMany()
+                        .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Device");
                 });
 #pragma warning restore 612, 618
         }
