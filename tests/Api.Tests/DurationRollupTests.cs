@@ -146,10 +146,12 @@ public sealed class DurationRollupTests(HistogramStatsPostgresApi api)
         await IngestOkAsync(a, [slow.End(seqA++, BootOutcome.Booted, closedDay.AddSeconds(900)), unfinishedStart, unfinishedDownload,
             early.End(seqA++, BootOutcome.Booted, midnight.AddSeconds(50))]);
 
-        // The pass rolls up every day that ended two hours or more ago: up to today, 30 November.
+        // The pass rolls up every hour that ended two hours or more ago: up to 06:00 today, 30 November (so today's
+        // day rows hold its first six hours).
         await PassAsync(now);
         var today = new DateTime(2026, 11, 30, 0, 0, 0, DateTimeKind.Utc);
-        Assert.Equal(today, await Api.WithDbAsync(db => DurationRollup.CutoffAsync(db)));
+        Assert.Equal(today.AddHours(6), await Api.WithDbAsync(db => DurationRollup.CutoffAsync(db)));
+        Assert.True(await Api.WithDbAsync(db => db.Set<DurationDayRollupBin>().CountAsync(r => r.Day == today)) > 0);
         var slowDay = new DateTime(2026, 11, 27, 0, 0, 0, DateTimeKind.Utc);
         Assert.Equal(900_000d, await Api.WithDbAsync(db => db.Set<DurationDayRollupBin>()
             .Where(r => r.Series == DurationBins.WholeBoot && r.Day == slowDay).MaxAsync(r => r.MaxMs)));
@@ -162,6 +164,9 @@ public sealed class DurationRollupTests(HistogramStatsPostgresApi api)
             $"/api/v1/stats/boot-durations?site={siteA}&from=2026-08-01T00:00:00Z&to=2026-11-30T08:00:00Z&bucket=day",
             // Not on midnights: the partial first day from the histogram's hours, the partial hours from the rows.
             "/api/v1/stats/boot-durations?from=2026-10-03T05:17:00Z&to=2026-11-30T07:45:00Z&bucket=day",
+            // Ending before the cut-off on the cut-off's day: that day's row covers hours past the range, so not read.
+            "/api/v1/stats/boot-durations?from=2026-11-02T00:00:00Z&to=2026-11-30T04:30:00Z&bucket=day",
+            "/api/v1/stats/boot-durations?from=2026-11-25T00:00:00Z&to=2026-11-30T04:30:00Z&bucket=hour",
             "/api/v1/stats/boot-durations?from=2026-11-23T13:30:00Z&to=2026-11-30T07:45:00Z&bucket=hour",
             "/api/v1/stats/boot-durations?from=2026-11-23T13:30:00Z&to=2026-11-30T07:45:00Z&bucket=hour&phase=BootstrapDownload",
             $"/api/v1/stats/boot-durations?site={siteA}&from=2026-11-01T00:00:00Z&to=2026-11-30T08:00:00Z&bucket=day&phase=SingleReadMode",
@@ -202,10 +207,10 @@ public sealed class DurationRollupTests(HistogramStatsPostgresApi api)
         await AssertRollupsMatchRebuildAsync();
         await AssertStatisticsMatchPerCollectorPathAsync(a, urls);
 
-        // The next day's pass rolls up 30 November, the boots of this morning included.
+        // The next day's pass rolls up the rest of 30 November (adding to its day rows) and the night after.
         await PassAsync(now.AddDays(1));
-        Assert.Equal(today.AddDays(1), await Api.WithDbAsync(db => DurationRollup.CutoffAsync(db)));
-        Assert.True(await Api.WithDbAsync(db => db.Set<DurationHourRollupBin>().CountAsync(r => r.Hour >= today)) > 0);
+        Assert.Equal(today.AddDays(1).AddHours(6), await Api.WithDbAsync(db => DurationRollup.CutoffAsync(db)));
+        Assert.True(await Api.WithDbAsync(db => db.Set<DurationHourRollupBin>().CountAsync(r => r.Hour >= today.AddHours(6))) > 0);
         await AssertRollupsMatchRebuildAsync();
         await AssertStatisticsMatchPerCollectorPathAsync(a, urls);
     }

@@ -11,14 +11,15 @@ namespace PvsFleet.Api.Data;
 /// compresses (30 days of all sites are 2.4M rows); summed over collectors and hours it is 20 to 80 times smaller.
 /// </summary>
 /// <remarks>
-/// <para>The invariant: for every hour before the cut-off (<see cref="DurationRollupCutoff"/>, a UTC midnight), each
-/// rollup row is the sum (count) and maximum of the histogram rows it covers, in every committed state.</para>
-/// <para>The maintenance pass (<see cref="RollUpAsync"/>) moves the cut-off forward over closed days, a day per
+/// <para>The invariant: for every hour before the cut-off (<see cref="DurationRollupCutoff"/>, a whole UTC hour), each
+/// rollup row is the sum (count) and maximum of the histogram rows it covers, in every committed state. The day row
+/// of the cut-off's own day covers that day's hours before the cut-off only.</para>
+/// <para>The maintenance pass (<see cref="RollUpAsync"/>) moves the cut-off forward over closed hours, at most a day per
 /// transaction, holding the cut-off row <c>FOR UPDATE</c> while it sums the histogram. The ingest applies every
 /// change it makes to the histogram before the cut-off to the rollups as well (<see cref="IngestCommands"/>), in the
 /// same transaction, after taking the cut-off row <c>FOR SHARE</c>: a batch either commits before the pass sums the
 /// histogram (the pass sees its rows), or reads the pass's new cut-off and applies its changes to the rows the pass
-/// made. So a late correction to a closed day (a spool replayed, a session's duration corrected) stays exact.</para>
+/// made. So a late correction to a closed hour (a spool replayed, a session's duration corrected) stays exact.</para>
 /// <para>Queries read the rollups before the cut-off and the histogram after it (the open tail), in one snapshot.</para>
 /// </remarks>
 public static class DurationRollup
@@ -29,8 +30,9 @@ public static class DurationRollup
     public static readonly DateTime Beginning = new(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
     /// <summary>
-    /// How long after its end a UTC day is rolled up. Any margin is exact (ingest keeps closed days up to date); this
-    /// one spares the ingest that extra work for the boots still running at midnight and a collector's short outage.
+    /// How long after its end a UTC hour is rolled up. Any margin is exact (ingest keeps closed hours up to date); this
+    /// one spares the ingest that extra work for the boots still running at the hour's end and a collector's short
+    /// outage, and leaves the queries an open tail of at most three hours to read from the histogram.
     /// </summary>
     public static readonly TimeSpan Margin = TimeSpan.FromHours(2);
 
@@ -40,9 +42,16 @@ public static class DurationRollup
     public static DateTime DayOf(DateTime t) => new(t.Year, t.Month, t.Day, 0, 0, 0, DateTimeKind.Utc);
 
     /// <summary>
+    /// Where a daily read over the rollup may end, for a range ending at <paramref name="endHour"/>: at the cut-off if
+    /// the range reaches it (the cut-off's own day row then covers its hours before the cut-off), else at the last
+    /// midnight of the range (no day row covers an hour past it). Day rows before it, histogram hours from it.
+    /// </summary>
+    public static DateTime DailyEnd(DateTime cutoff, DateTime endHour) => cutoff <= endHour ? cutoff : DayOf(endHour);
+
+    /// <summary>
     /// <c>pvsfleet_roll_up_durations(until, series)</c>: sums the histogram's rows of the given series from the cut-off
-    /// to <c>until</c> (a UTC midnight, rounded down) into both rollups and moves the cut-off there; returns the
-    /// cut-off. The series are passed so the histogram is read by its key (series first), not scanned whole. Run it
+    /// to <c>until</c> (a whole UTC hour, rounded down) into both rollups and moves the cut-off there; returns the
+    /// cut-off. Written in key order, so a day's rows lie together on disk and a month's read touches few pages. The series are passed so the histogram is read by its key (series first), not scanned whole. Run it
     /// in a READ COMMITTED transaction: the sums must be read after the lock is granted, not at the transaction's start.
     /// </summary>
     public const string RollUpFunction = """
@@ -50,7 +59,7 @@ public static class DurationRollup
         LANGUAGE plpgsql AS $fn$
         DECLARE
             rolled timestamptz;
-            upto timestamptz := date_trunc('day', until AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
+            upto timestamptz := date_trunc('hour', until AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
         BEGIN
             -- Waits for the ingest batches holding it FOR SHARE: their histogram rows are committed before the sums below.
             SELECT "RolledUpTo" INTO STRICT rolled FROM "DurationRollupCutoff" WHERE "Id" = 1 FOR UPDATE;
@@ -61,12 +70,16 @@ public static class DurationRollup
             SELECT "Series", date_trunc('day', "Hour" AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', "SiteId", "Bin", sum("Count"), max("MaxMs")
             FROM "DurationHistogram"
             WHERE "Series" = ANY(series) AND "Hour" >= rolled AND "Hour" < upto AND "Count" > 0
-            GROUP BY 1, 2, 3, 4;
+            GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+            -- The cut-off's day may hold the hours of an earlier pass already.
+            ON CONFLICT ("Series", "Day", "SiteId", "Bin") DO UPDATE SET
+                "Count" = "DurationRollupDay"."Count" + excluded."Count",
+                "MaxMs" = GREATEST("DurationRollupDay"."MaxMs", excluded."MaxMs");
             INSERT INTO "DurationRollupHour" ("Series", "Hour", "Bin", "Count", "MaxMs")
             SELECT "Series", "Hour", "Bin", sum("Count"), max("MaxMs")
             FROM "DurationHistogram"
             WHERE "Series" = ANY(series) AND "Hour" >= rolled AND "Hour" < upto AND "Count" > 0
-            GROUP BY 1, 2, 3;
+            GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
             UPDATE "DurationRollupCutoff" SET "RolledUpTo" = upto WHERE "Id" = 1;
             RETURN upto;
         END
@@ -84,13 +97,13 @@ public static class DurationRollup
         db.Set<DurationRollupCutoff>().Where(c => c.Id == CutoffId).Select(c => c.RolledUpTo).SingleAsync(ct);
 
     /// <summary>
-    /// Rolls up every closed day (ended <see cref="Margin"/> before <paramref name="now"/>): one transaction per day
-    /// holding data, so ingest waits for one day's sums at most; the empty days before the first are skipped in one.
-    /// Returns how many days it rolled up.
+    /// Rolls up every closed hour (ended <see cref="Margin"/> before <paramref name="now"/>): one transaction per day
+    /// holding data, so ingest waits for one day's sums at most (about 2 s at estate scale; an hourly pass sums an
+    /// hour); the empty days before the first are skipped in one. Returns how many steps held data.
     /// </summary>
     public static async Task<int> RollUpAsync(FleetDbContext db, DateTime now, CancellationToken ct = default)
     {
-        var target = DayOf(now - Margin);
+        var target = DurationBins.Hour(now - Margin);
         var series = Series;
         var rolled = await CutoffAsync(db, ct);
         var days = 0;

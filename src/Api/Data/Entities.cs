@@ -201,7 +201,8 @@ public sealed class DurationHistogramBin
 
 /// <summary>
 /// The duration histogram summed over a site's collectors and a whole UTC day (<see cref="DurationRollup"/>): the
-/// daily statistics of closed days read a few rows per day and site instead of one per collector, hour and bin.
+/// daily statistics of closed days read a few rows per day and site instead of one per collector, hour and bin. The
+/// row of the cut-off's own day holds that day's hours before the cut-off.
 /// </summary>
 public sealed class DurationDayRollupBin
 {
@@ -224,7 +225,7 @@ public sealed class DurationHourRollupBin
 }
 
 /// <summary>
-/// The one row saying up to where (a UTC midnight, excluded) the rollups hold the histogram's hours
+/// The one row saying up to where (a whole UTC hour, excluded) the rollups hold the histogram's hours
 /// (<see cref="DurationRollup"/>); its row lock orders the maintenance pass against ingest.
 /// </summary>
 public sealed class DurationRollupCutoff

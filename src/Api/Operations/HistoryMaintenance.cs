@@ -7,7 +7,7 @@ namespace PvsFleet.Api.Operations;
 /// <summary>
 /// Hourly: makes the history's partitions ahead (PostgreSQL), then applies retention — raw events past
 /// <see cref="FleetOptions.EventRetentionDays"/> and, when <see cref="FleetOptions.SessionRetentionDays"/> is set,
-/// sessions with their phases and duration histogram; on PostgreSQL it then rolls up the histogram of the days closed
+/// sessions with their phases and duration histogram; on PostgreSQL it then rolls up the histogram of the hours closed
 /// since (<see cref="DurationRollup"/>). On PostgreSQL retention drops whole monthly partitions
 /// (<see cref="PostgresPartitions.DropBeforeAsync"/>: a month goes once all of it is past the window); SQLite deletes rows.
 /// Packet clips past <see cref="EvidenceStorageOptions.RetentionDays"/> or beyond <see cref="EvidenceStorageOptions.MaxTotalBytes"/> go too.
@@ -58,7 +58,7 @@ public sealed class HistoryMaintenance(IServiceScopeFactory scopes, TimeProvider
             }
             var rolled = await DurationRollup.RollUpAsync(db, now, ct);
             if (rolled > 0 && log.IsEnabled(LogLevel.Information))
-                log.LogInformation("Rolled up the duration histogram of {Days} closed days", rolled);
+                log.LogInformation("Rolled up the duration histogram in {Steps} steps (a day at most each)", rolled);
             return;
         }
 

@@ -153,12 +153,12 @@ public static class StatsApi
                   FROM "DurationHistogram"
                   WHERE "Series" = $1 AND "Hour" >= $2 AND "Hour" < $3 AND "Count" > 0{site}
                   """;
-            // The closed days before the cut-off from a rollup (DurationRollup) when one answers the query: per site and
-            // day for daily buckets, per hour of all sites for hourly ones; the open tail (and the partial days at the
+            // The closed hours before the cut-off from a rollup (DurationRollup) when one answers the query: per site and
+            // day for daily buckets, per hour of all sites for hourly ones; the open tail (and the partial day at the
             // range's start) from the histogram. The sums are the same, so the statistics are the old path's exactly.
             var (rollFrom, rollTo) = bucket == "day"
                 ? (DurationRollup.DayOf(firstHour) == firstHour ? firstHour : DurationRollup.DayOf(firstHour).AddDays(1),
-                   Min(DurationRollup.DayOf(endHour), cutoff))
+                   DurationRollup.DailyEnd(cutoff, endHour))
                 : siteId is null ? (firstHour, Min(endHour, cutoff)) : (endHour, endHour);
             var reads = 0;
             if (rollFrom < rollTo)
