@@ -83,6 +83,54 @@ public sealed class DurationRollupTests(HistogramStatsPostgresApi api)
         return 0;
     });
 
+    // The host's first maintenance pass rolls up to two hours ago at start-up: wait for it, then put the cut-off back,
+    // so the test's own passes roll up hours that hold data (the reset is exact at any time: nothing is before the beginning).
+    private async Task ResetRollupsAsync()
+    {
+        var started = DateTime.UtcNow;
+        while (await Api.WithDbAsync(db => DurationRollup.CutoffAsync(db)) == DurationRollup.Beginning && DateTime.UtcNow - started < TimeSpan.FromSeconds(30))
+            await Task.Delay(100);
+        await Api.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(DurationRollup.ResetSql));
+    }
+
+    [SkippableFact]
+    public async Task Passes_racing_the_ingest_of_the_hours_they_roll_up_keep_the_rollups_exact()
+    {
+        SkipIfUnavailable();
+        var site = NewName("site");
+        var clients = new List<HttpClient>();
+        for (var i = 0; i < 3; i++)
+            clients.Add((await NewCollectorAsync(site)).Client);
+        await ResetRollupsAsync();
+        var now = Api.Clock.GetUtcNow();
+        var start = now.AddHours(-30);
+        // Three collectors send boots of the last 30 hours, oldest first, while passes move the cut-off an hour at a
+        // time behind them: a batch lands before, during or after the pass that rolls up its hours.
+        var ingest = Task.WhenAll(clients.Select(async (client, c) =>
+        {
+            long seq = 1;
+            for (var b = 0; b < 30; b++)
+            {
+                var events = new List<IngestEvent>();
+                for (var i = 0; i < 8; i++)
+                    events.AddRange(Boot.Booted(ref seq, NewMac(), start.AddHours(b).AddMinutes((i * 7) + c), 1 + (c * 0.37), 2 + (i * 0.11), 3, 4 + b));
+                await IngestOkAsync(client, events);
+            }
+        }));
+        var passes = Task.Run(async () =>
+        {
+            for (var h = 0; h <= 32; h++)
+            {
+                await Api.WithDbAsync(db => DurationRollup.RollUpAsync(db, start.AddHours(h).UtcDateTime + DurationRollup.Margin));
+                await Task.Delay(60); // about the pace of the batches, an hour of boots each
+            }
+        });
+        await Task.WhenAll(ingest, passes);
+        Assert.Equal(DurationBins.Hour(start.AddHours(32).UtcDateTime), await Api.WithDbAsync(db => DurationRollup.CutoffAsync(db)));
+        Assert.Equal(720, await Api.WithDbAsync(db => db.Sessions.CountAsync(s => db.Sites.Where(x => x.Name == site).Select(x => x.Id).Contains(s.SiteId))));
+        await AssertRollupsMatchRebuildAsync();
+    }
+
     [SkippableFact]
     public async Task Rollups_stay_exact_through_late_corrections_of_closed_days_and_retention()
     {
@@ -91,12 +139,7 @@ public sealed class DurationRollupTests(HistogramStatsPostgresApi api)
         var (b, _) = await NewCollectorAsync();
         var (c, _) = await NewCollectorAsync(siteA); // a second collector of site A: the rollups sum collectors
         var now = Api.Clock.GetUtcNow(); // 2026-11-30 08:00
-        // The host's first maintenance pass has rolled up the empty days to today: put the cut-off back, so the pass
-        // below rolls up days that hold data (the reset is exact at any time: nothing is before the beginning).
-        var started = DateTime.UtcNow;
-        while (await Api.WithDbAsync(db => DurationRollup.CutoffAsync(db)) == DurationRollup.Beginning && DateTime.UtcNow - started < TimeSpan.FromSeconds(30))
-            await Task.Delay(100);
-        await Api.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(DurationRollup.ResetSql));
+        await ResetRollupsAsync();
         await Api.WithDbAsync(db => PostgresPartitions.EnsureAsync(db, new DateTime(2026, 8, 1, 0, 0, 0, DateTimeKind.Utc), now.UtcDateTime));
         var random = new Random(1402);
         var first = new DateTimeOffset(2026, 8, 1, 0, 0, 0, TimeSpan.Zero);

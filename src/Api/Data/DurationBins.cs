@@ -35,7 +35,7 @@ public static class DurationBins
     /// <summary>
     /// Rebuilds the whole histogram from the stored durations: the reference the tests compare the ingest-maintained
     /// rows with, and the bench's fill after loading. Its rollups start again from nothing (the next maintenance pass
-    /// rolls up the closed days anew), so they keep equal to the rebuilt histogram.
+    /// rolls up the closed hours anew), so they keep equal to the rebuilt histogram.
     /// </summary>
     public static readonly string RebuildSql = $"""
         {DurationRollup.ResetSql}

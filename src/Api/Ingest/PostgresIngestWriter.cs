@@ -266,7 +266,7 @@ public static class PostgresIngestWriter
                     write.BatchCommands.Add(RecomputeRetracted(retracted));
                     write.BatchCommands.Add(DeleteEmpty(retracted));
                 }
-                // The same changes to the rollups, for the hours before their cut-off (closed days corrected late).
+                // The same changes to the rollups, for the hours before their cut-off (closed hours corrected late).
                 foreach (var rollup in DurationRollup.IngestCommands(
                     [.. histogram.Select(kv => new DurationRollup.Change(kv.Key.Series, kv.Key.Hour, kv.Key.SiteId, kv.Key.Bin, kv.Value.Count, kv.Value.Max))],
                     [.. retracted.Select(k => new DurationRollup.Retraction(k.Series, k.Hour, k.SiteId, k.Bin))]))
