@@ -1,6 +1,9 @@
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using PvsFleet.Api.Data;
+using PvsFleet.Api.Ingest;
 using PvsFleet.Api.Operations;
 using PvsFleet.Contracts;
 using PvsFleet.Contracts.Ingest;
@@ -128,6 +131,36 @@ public sealed class DurationRollupTests(HistogramStatsPostgresApi api)
         await Task.WhenAll(ingest, passes);
         Assert.Equal(DurationBins.Hour(start.AddHours(32).UtcDateTime), await Api.WithDbAsync(db => DurationRollup.CutoffAsync(db)));
         Assert.Equal(720, await Api.WithDbAsync(db => db.Sessions.CountAsync(s => db.Sites.Where(x => x.Name == site).Select(x => x.Id).Contains(s.SiteId))));
+        await AssertRollupsMatchRebuildAsync();
+    }
+
+    [SkippableFact]
+    public async Task A_pass_waits_for_a_batch_writing_the_hours_it_rolls_up()
+    {
+        SkipIfUnavailable();
+        await NewCollectorAsync();
+        await ResetRollupsAsync();
+        var collectorId = await Api.WithDbAsync(db => db.Collectors.OrderByDescending(c => c.Id).Select(c => c.Id).FirstAsync());
+        long seq = 1;
+        var at = Api.Clock.GetUtcNow().AddHours(-5);
+        var events = Boot.Booted(ref seq, NewMac(), at, 1, 2, 3, 4);
+        // A batch written but not committed yet, then a pass over its hour: the pass must wait for the commit (the
+        // cut-off row the batch holds FOR SHARE), else it sums the histogram without the batch, and the batch, having
+        // read the old cut-off, leaves the rollups alone.
+        await using (var scope = Api.Services.CreateAsyncScope())
+        {
+            var batchDb = scope.ServiceProvider.GetRequiredService<FleetDbContext>();
+            await using var tx = await batchDb.Database.BeginTransactionAsync();
+            var received = events.Select(e => new ReceivedEvent(e, JsonSerializer.SerializeToUtf8Bytes(e, ApiFactory.Json))).ToList();
+            await PostgresIngestWriter.ApplyAsync(batchDb, new IngestSource(collectorId, Guid.Empty), received, Api.Clock.GetUtcNow().UtcDateTime, default);
+            var pass = Task.Run(() => Api.WithDbAsync(db => DurationRollup.RollUpAsync(db, Api.Clock.GetUtcNow().UtcDateTime)));
+            await Task.Delay(1000);
+            Assert.False(pass.IsCompleted, "the pass did not wait for the batch");
+            await tx.CommitAsync();
+            await pass;
+        }
+        Assert.True(await Api.WithDbAsync(db => DurationRollup.CutoffAsync(db)) > at.UtcDateTime);
+        Assert.True(await Api.WithDbAsync(db => db.Set<DurationHourRollupBin>().CountAsync()) > 0);
         await AssertRollupsMatchRebuildAsync();
     }
 
