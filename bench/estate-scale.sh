@@ -3,6 +3,7 @@
 # no ingest), then measures the statistics, the device page and the sessions export, warm and cold.
 #
 #   bench/estate-scale.sh generate [SESSIONS] [SECONDS] [STREAMS]   default 50,000,000 sessions, no time box, 1 stream
+#   bench/estate-scale.sh rollup                                    makes the histogram's rollups again (generate does)
 #   bench/estate-scale.sh measure                                   (as root for the cold runs: restarts PostgreSQL;
 #                                                                    ESTATE_COLD=0 skips them on a shared server)
 #
@@ -61,10 +62,13 @@ generate() {
     done
     for s in "${pids[@]}"; do wait "$s"; done
     local finished; finished=$(now_s)
-    echo "the histogram's key, the devices' latest sessions, and ANALYZE"
+    echo "the histogram's key, its rollups, the devices' latest sessions, and ANALYZE"
     psql_db <<'SQL'
 SET maintenance_work_mem = '512MB';
 ALTER TABLE "DurationHistogram" ADD CONSTRAINT "PK_DurationHistogram" PRIMARY KEY ("Series", "Hour", "SiteId", "CollectorId", "Bin");
+SQL
+    roll_up
+    psql_db <<'SQL'
 UPDATE "Devices" d SET "LastSessionId" = s."Id", "LastSessionStartedAt" = s."StartedAt", "CurrentPhase" = s."Phase",
        "CurrentOutcome" = s."Outcome", "LastSeenAt" = s."UpdatedAt"
 FROM (SELECT DISTINCT ON ("DeviceId") "DeviceId", "Id", "StartedAt", "Phase", "Outcome", "UpdatedAt" FROM "Sessions"
@@ -84,7 +88,33 @@ SQL
         printf 'generated %s sessions (%s days, %s to %s) in %.0f s: %.0f sessions/s; devices and ANALYZE %.0f s more\n' \
             "$sessions" "$days" "$first" "$last" "$secs" "$(echo "$sessions / $secs" | bc -l)" "$(echo "$ended - $finished" | bc -l)"
     }
-    psql_db -At -c "SELECT 'sessions ' || (SELECT count(*) FROM \"Sessions\") || ', phases ' || (SELECT count(*) FROM \"SessionPhases\") || ', histogram rows ' || (SELECT count(*) FROM \"DurationHistogram\") || ', database ' || pg_size_pretty(pg_database_size(current_database()))"
+    psql_db -At -c "SELECT 'sessions ' || (SELECT count(*) FROM \"Sessions\") || ', phases ' || (SELECT count(*) FROM \"SessionPhases\") || ', histogram rows ' || (SELECT count(*) FROM \"DurationHistogram\") || ', rollup rows ' || (SELECT count(*) FROM \"DurationRollupDay\") || ' by site and day, ' || (SELECT count(*) FROM \"DurationRollupHour\") || ' by hour, rolled up to ' || (SELECT \"RolledUpTo\" FROM \"DurationRollupCutoff\") || ', database ' || pg_size_pretty(pg_database_size(current_database()))"
+}
+
+# The rollups of the histogram (DurationRollup), made again from nothing as the API's maintenance pass makes them: the
+# same function, a day per call in key order. Up to 21:00 of the newest day generated: its last three hours stay the
+# open tail the queries read from the histogram, the most a pass leaves (it rolls up hours two hours after they end).
+# Series: the whole boot (-1) and the phases 0-4 (BootPhase).
+roll_up() {
+    local t0; t0=$(now_s)
+    psql_db <<'SQL'
+SET work_mem = '64MB';
+UPDATE "DurationRollupCutoff" SET "RolledUpTo" = '1970-01-01T00:00:00Z';
+TRUNCATE "DurationRollupDay", "DurationRollupHour";
+DO $$
+DECLARE
+    cut timestamptz := (SELECT max(day) + interval '21 hours' FROM bench_estate_days);
+    d timestamptz;
+BEGIN
+    FOR d IN SELECT day + interval '1 day' FROM bench_estate_days ORDER BY day LOOP
+        PERFORM pvsfleet_roll_up_durations(LEAST(d, cut), ARRAY[-1, 0, 1, 2, 3, 4]);
+    END LOOP;
+END
+$$;
+VACUUM ANALYZE "DurationRollupDay";
+VACUUM ANALYZE "DurationRollupHour";
+SQL
+    printf '  rollups made in %.0f s: %s\n' "$(echo "$(now_s) - $t0" | bc -l)" "$(psql_db -At -c "SELECT (SELECT count(*) FROM \"DurationRollupDay\") || ' rows by site and day, ' || (SELECT count(*) FROM \"DurationRollupHour\") || ' by hour, up to ' || (SELECT \"RolledUpTo\" FROM \"DurationRollupCutoff\")")"
 }
 
 # One month: a table of its own per partitioned table, filled day by day (newest first), attached at the end.
@@ -209,5 +239,6 @@ measure() {
 case "${1:-}" in
     generate) shift; generate "$@" ;;
     measure) measure ;;
-    *) sed -n '2,14p' "$0"; exit 2 ;;
+    rollup) roll_up ;;
+    *) sed -n '2,15p' "$0"; exit 2 ;;
 esac

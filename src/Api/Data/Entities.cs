@@ -201,6 +201,41 @@ public sealed class DurationHistogramBin
 }
 
 /// <summary>
+/// The duration histogram summed over a site's collectors and a whole UTC day (<see cref="DurationRollup"/>): the
+/// daily statistics of closed days read a few rows per day and site instead of one per collector, hour and bin. The
+/// row of the cut-off's own day holds that day's hours before the cut-off.
+/// </summary>
+public sealed class DurationDayRollupBin
+{
+    public int Series { get; set; }
+    public DateTime Day { get; set; }
+    public int SiteId { get; set; }
+    public int Bin { get; set; }
+    public long Count { get; set; }
+    public double? MaxMs { get; set; }
+}
+
+/// <summary>The duration histogram summed over every site and collector, per UTC hour (<see cref="DurationRollup"/>).</summary>
+public sealed class DurationHourRollupBin
+{
+    public int Series { get; set; }
+    public DateTime Hour { get; set; }
+    public int Bin { get; set; }
+    public long Count { get; set; }
+    public double? MaxMs { get; set; }
+}
+
+/// <summary>
+/// The one row saying up to where (a whole UTC hour, excluded) the rollups hold the histogram's hours
+/// (<see cref="DurationRollup"/>); its row lock orders the maintenance pass against ingest.
+/// </summary>
+public sealed class DurationRollupCutoff
+{
+    public int Id { get; set; }
+    public DateTime RolledUpTo { get; set; }
+}
+
+/// <summary>
 /// A pcapng clip of one boot session's packets, sent by its collector. The bytes are stored in the row (bytea / blob):
 /// clips are bounded (<see cref="EvidenceStorageOptions.MaxClipBytes"/>), every API replica reads the same database, one backup
 /// holds them with the sessions they belong to, and retention is a DELETE — no files to keep in step with rows.

@@ -58,11 +58,14 @@ public sealed class SqliteFleetDbContext(DbContextOptions<SqliteFleetDbContext> 
 {
     public override bool IsPostgres => false;
 
-    // The duration histogram is kept by the PostgreSQL ingest only; SQLite computes statistics from the rows.
+    // The duration histogram and its rollups are kept by the PostgreSQL ingest only; SQLite computes statistics from the rows.
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
         modelBuilder.Ignore<DurationHistogramBin>();
+        modelBuilder.Ignore<DurationDayRollupBin>();
+        modelBuilder.Ignore<DurationHourRollupBin>();
+        modelBuilder.Ignore<DurationRollupCutoff>();
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)

@@ -3,7 +3,8 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace PvsFleet.Api.Data;
 
 /// <summary>
-/// The part of the PostgreSQL schema EF Core cannot express: the history tables partitioned by month. The Initial
+/// The part of the PostgreSQL schema EF Core cannot express: the history tables partitioned by month (and the
+/// function that rolls up the duration histogram, <see cref="DurationRollup"/>). The Initial
 /// migration lets EF create every table as it knows it, then calls <see cref="Up"/>, which turns the three history
 /// tables into partitioned ones with the same columns, keys and indexes (read back from the catalog, so nothing here
 /// repeats the model; not the foreign keys, see <see cref="PartitionByMonthFunction"/>) and gives each a default
@@ -118,11 +119,13 @@ public static class PostgresSchema
         migrationBuilder.Sql(EnsureMonthFunction);
         foreach (var (table, column) in PartitionedTables)
             migrationBuilder.Sql($"SELECT pvsfleet_partition_by_month('{table}', '{column}');");
+        migrationBuilder.Sql(DurationRollup.RollUpFunction);
     }
 
     /// <summary>Called first in the Initial migration's Down; EF's table drops take the partitions with them.</summary>
     public static void Down(MigrationBuilder migrationBuilder)
     {
+        migrationBuilder.Sql("DROP FUNCTION IF EXISTS pvsfleet_roll_up_durations(timestamptz, int[]);");
         migrationBuilder.Sql("DROP FUNCTION IF EXISTS pvsfleet_ensure_month(text, timestamptz);");
         migrationBuilder.Sql("DROP FUNCTION IF EXISTS pvsfleet_partition_by_month(text, text);");
     }

@@ -281,6 +281,13 @@ public static class PostgresIngestWriter
                     write.BatchCommands.Add(RecomputeRetracted(retracted));
                     write.BatchCommands.Add(DeleteEmpty(retracted));
                 }
+                // The same changes to the rollups, for the hours before their cut-off (closed hours corrected late).
+                foreach (var rollup in DurationRollup.IngestCommands(
+                    [.. histogram.Select(kv => new DurationRollup.Change(kv.Key.Series, kv.Key.Hour, kv.Key.SiteId, kv.Key.Bin, kv.Value.Count, kv.Value.Max))],
+                    [.. retracted.Select(k => new DurationRollup.Retraction(k.Series, k.Hour, k.SiteId, k.Bin))]))
+                {
+                    write.BatchCommands.Add(rollup);
+                }
             }
             write.BatchCommands.Add(Command("""
                 UPDATE "Collectors" SET "LastSeenAt" = $2, "LastSequence" = $3, "Interface" = $4, "Version" = $5,

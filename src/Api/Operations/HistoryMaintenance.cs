@@ -7,7 +7,8 @@ namespace PvsFleet.Api.Operations;
 /// <summary>
 /// Hourly: makes the history's partitions ahead (PostgreSQL), then applies retention — raw events past
 /// <see cref="FleetOptions.EventRetentionDays"/> and, when <see cref="FleetOptions.SessionRetentionDays"/> is set,
-/// sessions with their phases and duration histogram. On PostgreSQL retention drops whole monthly partitions
+/// sessions with their phases and duration histogram; on PostgreSQL it then rolls up the histogram of the hours closed
+/// since (<see cref="DurationRollup"/>). On PostgreSQL retention drops whole monthly partitions
 /// (<see cref="PostgresPartitions.DropBeforeAsync"/>: a month goes once all of it is past the window); SQLite deletes rows.
 /// Packet clips past <see cref="EvidenceStorageOptions.RetentionDays"/> or beyond <see cref="EvidenceStorageOptions.MaxTotalBytes"/> go too.
 /// </summary>
@@ -51,10 +52,13 @@ public sealed class HistoryMaintenance(IServiceScopeFactory scopes, TimeProvider
             if (sessionCutoff is { } cutoff)
             {
                 var (sessionsFrom, sessions) = await PostgresPartitions.DropBeforeAsync(db, ["Sessions", "SessionPhases"], cutoff, ct);
-                // The histogram goes with the sessions it counts: its hours are the sessions' start hours.
-                await db.Set<DurationHistogramBin>().Where(h => h.Hour < sessionsFrom).ExecuteDeleteAsync(ct);
+                // The histogram and its rollups go with the sessions they count: their hours are the sessions' start hours.
+                await DurationRollup.DeleteBeforeAsync(db, sessionsFrom, ct);
                 Report(log, sessions, sessionsFrom);
             }
+            var rolled = await DurationRollup.RollUpAsync(db, now, ct);
+            if (rolled > 0 && log.IsEnabled(LogLevel.Information))
+                log.LogInformation("Rolled up the duration histogram in {Steps} steps (a day at most each)", rolled);
             return;
         }
 

@@ -1,3 +1,4 @@
+using System.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -78,7 +79,8 @@ public static class StatsApi
 
     /// <summary>
     /// The statistics from the duration histogram (<see cref="DurationHistogramBin"/>): the whole hours of the range
-    /// from its rows, the partial hours at either end from the durations themselves, binned the same way. Null when
+    /// from its rows (the closed days from its rollups, <see cref="DurationRollup"/>, where one answers the query), the
+    /// partial hours at either end from the durations themselves, binned the same way. Null when
     /// the range holds at most <paramref name="exactUpTo"/> durations, or less than one whole hour: then the exact
     /// query answers. Count and max are exact; a percentile is the midpoint of the bin holding its rank (capped by
     /// the bin's max), interpolated between ranks as <c>percentile_cont</c> does: within 0.79 % of the exact value.
@@ -96,13 +98,22 @@ public static class StatsApi
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         try
         {
-            // No JIT for these reads: at estate scale their cost estimate passes jit_above_cost, and compiling them
-            // (inlining, optimisation) took 0.9 s of an hourly 7-day query that runs in 0.5 s without it, 2.2 s of a
-            // daily 30-day one (EXPLAIN ANALYZE on 8.8M sessions, see README). SET LOCAL keeps it to this transaction, so
-            // the pooled connection goes back unchanged.
-            await using var transaction = await connection.BeginTransactionAsync(ct);
-            await using (var noJit = new NpgsqlCommand("SET LOCAL jit = off", connection, transaction))
-                await noJit.ExecuteNonQueryAsync(ct);
+            // One snapshot (repeatable read) for the cut-off, the rollups and the histogram: a maintenance pass or a
+            // batch committing between the reads cannot count a duration twice or not at all.
+            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
+            DateTime cutoff;
+            await using (var opening = new NpgsqlBatch(connection, transaction))
+            {
+                // No JIT for these reads: at estate scale their cost estimate passes jit_above_cost, and compiling them
+                // (inlining, optimisation) took 0.9 s of an hourly 7-day query that runs in 0.5 s without it, 2.2 s of a
+                // daily 30-day one (EXPLAIN ANALYZE on 8.8M sessions, see README). SET LOCAL keeps it to this transaction,
+                // so the pooled connection goes back unchanged.
+                opening.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL jit = off"));
+                opening.BatchCommands.Add(new NpgsqlBatchCommand($"""
+                    SELECT "RolledUpTo" FROM "DurationRollupCutoff" WHERE "Id" = {DurationRollup.CutoffId}
+                    """));
+                cutoff = DateTime.SpecifyKind((DateTime)(await opening.ExecuteScalarAsync(ct))!, DateTimeKind.Utc);
+            }
 
             // Hash maps while reading (hourly buckets over a month are ~100,000 rows); each bucket is sorted once at the end.
             var bins = new Dictionary<DateTime, Dictionary<int, (long Count, double Max)>>();
@@ -116,10 +127,21 @@ public static class StatsApi
 
             await using var batch = new NpgsqlBatch(connection, transaction);
             var site = siteId is null ? "" : """ AND "SiteId" = $4""";
+            NpgsqlBatchCommand Read(string sql, DateTime rangeFrom, DateTime rangeTo)
+            {
+                var command = new NpgsqlBatchCommand(sql);
+                command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = series });
+                command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = rangeFrom });
+                command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = rangeTo });
+                command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = siteId ?? 0 });
+                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = bucket });
+                return command;
+            }
+
             // Daily buckets are summed in the database (a month is a few thousand groups). Hourly ones are not: a month of
             // hours is ~100,000 (hour, bin) groups, more than a default work_mem hashes without spilling to disk, while
             // the rows themselves are no more than that per collector: they are summed here.
-            var histogram = new NpgsqlBatchCommand(bucket == "day"
+            var histogram = bucket == "day"
                 ? $"""
                   SELECT date_trunc($5, "Hour" AT TIME ZONE 'UTC'), "Bin", sum("Count")::bigint, max("MaxMs")
                   FROM "DurationHistogram"
@@ -130,13 +152,46 @@ public static class StatsApi
                   SELECT "Hour", "Bin", "Count", "MaxMs"
                   FROM "DurationHistogram"
                   WHERE "Series" = $1 AND "Hour" >= $2 AND "Hour" < $3 AND "Count" > 0{site}
-                  """);
-            histogram.Parameters.Add(new NpgsqlParameter<int> { TypedValue = series });
-            histogram.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = firstHour });
-            histogram.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = endHour });
-            histogram.Parameters.Add(new NpgsqlParameter<int> { TypedValue = siteId ?? 0 });
-            histogram.Parameters.Add(new NpgsqlParameter<string> { TypedValue = bucket });
-            batch.BatchCommands.Add(histogram);
+                  """;
+            // The closed hours before the cut-off from a rollup (DurationRollup) when one answers the query: per site and
+            // day for daily buckets, per hour of all sites for hourly ones; the open tail (and the partial day at the
+            // range's start) from the histogram. The sums are the same, so the statistics are the old path's exactly.
+            var (rollFrom, rollTo) = bucket == "day"
+                ? (DurationRollup.DayOf(firstHour) == firstHour ? firstHour : DurationRollup.DayOf(firstHour).AddDays(1),
+                   DurationRollup.DailyEnd(cutoff, endHour))
+                : siteId is null ? (firstHour, Min(endHour, cutoff)) : (endHour, endHour);
+            var reads = 0;
+            if (rollFrom < rollTo)
+            {
+                batch.BatchCommands.Add(Read(bucket == "day"
+                    ? $"""
+                      SELECT "Day", "Bin", sum("Count")::bigint, max("MaxMs")
+                      FROM "DurationRollupDay"
+                      WHERE "Series" = $1 AND "Day" >= $2 AND "Day" < $3 AND "Count" > 0{site}
+                      GROUP BY 1, 2
+                      """
+                    : """
+                      SELECT "Hour", "Bin", "Count", "MaxMs"
+                      FROM "DurationRollupHour"
+                      WHERE "Series" = $1 AND "Hour" >= $2 AND "Hour" < $3 AND "Count" > 0
+                      """, rollFrom, rollTo));
+                reads++;
+                if (firstHour < rollFrom)
+                {
+                    batch.BatchCommands.Add(Read(histogram, firstHour, rollFrom));
+                    reads++;
+                }
+                if (rollTo < endHour)
+                {
+                    batch.BatchCommands.Add(Read(histogram, rollTo, endHour));
+                    reads++;
+                }
+            }
+            else
+            {
+                batch.BatchCommands.Add(Read(histogram, firstHour, endHour));
+                reads++;
+            }
 
             var (table, time) = phase is null ? ("\"Sessions\"", "\"StartedAt\"") : ("\"SessionPhases\"", "\"SessionStartedAt\"");
             var phaseFilter = phase is null ? "" : """ AND "Phase" = $1""";
@@ -157,13 +212,16 @@ public static class StatsApi
             long total = 0;
             await using (var r = await batch.ExecuteReaderAsync(ct))
             {
-                while (await r.ReadAsync(ct))
+                for (var read = 0; read < reads; read++)
                 {
-                    var count = r.GetInt64(2);
-                    total += count;
-                    Add(DateTime.SpecifyKind(r.GetDateTime(0), DateTimeKind.Utc), r.GetInt32(1), count, r.GetDouble(3));
+                    while (await r.ReadAsync(ct))
+                    {
+                        var count = r.GetInt64(2);
+                        total += count;
+                        Add(DateTime.SpecifyKind(r.GetDateTime(0), DateTimeKind.Utc), r.GetInt32(1), count, r.GetDouble(3));
+                    }
+                    await r.NextResultAsync(ct);
                 }
-                await r.NextResultAsync(ct);
                 while (await r.ReadAsync(ct))
                 {
                     var ms = r.GetDouble(1);
@@ -193,6 +251,8 @@ public static class StatsApi
             await db.Database.CloseConnectionAsync();
         }
     }
+
+    private static DateTime Min(DateTime a, DateTime b) => a < b ? a : b;
 
     private static StatsRow FromBins(DateTime? bucket, Dictionary<int, (long Count, double Max)> bins)
     {

@@ -158,3 +158,33 @@ internal sealed class DurationHistogramBinConfiguration : IEntityTypeConfigurati
         b.HasKey(x => new { x.Series, x.Hour, x.SiteId, x.CollectorId, x.Bin });
     }
 }
+
+internal sealed class DurationDayRollupBinConfiguration : IEntityTypeConfiguration<DurationDayRollupBin>
+{
+    public void Configure(EntityTypeBuilder<DurationDayRollupBin> b)
+    {
+        b.ToTable("DurationRollupDay");
+        // Day before site: the all-sites read of a month is one range of the key (the one-site read filters it).
+        b.HasKey(x => new { x.Series, x.Day, x.SiteId, x.Bin });
+    }
+}
+
+internal sealed class DurationHourRollupBinConfiguration : IEntityTypeConfiguration<DurationHourRollupBin>
+{
+    public void Configure(EntityTypeBuilder<DurationHourRollupBin> b)
+    {
+        b.ToTable("DurationRollupHour");
+        b.HasKey(x => new { x.Series, x.Hour, x.Bin });
+    }
+}
+
+internal sealed class DurationRollupCutoffConfiguration : IEntityTypeConfiguration<DurationRollupCutoff>
+{
+    public void Configure(EntityTypeBuilder<DurationRollupCutoff> b)
+    {
+        b.ToTable("DurationRollupCutoff");
+        b.Property(x => x.Id).ValueGeneratedNever();
+        // Made with the empty histogram, so the rollups equal the histogram before the cut-off from the first row on.
+        b.HasData(new DurationRollupCutoff { Id = DurationRollup.CutoffId, RolledUpTo = DurationRollup.Beginning });
+    }
+}

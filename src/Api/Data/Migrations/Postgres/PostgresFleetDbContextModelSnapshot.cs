@@ -303,6 +303,31 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
                 });
 
+            modelBuilder.Entity("PvsFleet.Api.Data.DurationDayRollupBin", b =>
+                {
+                    b.Property<int>("Series")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("Day")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("SiteId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Bin")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("bigint");
+
+                    b.Property<double?>("MaxMs")
+                        .HasColumnType("double precision");
+
+                    b.HasKey("Series", "Day", "SiteId", "Bin");
+
+                    b.ToTable("DurationRollupDay", (string)null);
+                });
+
             modelBuilder.Entity("PvsFleet.Api.Data.DurationHistogramBin", b =>
                 {
                     b.Property<int>("Series")
@@ -329,6 +354,48 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                     b.HasKey("Series", "Hour", "SiteId", "CollectorId", "Bin");
 
                     b.ToTable("DurationHistogram", (string)null);
+                });
+
+            modelBuilder.Entity("PvsFleet.Api.Data.DurationHourRollupBin", b =>
+                {
+                    b.Property<int>("Series")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("Hour")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Bin")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("bigint");
+
+                    b.Property<double?>("MaxMs")
+                        .HasColumnType("double precision");
+
+                    b.HasKey("Series", "Hour", "Bin");
+
+                    b.ToTable("DurationRollupHour", (string)null);
+                });
+
+            modelBuilder.Entity("PvsFleet.Api.Data.DurationRollupCutoff", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("RolledUpTo")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DurationRollupCutoff", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            RolledUpTo = new DateTime(1970, 1, 1, 0, 0, 0, 0, DateTimeKind.Utc)
+                        });
                 });
 
             modelBuilder.Entity("PvsFleet.Api.Data.EvidenceRequest", b =>

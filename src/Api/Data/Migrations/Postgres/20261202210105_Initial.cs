@@ -57,6 +57,49 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "DurationRollupCutoff",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false),
+                    RolledUpTo = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DurationRollupCutoff", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "DurationRollupDay",
+                columns: table => new
+                {
+                    Series = table.Column<int>(type: "integer", nullable: false),
+                    Day = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    SiteId = table.Column<int>(type: "integer", nullable: false),
+                    Bin = table.Column<int>(type: "integer", nullable: false),
+                    Count = table.Column<long>(type: "bigint", nullable: false),
+                    MaxMs = table.Column<double>(type: "double precision", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DurationRollupDay", x => new { x.Series, x.Day, x.SiteId, x.Bin });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "DurationRollupHour",
+                columns: table => new
+                {
+                    Series = table.Column<int>(type: "integer", nullable: false),
+                    Hour = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    Bin = table.Column<int>(type: "integer", nullable: false),
+                    Count = table.Column<long>(type: "bigint", nullable: false),
+                    MaxMs = table.Column<double>(type: "double precision", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DurationRollupHour", x => new { x.Series, x.Hour, x.Bin });
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Events",
                 columns: table => new
                 {
@@ -304,6 +347,11 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                 })
                 .Annotation("Npgsql:StorageParameter:fillfactor", 70);
 
+            migrationBuilder.InsertData(
+                table: "DurationRollupCutoff",
+                columns: new[] { "Id", "RolledUpTo" },
+                values: new object[] { 1, new DateTime(1970, 1, 1, 0, 0, 0, 0, DateTimeKind.Utc) });
+
             migrationBuilder.CreateIndex(
                 name: "IX_Alerts_SessionId",
                 table: "Alerts",
@@ -426,6 +474,15 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "DurationHistogram");
+
+            migrationBuilder.DropTable(
+                name: "DurationRollupCutoff");
+
+            migrationBuilder.DropTable(
+                name: "DurationRollupDay");
+
+            migrationBuilder.DropTable(
+                name: "DurationRollupHour");
 
             migrationBuilder.DropTable(
                 name: "Events");

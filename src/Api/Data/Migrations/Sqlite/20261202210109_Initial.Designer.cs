@@ -11,7 +11,7 @@ using PvsFleet.Api.Data;
 namespace PvsFleet.Api.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteFleetDbContext))]
-    [Migration("20261202201846_Initial")]
+    [Migration("20261202210109_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
