@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using PvsFleet.Contracts;
+using static PvsFleet.Api.Data.PostgresCommands;
 
 namespace PvsFleet.Api.Data;
 
@@ -219,13 +220,4 @@ public static class DurationRollup
     }
 
     private const string CutoffSubquery = """(SELECT "RolledUpTo" FROM "DurationRollupCutoff" WHERE "Id" = 1)""";
-
-    private static NpgsqlBatchCommand Command(string sql, params NpgsqlParameter[] parameters)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        command.Parameters.AddRange(parameters);
-        return command;
-    }
-
-    private static NpgsqlParameter<T> P<T>(T value) => new() { TypedValue = value };
 }

@@ -4,6 +4,7 @@ using NpgsqlTypes;
 using PvsFleet.Api.Data;
 using PvsFleet.Contracts;
 using PvsFleet.Contracts.Ingest;
+using static PvsFleet.Api.Data.PostgresCommands;
 
 namespace PvsFleet.Api.Ingest;
 
@@ -587,14 +588,4 @@ public static class PostgresIngestWriter
         P(keys.Select(k => k.Series).ToArray()), P(keys.Select(k => k.Hour).ToArray()), P(keys.Select(k => k.SiteId).ToArray()),
         P(keys.Select(k => k.CollectorId).ToArray()), P(keys.Select(k => k.Bin).ToArray()),
     ];
-
-    private static NpgsqlBatchCommand Command(string sql, params NpgsqlParameter[] parameters)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        command.Parameters.AddRange(parameters);
-        return command;
-    }
-
-    // Positional, typed parameters: no SQL rewriting, no boxing of the value, no type inference per execution.
-    private static NpgsqlParameter<T> P<T>(T value) => new() { TypedValue = value };
 }

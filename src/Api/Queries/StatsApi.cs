@@ -7,6 +7,7 @@ using PvsFleet.Api.Data;
 using PvsFleet.Api.Security;
 using PvsFleet.Contracts;
 using PvsFleet.Contracts.Queries;
+using static PvsFleet.Api.Data.PostgresCommands;
 
 namespace PvsFleet.Api.Queries;
 
@@ -127,16 +128,8 @@ public static class StatsApi
 
             await using var batch = new NpgsqlBatch(connection, transaction);
             var site = siteId is null ? "" : """ AND "SiteId" = $4""";
-            NpgsqlBatchCommand Read(string sql, DateTime rangeFrom, DateTime rangeTo)
-            {
-                var command = new NpgsqlBatchCommand(sql);
-                command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = series });
-                command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = rangeFrom });
-                command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = rangeTo });
-                command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = siteId ?? 0 });
-                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = bucket });
-                return command;
-            }
+            NpgsqlBatchCommand Read(string sql, DateTime rangeFrom, DateTime rangeTo) =>
+                Command(sql, P(series), P(rangeFrom), P(rangeTo), P(siteId ?? 0), P(bucket));
 
             // Daily buckets are summed in the database (a month is a few thousand groups). Hourly ones are not: a month of
             // hours is ~100,000 (hour, bin) groups, more than a default work_mem hashes without spilling to disk, while
@@ -160,7 +153,6 @@ public static class StatsApi
                 ? (DurationRollup.DayOf(firstHour) == firstHour ? firstHour : DurationRollup.DayOf(firstHour).AddDays(1),
                    DurationRollup.DailyEnd(cutoff, endHour))
                 : siteId is null ? (firstHour, Min(endHour, cutoff)) : (endHour, endHour);
-            var reads = 0;
             if (rollFrom < rollTo)
             {
                 batch.BatchCommands.Add(Read(bucket == "day"
@@ -175,39 +167,28 @@ public static class StatsApi
                       FROM "DurationRollupHour"
                       WHERE "Series" = $1 AND "Hour" >= $2 AND "Hour" < $3 AND "Count" > 0
                       """, rollFrom, rollTo));
-                reads++;
                 if (firstHour < rollFrom)
                 {
                     batch.BatchCommands.Add(Read(histogram, firstHour, rollFrom));
-                    reads++;
                 }
                 if (rollTo < endHour)
                 {
                     batch.BatchCommands.Add(Read(histogram, rollTo, endHour));
-                    reads++;
                 }
             }
             else
             {
                 batch.BatchCommands.Add(Read(histogram, firstHour, endHour));
-                reads++;
             }
+            var reads = batch.BatchCommands.Count;
 
             var (table, time) = phase is null ? ("\"Sessions\"", "\"StartedAt\"") : ("\"SessionPhases\"", "\"SessionStartedAt\"");
             var phaseFilter = phase is null ? "" : """ AND "Phase" = $1""";
-            var edges = new NpgsqlBatchCommand($"""
+            batch.BatchCommands.Add(Command($"""
                 SELECT {time}, "DurationMs" FROM {table}
                 WHERE "DurationMs" IS NOT NULL{phaseFilter}{site}
                   AND (({time} >= $2 AND {time} < $3) OR ({time} >= $6 AND {time} < $7))
-                """);
-            edges.Parameters.Add(new NpgsqlParameter<int> { TypedValue = series });
-            edges.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = from });
-            edges.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = firstHour });
-            edges.Parameters.Add(new NpgsqlParameter<int> { TypedValue = siteId ?? 0 });
-            edges.Parameters.Add(new NpgsqlParameter<string> { TypedValue = bucket });
-            edges.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = endHour });
-            edges.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = to });
-            batch.BatchCommands.Add(edges);
+                """, P(series), P(from), P(firstHour), P(siteId ?? 0), P(bucket), P(endHour), P(to)));
 
             long total = 0;
             await using (var r = await batch.ExecuteReaderAsync(ct))
