@@ -18,9 +18,10 @@ public static class PostgresPartitions
     /// (<see cref="PostgresSchema.EnsureMonthFunction"/>).
     /// </summary>
     /// <remarks>
-    /// One transaction per table and month, so each holds one table's locks only: attaching a month locks that table's
-    /// default partition, and a transaction that went on to the next table while holding it deadlocked with a query
-    /// joining the two (Sessions ⋈ SessionPhases takes them in the other order; seen once in the hygiene alert tests).
+    /// Each table and month is a statement, and so a transaction, of its own, holding one table's locks only: attaching
+    /// a month locks that table's default partition, and a transaction that went on to the next table while holding it
+    /// deadlocked with a query joining the two (Sessions ⋈ SessionPhases takes them in the other order; seen once in
+    /// the hygiene alert tests).
     /// </remarks>
     public static async Task<int> EnsureAsync(FleetDbContext db, DateTime from, DateTime to, CancellationToken ct = default)
     {
@@ -29,9 +30,7 @@ public static class PostgresPartitions
         {
             foreach (var (table, _) in PostgresSchema.PartitionedTables)
             {
-                await using var tx = await db.Database.BeginTransactionAsync(ct);
                 var created = await db.Database.SqlQuery<bool>($"SELECT pvsfleet_ensure_month({table}, {month}) AS \"Value\"").SingleAsync(ct);
-                await tx.CommitAsync(ct);
                 made += created ? 1 : 0;
             }
         }
