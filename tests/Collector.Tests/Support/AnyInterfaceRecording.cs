@@ -88,7 +88,10 @@ internal sealed class AnyInterfaceRecording : IDisposable
 
         // Immediate mode: libpcap hands over each frame as it comes instead of a ring block per timeout, which an
         // interrupt right after the exchange would otherwise throw away ("22 received by filter, 0 captured").
-        string[] dumpArgs = ["netns", "exec", server, "tcpdump", "-i", "any", "--immediate-mode", "-U", "-n", "-Z", "root", "-w", capture,
+        // Immediate mode's ring has one slot per frame of the snapshot length: at tcpdump's default 262,144 bytes its
+        // 2 MB held 8 frames, and a loaded CI machine lost the rest ("8 captured, 14 dropped by kernel"). The
+        // exchange's largest frame is 564 bytes, so 2,048 gives a thousand slots.
+        string[] dumpArgs = ["netns", "exec", server, "tcpdump", "-i", "any", "--immediate-mode", "-s", "2048", "-U", "-n", "-Z", "root", "-w", capture,
             .. tcpdumpLinkType is null ? Array.Empty<string>() : ["-y", tcpdumpLinkType], "udp"];
         using var tcpdump = Start("ip", dumpArgs);
         try
