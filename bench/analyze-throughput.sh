@@ -13,8 +13,9 @@ out=bench/out
 mkdir -p "$out"
 floor_src=${PCAPFLOOR_SRC:-../shared/bench/pcapfloor.c}
 
-dotnet build -c Release src/Collector -v quiet -nologo >/dev/null
-collector="dotnet src/Collector/bin/Release/net10.0/PvsFleet.Collector.dll"
+# Published as the image and the systemd install publish it (ReadyToRun for this machine's runtime).
+dotnet publish -c Release src/Collector -o "$out/collector" -v quiet -nologo >/dev/null
+collector="dotnet $out/collector/PvsFleet.Collector.dll"
 gcc -O2 -o "$out/pcapfloor" "$floor_src" -lpcap
 
 storm="$out/storm-$devices.pcapng"

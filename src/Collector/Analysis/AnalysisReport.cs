@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using PvsFleet.Contracts;
 
 namespace PvsFleet.Collector.Analysis;
@@ -69,6 +70,7 @@ public sealed record PhaseReport(BootPhase Name, DateTime Start, DateTime? End, 
     public FrameReference? StartFrame { get; init; }
 
     /// <summary>What the phase is, without where it was seen: for comparing a report with stored sessions or a truth.</summary>
+    [JsonIgnore]
     public (BootPhase Name, DateTime Start, DateTime? End, int Retries) Timing => (Name, Start, End, Retries);
 }
 
