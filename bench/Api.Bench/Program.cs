@@ -34,6 +34,10 @@ try
     StartApi(connection);
     using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}") };
     await WaitReady(http);
+    // A storage setting tried without a migration (say, a fill factor), run once the API has made the tables and
+    // partitions and before any row is written: BENCH_SETUP_SQL='ALTER TABLE "Devices" SET (fillfactor = 50)'.
+    if (Environment.GetEnvironmentVariable("BENCH_SETUP_SQL") is { Length: > 0 } setup)
+        await Exec(connection, setup);
     http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
 
     if (mode == "ingest")
