@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
+using PvsFleet.Api.Data;
 using PvsFleet.Api.Evidence;
 using PvsFleet.Contracts;
 using PvsFleet.Contracts.Queries;
@@ -20,6 +21,38 @@ public sealed class EvidencePostgresApi : PostgresApi
         Settings["PvsFleet:Evidence:MaxClipBytes"] = MaxClipBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
         Settings["PvsFleet:Evidence:MaxTotalBytes"] = MaxTotalBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
         Settings["PvsFleet:Evidence:RetentionDays"] = "7";
+    }
+}
+
+/// <summary>SQLite, the embedded default, with the same small evidence bounds.</summary>
+public sealed class EvidenceSqliteApi : SqliteApi
+{
+    public EvidenceSqliteApi()
+    {
+        Settings["PvsFleet:Evidence:MaxClipBytes"] = EvidencePostgresApi.MaxClipBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Settings["PvsFleet:Evidence:MaxTotalBytes"] = EvidencePostgresApi.MaxTotalBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
+
+public sealed class EvidenceTests_Sqlite(EvidenceSqliteApi api) : ApiTestBase<EvidenceSqliteApi>(api), IClassFixture<EvidenceSqliteApi>
+{
+    [Fact]
+    public async Task An_upload_past_the_total_bytes_deletes_the_oldest_clips_until_the_rest_fit()
+    {
+        var (collector, _) = await NewCollectorAsync();
+        var sessions = new List<Guid>();
+        for (var i = 0; i < 5; i++)
+        {
+            var mac = NewMac();
+            var boot = new Boot(mac, Api.Clock.GetUtcNow());
+            await IngestOkAsync(collector, [boot.Started(i + 1)]);
+            Assert.Equal(HttpStatusCode.Created, (await EvidenceTests.UploadAsync(collector, boot.Id, mac, EvidenceTests.Pcapng(30 * 1024))).StatusCode);
+            sessions.Add(boot.Id);
+            Api.Clock.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        var kept = await Api.WithDbAsync(async db => await db.EvidenceClips.OrderBy(c => c.CreatedAt).Select(c => c.SessionId).ToListAsync());
+        Assert.Equal(sessions[^3..], kept);
     }
 }
 
@@ -133,6 +166,53 @@ public sealed class EvidenceTests(EvidencePostgresApi api) : ApiTestBase<Evidenc
     }
 
     [SkippableFact]
+    public async Task Trims_running_at_the_same_moment_delete_only_the_clips_that_do_not_fit()
+    {
+        SkipIfUnavailable();
+        var (collector, _) = await NewCollectorAsync();
+        await Api.WithDbAsync(async db => await db.EvidenceClips.ExecuteDeleteAsync());
+        var sessions = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            var mac = NewMac();
+            var boot = new Boot(mac, Api.Clock.GetUtcNow());
+            await IngestOkAsync(collector, [boot.Started(i + 1)]);
+            Assert.Equal(HttpStatusCode.Created, (await UploadAsync(collector, boot.Id, mac, Pcapng(30 * 1024))).StatusCode);
+            sessions.Add(boot.Id);
+            Api.Clock.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        // A clip written past the upload's own trim makes 120 KB stored against 100 KB allowed, so exactly the oldest
+        // must go, however many trims (uploads, the hourly pass, other API replicas) run at once. The race is a matter
+        // of timing: 20 rounds of 8 trims at once.
+        var limits = new EvidenceStorageOptions { RetentionDays = 7, MaxTotalBytes = EvidencePostgresApi.MaxTotalBytes };
+        for (var round = 0; round < 20; round++)
+        {
+            var newest = Guid.NewGuid();
+            await Api.WithDbAsync(async db =>
+            {
+                var template = await db.EvidenceClips.AsNoTracking().FirstAsync();
+                db.EvidenceClips.Add(new StoredEvidenceClip
+                {
+                    CollectorId = template.CollectorId, SiteId = template.SiteId, SessionId = newest, Mac = template.Mac, Reason = template.Reason,
+                    CreatedAt = Api.Clock.GetUtcNow().UtcDateTime, FirstFrameAt = template.FirstFrameAt, LastFrameAt = template.LastFrameAt,
+                    Frames = template.Frames, Bytes = 30 * 1024, Data = new byte[30 * 1024],
+                });
+                return await db.SaveChangesAsync();
+            });
+            sessions.Add(newest);
+            var now = Api.Clock.GetUtcNow().UtcDateTime;
+            var deleted = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+                Task.Run(() => Api.WithDbAsync(db => EvidenceApi.ApplyRetentionAsync(db, limits, now, default)))));
+
+            var kept = await Api.WithDbAsync(async db => await db.EvidenceClips.OrderBy(c => c.CreatedAt).Select(c => c.SessionId).ToListAsync());
+            Assert.Equal(sessions[^3..], kept);
+            Assert.Equal(1, deleted.Sum());
+            Api.Clock.Advance(TimeSpan.FromMinutes(1));
+        }
+    }
+
+    [SkippableFact]
     public async Task A_clip_asked_for_from_the_device_page_reaches_the_collector_once_in_its_next_ingest_answer()
     {
         SkipIfUnavailable();
@@ -165,7 +245,7 @@ public sealed class EvidenceTests(EvidencePostgresApi api) : ApiTestBase<Evidenc
     private static Uri UploadUri(Guid session, string mac) =>
         new($"/api/v1/evidence?session={session}&mac={Uri.EscapeDataString(mac)}&reason=Failed&frames=12&first=2026-11-30T08:00:00.000Z&last=2026-11-30T08:00:03.000Z", UriKind.Relative);
 
-    private static Task<HttpResponseMessage> UploadAsync(HttpClient client, Guid session, string mac, byte[] clip)
+    internal static Task<HttpResponseMessage> UploadAsync(HttpClient client, Guid session, string mac, byte[] clip)
     {
         var content = new ByteArrayContent(clip);
         content.Headers.ContentType = new MediaTypeHeaderValue(EvidenceApi.PcapNgContentType);
