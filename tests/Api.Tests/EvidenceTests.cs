@@ -34,29 +34,41 @@ public sealed class EvidenceSqliteApi : SqliteApi
     }
 }
 
-public sealed class EvidenceTests_Sqlite(EvidenceSqliteApi api) : ApiTestBase<EvidenceSqliteApi>(api), IClassFixture<EvidenceSqliteApi>
+/// <summary>Evidence tests on either provider: uploads clips the way a collector does.</summary>
+public abstract class EvidenceTestBase<TApi>(TApi api) : ApiTestBase<TApi>(api) where TApi : ApiFactory
 {
-    [Fact]
-    public async Task An_upload_past_the_total_bytes_deletes_the_oldest_clips_until_the_rest_fit()
+    /// <summary>Ingests a boot and uploads a 30 KB clip of it, <paramref name="count"/> times, the test's clock moved on by <paramref name="apart"/> after each.</summary>
+    protected async Task<List<Guid>> UploadClipsAsync(HttpClient collector, int count, TimeSpan apart)
     {
-        var (collector, _) = await NewCollectorAsync();
         var sessions = new List<Guid>();
-        for (var i = 0; i < 5; i++)
+        for (var i = 0; i < count; i++)
         {
             var mac = NewMac();
             var boot = new Boot(mac, Api.Clock.GetUtcNow());
             await IngestOkAsync(collector, [boot.Started(i + 1)]);
             Assert.Equal(HttpStatusCode.Created, (await EvidenceTests.UploadAsync(collector, boot.Id, mac, EvidenceTests.Pcapng(30 * 1024))).StatusCode);
             sessions.Add(boot.Id);
-            Api.Clock.Advance(TimeSpan.FromMinutes(1));
+            Api.Clock.Advance(apart);
         }
+
+        return sessions;
+    }
+}
+
+public sealed class EvidenceTests_Sqlite(EvidenceSqliteApi api) : EvidenceTestBase<EvidenceSqliteApi>(api), IClassFixture<EvidenceSqliteApi>
+{
+    [Fact]
+    public async Task An_upload_past_the_total_bytes_deletes_the_oldest_clips_until_the_rest_fit()
+    {
+        var (collector, _) = await NewCollectorAsync();
+        var sessions = await UploadClipsAsync(collector, 5, TimeSpan.FromMinutes(1));
 
         var kept = await Api.WithDbAsync(async db => await db.EvidenceClips.OrderBy(c => c.CreatedAt).Select(c => c.SessionId).ToListAsync());
         Assert.Equal(sessions[^3..], kept);
     }
 }
 
-public sealed class EvidenceTests(EvidencePostgresApi api) : ApiTestBase<EvidencePostgresApi>(api), IClassFixture<EvidencePostgresApi>
+public sealed class EvidenceTests(EvidencePostgresApi api) : EvidenceTestBase<EvidencePostgresApi>(api), IClassFixture<EvidencePostgresApi>
 {
     [SkippableFact]
     public async Task A_collectors_clip_is_stored_shown_with_its_session_and_downloaded_as_pcapng()
@@ -131,18 +143,8 @@ public sealed class EvidenceTests(EvidencePostgresApi api) : ApiTestBase<Evidenc
         SkipIfUnavailable();
         var (collector, _) = await NewCollectorAsync();
         await Api.WithDbAsync(async db => await db.EvidenceClips.ExecuteDeleteAsync());
-        var sessions = new List<Guid>();
-        long seq = 1;
         // Six clips of 30 KB a day apart: the API keeps the newest that fit 100 KB after each upload.
-        for (var i = 0; i < 6; i++)
-        {
-            var mac = NewMac();
-            var boot = new Boot(mac, Api.Clock.GetUtcNow());
-            await IngestOkAsync(collector, [boot.Started(seq++)]);
-            Assert.Equal(HttpStatusCode.Created, (await UploadAsync(collector, boot.Id, mac, Pcapng(30 * 1024))).StatusCode);
-            sessions.Add(boot.Id);
-            Api.Clock.Advance(TimeSpan.FromDays(1));
-        }
+        var sessions = await UploadClipsAsync(collector, 6, TimeSpan.FromDays(1));
 
         var kept = await Api.WithDbAsync(async db => await db.EvidenceClips.OrderBy(c => c.CreatedAt).Select(c => c.SessionId).ToListAsync());
         Assert.Equal(sessions[^3..], kept);
@@ -171,16 +173,7 @@ public sealed class EvidenceTests(EvidencePostgresApi api) : ApiTestBase<Evidenc
         SkipIfUnavailable();
         var (collector, _) = await NewCollectorAsync();
         await Api.WithDbAsync(async db => await db.EvidenceClips.ExecuteDeleteAsync());
-        var sessions = new List<Guid>();
-        for (var i = 0; i < 3; i++)
-        {
-            var mac = NewMac();
-            var boot = new Boot(mac, Api.Clock.GetUtcNow());
-            await IngestOkAsync(collector, [boot.Started(i + 1)]);
-            Assert.Equal(HttpStatusCode.Created, (await UploadAsync(collector, boot.Id, mac, Pcapng(30 * 1024))).StatusCode);
-            sessions.Add(boot.Id);
-            Api.Clock.Advance(TimeSpan.FromMinutes(1));
-        }
+        var sessions = await UploadClipsAsync(collector, 3, TimeSpan.FromMinutes(1));
 
         // A clip written past the upload's own trim makes 120 KB stored against 100 KB allowed, so exactly the oldest
         // must go, however many trims (uploads, the hourly pass, other API replicas) run at once. The race is a matter
