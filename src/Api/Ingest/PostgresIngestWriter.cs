@@ -9,11 +9,11 @@ using static PvsFleet.Api.Data.PostgresCommands;
 namespace PvsFleet.Api.Ingest;
 
 /// <summary>
-/// Applies a validated batch to PostgreSQL without change tracking, in three round trips inside the caller's
-/// transaction: one batch of reads that also takes the locks, a binary COPY of the raw events, one batch of set-based
-/// writes (each table written by a statement over arrays; stored rows updated, new ones inserted). A profile of the EF
-/// path showed the CPU going to change tracking, command generation and per-statement instrumentation, i.e. work per
-/// row in .NET; here it is per batch.
+/// Applies a validated batch to PostgreSQL without change tracking, in three or four round trips inside the caller's
+/// transaction: one batch of reads that also takes the locks, a second read for the sessions the first did not find
+/// (new ones, mostly), a binary COPY of the raw events, one batch of set-based writes (each table written by a statement
+/// over arrays; stored rows updated, new ones inserted). A profile of the EF path showed the CPU going to change
+/// tracking, command generation and per-statement instrumentation, i.e. work per row in .NET; here it is per batch.
 /// </summary>
 /// <remarks>
 /// Concurrency: the collector's row is locked first (<c>FOR UPDATE</c>), so two batches of one collector (a re-send
@@ -38,6 +38,7 @@ public static class PostgresIngestWriter
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         long min = long.MaxValue, max = long.MinValue;
         DateTime earliest = DateTime.MaxValue, latest = DateTime.MinValue;
+        DateTime firstStart = DateTime.MaxValue, lastStart = DateTime.MinValue;
         var sessionIds = new HashSet<Guid>();
         var macs = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (e, _, _) in events)
@@ -51,8 +52,13 @@ public static class PostgresIngestWriter
             {
                 sessionIds.Add(se.Session.SessionId);
                 macs.Add(Macs.Normalize(se.Session.Mac));
+                var start = se.Session.StartedAt.UtcDateTime;
+                firstStart = start < firstStart ? start : firstStart;
+                lastStart = start > lastStart ? start : lastStart;
             }
         }
+        if (sessionIds.Count == 0)
+            firstStart = lastStart = earliest; // no session to look for; any UTC time will do
 
         // 1. Reads, and the collector's lock (see the remarks).
         var collector = new Data.Collector { Name = "", KeyHash = "", KeyPrefix = "" };
@@ -77,13 +83,15 @@ public static class PostgresIngestWriter
                 SELECT "Sequence" FROM "Events" WHERE "CollectorId" = $1 AND "Instance" = $4 AND "Sequence" BETWEEN $2 AND $3
                     AND "Timestamp" BETWEEN $5 AND $6
                 """, P(collectorId), P(min), P(max), P(instanceId), P(earliest), P(latest)));
+            // The stored sessions are looked for in the months of the batch's snapshot starts only: a session is stored
+            // under its start, which a later snapshot rarely changes. Without that bound each id was looked up in every
+            // month's index (a year of months at estate scale). What this does not find, a second read looks for anywhere.
             read.BatchCommands.Add(Command($"""
-                SELECT {SessionColumns} FROM "Sessions" WHERE "Id" = ANY($1)
-                """, P(ids)));
-            read.BatchCommands.Add(Command("""
-                SELECT "SessionId", "Phase", "SiteId", "SessionStartedAt", "StartedAt", "EndedAt", "DurationMs", "Retries"
-                FROM "SessionPhases" WHERE "SessionId" = ANY($1)
-                """, P(ids)));
+                SELECT {SessionColumns} FROM "Sessions" WHERE "Id" = ANY($1) AND "StartedAt" BETWEEN $2 AND $3
+                """, P(ids), P(firstStart), P(lastStart)));
+            read.BatchCommands.Add(Command($"""
+                SELECT {PhaseColumns} FROM "SessionPhases" WHERE "SessionId" = ANY($1) AND "SessionStartedAt" BETWEEN $2 AND $3
+                """, P(ids), P(firstStart), P(lastStart)));
             read.BatchCommands.Add(Command("""
                 SELECT "FirstSeenAt", "LastSequence", "Host", "Interface", "Version", "PacketsReceived", "PacketsDropped",
                        "InterfaceDropped", "ActiveSessions", "SpooledEvents", "RefusedEvents", "RejectedEvents", "CorruptSpoolLines"
@@ -118,23 +126,7 @@ public static class PostgresIngestWriter
                 known.Add(r.GetInt64(0));
 
             await r.NextResultAsync(ct);
-            while (await r.ReadAsync(ct))
-            {
-                var s = ReadSession(r);
-                sessions[s.Id] = s;
-            }
-
-            await r.NextResultAsync(ct);
-            while (await r.ReadAsync(ct))
-            {
-                var id = r.GetGuid(0);
-                sessions[id].Phases.Add(new SessionPhase
-                {
-                    SessionId = id, Phase = (BootPhase)r.GetInt32(1), SiteId = r.GetInt32(2), SessionStartedAt = r.GetDateTime(3),
-                    StartedAt = r.GetDateTime(4), EndedAt = r.IsDBNull(5) ? null : r.GetDateTime(5),
-                    DurationMs = r.IsDBNull(6) ? null : r.GetDouble(6), Retries = r.GetInt32(7),
-                });
-            }
+            await ReadSessionsAsync(r, sessions, ct);
 
             await r.NextResultAsync(ct);
             if (await r.ReadAsync(ct))
@@ -170,6 +162,19 @@ public static class PostgresIngestWriter
         }
         instance.LastSeenAt = now;
         instance.RefusedEvents += refused;
+
+        // New sessions, and the rare one whose stored start lies outside the batch's starts (a snapshot moved it):
+        // looked for in every month, so that a moved session is found wherever it is stored.
+        var unseen = ids.Where(id => !sessions.ContainsKey(id)).ToArray();
+        if (unseen.Length > 0)
+        {
+            await using var anywhere = new NpgsqlBatch(connection);
+            anywhere.BatchCommands.Add(Command($"""SELECT {SessionColumns} FROM "Sessions" WHERE "Id" = ANY($1)""", P(unseen)));
+            anywhere.BatchCommands.Add(Command($"""SELECT {PhaseColumns} FROM "SessionPhases" WHERE "SessionId" = ANY($1)""", P(unseen)));
+            await anywhere.PrepareAsync(ct);
+            await using var r = await anywhere.ExecuteReaderAsync(ct);
+            await ReadSessionsAsync(r, sessions, ct);
+        }
 
         // The partition key of each stored session (its start), to move a session whose start a snapshot changes.
         var storedStarts = sessions.ToDictionary(kv => kv.Key, kv => kv.Value.StartedAt);
@@ -326,6 +331,31 @@ public static class PostgresIngestWriter
         DELETE FROM "{table}" t USING unnest($1::uuid[], $2::timestamptz[]) AS x(id, start)
         WHERE t."{id}" = x.id AND t."{start}" = x.start
         """, P(rows.Select(r => r.Id).ToArray()), P(rows.Select(r => r.Start).ToArray()));
+
+    private const string PhaseColumns = """
+        "SessionId", "Phase", "SiteId", "SessionStartedAt", "StartedAt", "EndedAt", "DurationMs", "Retries"
+        """;
+
+    // Two result sets: sessions (SessionColumns), then their phases (PhaseColumns).
+    private static async Task ReadSessionsAsync(NpgsqlDataReader r, Dictionary<Guid, StoredSession> sessions, CancellationToken ct)
+    {
+        while (await r.ReadAsync(ct))
+        {
+            var s = ReadSession(r);
+            sessions[s.Id] = s;
+        }
+        await r.NextResultAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            var id = r.GetGuid(0);
+            sessions[id].Phases.Add(new SessionPhase
+            {
+                SessionId = id, Phase = (BootPhase)r.GetInt32(1), SiteId = r.GetInt32(2), SessionStartedAt = r.GetDateTime(3),
+                StartedAt = r.GetDateTime(4), EndedAt = r.IsDBNull(5) ? null : r.GetDateTime(5),
+                DurationMs = r.IsDBNull(6) ? null : r.GetDouble(6), Retries = r.GetInt32(7),
+            });
+        }
+    }
 
     private static StoredSession ReadSession(NpgsqlDataReader r) => new()
     {
