@@ -27,7 +27,7 @@ var database = "pvsfleet_bench_" + Guid.NewGuid().ToString("N")[..8];
 var connection = new NpgsqlConnectionStringBuilder(server) { Database = database, MaxPoolSize = 50 }.ToString();
 // BENCH_TEMPLATE_DB: start from a copy of a database with history in it (say, one bench/estate-scale.sh generated),
 // so that the ingest writes beside a year of month partitions instead of into empty ones.
-var template = Environment.GetEnvironmentVariable("BENCH_TEMPLATE_DB") is { Length: > 0 } t ? $" TEMPLATE \"{t}\"" : "";
+var template = Environment.GetEnvironmentVariable("BENCH_TEMPLATE_DB") is { Length: > 0 } t ? $" TEMPLATE \"{t}\" STRATEGY FILE_COPY" : "";
 await Exec(server, $"CREATE DATABASE \"{database}\"{template}");
 var json = new JsonSerializerOptions(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 const string AdminKey = "bench-admin-key";
