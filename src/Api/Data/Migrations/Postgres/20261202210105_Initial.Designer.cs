@@ -303,7 +303,7 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
 
                     b.ToTable("Devices");
 
-                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 50);
                 });
 
             modelBuilder.Entity("PvsFleet.Api.Data.DurationDayRollupBin", b =>

@@ -286,7 +286,7 @@ namespace PvsFleet.Api.Data.Migrations.Postgres
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Restrict);
                 })
-                .Annotation("Npgsql:StorageParameter:fillfactor", 70);
+                .Annotation("Npgsql:StorageParameter:fillfactor", 50);
 
             migrationBuilder.CreateTable(
                 name: "AlertDevices",

@@ -292,7 +292,7 @@ namespace PvsFleet.Api.Data.Migrations.Sqlite
 
                     b.ToTable("Devices");
 
-                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 50);
                 });
 
             modelBuilder.Entity("PvsFleet.Api.Data.EvidenceRequest", b =>
