@@ -28,7 +28,22 @@ var connection = new NpgsqlConnectionStringBuilder(server) { Database = database
 // BENCH_TEMPLATE_DB: start from a copy of a database with history in it (say, one bench/estate-scale.sh generated),
 // so that the ingest writes beside a year of month partitions instead of into empty ones.
 var template = Environment.GetEnvironmentVariable("BENCH_TEMPLATE_DB") is { Length: > 0 } t ? $" TEMPLATE \"{t}\" STRATEGY FILE_COPY" : "";
-await Exec(server, $"CREATE DATABASE \"{database}\"{template}");
+// A template may be copied only while nobody is connected to it, and an autovacuum worker often is for minutes after
+// a generation: wait for it (a superuser could end it, the bench's role cannot) instead of failing the run.
+for (var attempt = 1; ; attempt++)
+{
+    try
+    {
+        await Exec(server, $"CREATE DATABASE \"{database}\"{template}");
+        break;
+    }
+    catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ObjectInUse && attempt < 300)
+    {
+        if (attempt == 1)
+            Console.WriteLine($"waiting for the template to be free: {ex.MessageText}");
+        await Task.Delay(1000);
+    }
+}
 var json = new JsonSerializerOptions(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 const string AdminKey = "bench-admin-key";
 const int Port = 5187;
