@@ -328,7 +328,8 @@ static async Task Exec(string cs, string sql)
 {
     await using var conn = new NpgsqlConnection(cs);
     await conn.OpenAsync();
-    await using var cmd = new NpgsqlCommand(sql, conn);
+    // No timeout: copying a template of several GB from disk takes minutes, not Npgsql's default 30 s.
+    await using var cmd = new NpgsqlCommand(sql, conn) { CommandTimeout = 0 };
     await cmd.ExecuteNonQueryAsync();
 }
 
