@@ -126,6 +126,9 @@ public class PostgresApi : ApiFactory
         Settings["ConnectionStrings:Postgres"] = new NpgsqlConnectionStringBuilder(this.server) { Database = this.database }.ToString();
     }
 
+    /// <summary>The test database, for tests that read PostgreSQL's own views.</summary>
+    public string ConnectionString => Settings["ConnectionStrings:Postgres"]!;
+
     public override string? Unavailable => string.IsNullOrWhiteSpace(this.server)
         ? $"{Variable} is not set (e.g. Host=127.0.0.1;Username=pvsfleet;Password=pvsfleet;Database=pvsfleet_test); PostgreSQL tests skipped outside CI."
         : null;
