@@ -29,21 +29,8 @@ var connection = new NpgsqlConnectionStringBuilder(server) { Database = database
 // so that the ingest writes beside a year of month partitions instead of into empty ones.
 var template = Environment.GetEnvironmentVariable("BENCH_TEMPLATE_DB") is { Length: > 0 } t ? $" TEMPLATE \"{t}\" STRATEGY FILE_COPY" : "";
 // A template may be copied only while nobody is connected to it, and an autovacuum worker often is for minutes after
-// a generation: wait for it (a superuser could end it, the bench's role cannot) instead of failing the run.
-for (var attempt = 1; ; attempt++)
-{
-    try
-    {
-        await Exec(server, $"CREATE DATABASE \"{database}\"{template}");
-        break;
-    }
-    catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ObjectInUse && attempt < 300)
-    {
-        if (attempt == 1)
-            Console.WriteLine($"waiting for the template to be free: {ex.MessageText}");
-        await Task.Delay(1000);
-    }
-}
+// a generation.
+await ExecWaitingForAutovacuum(server, $"CREATE DATABASE \"{database}\"{template}", PostgresErrorCodes.ObjectInUse);
 var json = new JsonSerializerOptions(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 const string AdminKey = "bench-admin-key";
 const int Port = 5187;
@@ -66,22 +53,12 @@ try
 finally
 {
     NpgsqlConnection.ClearAllPools();
-    // An autovacuum worker on the fresh database may still be at work (after the bulk load), and only a superuser
-    // may end it: wait for it rather than fail. BENCH_KEEP_DB=1 keeps the database for a look with psql.
+    // An autovacuum worker on the fresh database may still be at work (after the bulk load), and FORCE may end it
+    // only for a superuser. BENCH_KEEP_DB=1 keeps the database for a look with psql.
     if (Environment.GetEnvironmentVariable("BENCH_KEEP_DB") == "1")
         Console.WriteLine($"kept database {database}");
-    for (var attempt = 1; Environment.GetEnvironmentVariable("BENCH_KEEP_DB") != "1"; attempt++)
-    {
-        try
-        {
-            await Exec(server, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
-            break;
-        }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege && attempt < 300)
-        {
-            await Task.Delay(1000);
-        }
-    }
+    else
+        await ExecWaitingForAutovacuum(server, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", PostgresErrorCodes.InsufficientPrivilege);
 }
 return 0;
 
@@ -322,6 +299,26 @@ static async Task WaitReady(HttpClient http)
         await Task.Delay(500);
     }
     throw new TimeoutException("The API did not become ready.");
+}
+
+// A statement that fails with busyState while an autovacuum worker is connected to the database it names: tried again
+// each second for up to 5 minutes, since the bench's role may not end that worker (a superuser could).
+static async Task ExecWaitingForAutovacuum(string cs, string sql, string busyState)
+{
+    for (var attempt = 1; ; attempt++)
+    {
+        try
+        {
+            await Exec(cs, sql);
+            return;
+        }
+        catch (PostgresException ex) when (ex.SqlState == busyState && attempt < 300)
+        {
+            if (attempt == 1)
+                Console.WriteLine($"waiting for the database to be free: {ex.MessageText}");
+            await Task.Delay(1000);
+        }
+    }
 }
 
 static async Task Exec(string cs, string sql)
