@@ -46,6 +46,9 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<IngestBatchReader>();
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<BadInputExceptionHandler>();
+// A query value or body that does not bind (from=yesterday) throws instead of answering a bare 400, so that the
+// handler above can say which parameter and why.
+builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
 builder.Services.AddRequestDecompression();
 builder.Services.ConfigureHttpJsonOptions(o =>
 {

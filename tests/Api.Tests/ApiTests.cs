@@ -1,8 +1,10 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text;
 using System.IO.Compression;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using PvsFleet.Api.Alerts;
@@ -49,6 +51,29 @@ public abstract class ApiTestBase<TApi>(TApi api) where TApi : ApiFactory
 public abstract class ApiTests<TApi>(TApi api) : ApiTestBase<TApi>(api) where TApi : ApiFactory
 {
     private Task<int> EventCountAsync() => Api.WithDbAsync(db => db.Events.CountAsync());
+
+    [SkippableFact]
+    public async Task A_query_value_that_does_not_bind_is_answered_with_the_parameter_and_the_value()
+    {
+        SkipIfUnavailable();
+        // In Production: in Development ASP.NET throws on a failed binding by default, and only there said why.
+        await using var production = Api.WithWebHostBuilder(b => b.UseEnvironment("Production"));
+        var client = production.CreateClient();
+        foreach (var (url, parameter, value) in new[]
+        {
+            ("/api/v1/stats/boot-durations?from=yesterday", "from", "yesterday"),
+            ("/api/v1/stats/slowest-devices?limit=many", "limit", "many"),
+        })
+        {
+            var response = await client.GetAsync(url);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+            var detail = problem.GetProperty("detail").GetString();
+            Assert.Contains(parameter, detail, StringComparison.Ordinal);
+            Assert.Contains(value, detail, StringComparison.Ordinal);
+        }
+    }
 
     [SkippableFact]
     public async Task Migrations_match_the_model()

@@ -10,7 +10,10 @@ namespace PvsFleet.Api.Operations;
 /// </summary>
 public static class BadInput
 {
-    /// <summary>Reading the request body failed because of what the client sent: truncated, too large, badly encoded.</summary>
+    /// <summary>
+    /// Reading the request failed because of what the client sent: a body truncated, too large or badly encoded, or a
+    /// parameter that does not bind (ASP.NET says BadHttpRequestException for both).
+    /// </summary>
     public static bool IsBodyError(Exception ex) => ex switch
     {
         BadHttpRequestException => true,

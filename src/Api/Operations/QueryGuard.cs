@@ -71,7 +71,8 @@ public sealed class QueryGuard(RequestDelegate next)
 
 /// <summary>
 /// Turns what the client's bytes caused into a client error with a problem document: a body that does not decompress
-/// (brotli, gzip, deflate), is cut short or too large. Everything else stays a 500 and is logged as the bug it is.
+/// (brotli, gzip, deflate), is cut short or too large, or a parameter that does not bind. Everything else stays a 500
+/// and is logged as the bug it is.
 /// </summary>
 public sealed class BadInputExceptionHandler(IProblemDetailsService problems) : Microsoft.AspNetCore.Diagnostics.IExceptionHandler
 {
@@ -88,7 +89,7 @@ public sealed class BadInputExceptionHandler(IProblemDetailsService problems) : 
         {
             HttpContext = httpContext,
             Exception = exception,
-            ProblemDetails = { Status = httpContext.Response.StatusCode, Title = "The request body could not be read.", Detail = cause.Message },
+            ProblemDetails = { Status = httpContext.Response.StatusCode, Title = "The request could not be read.", Detail = cause.Message },
         });
     }
 }
